@@ -1,0 +1,56 @@
+"""Results as a file staff can print: CSV (UTF-8 with BOM, for Excel) and XLSX, headers in Chinese."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from admin.evaluations.metrics import METRICS
+from admin.evaluations.models import Evaluation
+from admin.evaluations.service import ResultRow
+from points_service.exports import csv_text
+
+GRADE_LABELS = {"excellent": "优秀", "qualified": "合格", "basically_qualified": "基本合格", "unqualified": "不合格"}
+GRADE_FILLS = {"excellent": "C6EFCE", "qualified": "DDEBF7", "basically_qualified": "FFEB9C", "unqualified": "FFC7CE"}
+
+
+def _table(evaluation: Evaluation, rows: list[ResultRow]) -> tuple[list[str], list[list[object]]]:
+    metrics = [item["metric"] for item in evaluation.metrics]
+    header = ["排名", "姓名", "得分", "等级", f"前{evaluation.top_n}名", *(METRICS[m].label for m in metrics)]
+    body = [
+        [
+            row.result.rank,
+            row.name,
+            float(row.result.score),
+            GRADE_LABELS[row.result.grade],
+            "是" if row.result.top_n else "",
+            *(row.result.raw[m] for m in metrics),
+        ]
+        for row in rows
+    ]
+    return header, body
+
+
+def results_csv(evaluation: Evaluation, rows: list[ResultRow]) -> str:
+    return csv_text(*_table(evaluation, rows))
+
+
+def results_xlsx(evaluation: Evaluation, rows: list[ResultRow]) -> bytes:
+    header, body = _table(evaluation, rows)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考评结果"
+    sheet.append([evaluation.name])
+    sheet.append([f"{evaluation.period_start} 至 {evaluation.period_end}"])
+    sheet.append(header)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    for values, row in zip(body, rows, strict=True):
+        sheet.append(values)
+        sheet.cell(row=sheet.max_row, column=4).fill = PatternFill("solid", fgColor=GRADE_FILLS[row.result.grade])
+    sheet.freeze_panes = "A4"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

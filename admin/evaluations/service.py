@@ -1,0 +1,297 @@
+"""Running an evaluation: the group, each metric's raw value, percentile normalisation, weighted score,
+rank (equal scores share a rank; within a tie rows are listed by member id), grade and top-N."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.evaluations.metrics import METRICS, percentiles
+from admin.evaluations.models import Evaluation, EvaluationResult
+from points_service.auth.principal import Principal
+from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
+from points_service.org.models import Member
+from points_service.org.service import OrgService
+
+DEFAULT_BANDS = {"by": "score", "excellent": 85, "qualified": 60, "basically_qualified": 40}
+
+
+class Published(DomainError):
+    code = "published"
+    title = "Published evaluations never change"
+
+
+class NotComputed(DomainError):
+    code = "not_computed"
+    title = "Run the evaluation first"
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    result: EvaluationResult
+    name: str
+
+
+def grade_of(score: Decimal, position: int, count: int, bands: dict[str, Any]) -> str:
+    """By score: the score's band. By share: the share of the group above this position."""
+    for grade in ("excellent", "qualified", "basically_qualified"):
+        if bands.get("by") == "share":
+            if position <= round(count * float(bands[grade]) / 100):
+                return grade
+        elif score >= Decimal(str(bands[grade])):
+            return grade
+    return "unqualified"
+
+
+class EvaluationService:
+    def __init__(self, session: AsyncSession, principal: Principal, org: OrgService) -> None:
+        self._session = session
+        self._principal = principal
+        self._tenant_id = principal.tenant_id
+        self._org = org
+
+    async def create(self, fields: dict[str, Any]) -> Evaluation:
+        await self._org.unit_in_reach(fields["org_unit_id"])
+        self._validate(fields)
+        evaluation = Evaluation(
+            id=uuid.uuid4(), tenant_id=self._tenant_id, status="draft", created_by=self._principal.account_id, **fields
+        )
+        self._session.add(evaluation)
+        await self._session.flush()
+        return evaluation
+
+    async def get(self, evaluation_id: uuid.UUID, for_update: bool = False) -> Evaluation:
+        statement = select(Evaluation).where(Evaluation.tenant_id == self._tenant_id, Evaluation.id == evaluation_id)
+        evaluation = await self._session.scalar(statement.with_for_update() if for_update else statement)
+        if evaluation is None:
+            raise NotFound(f"No such evaluation: {evaluation_id}")
+        await self._org.unit_in_reach(evaluation.org_unit_id)
+        return evaluation
+
+    async def update(self, evaluation_id: uuid.UUID, fields: dict[str, Any]) -> Evaluation:
+        evaluation = await self.get(evaluation_id, for_update=True)
+        if evaluation.status == "published":
+            raise Published()
+        merged = {
+            name: getattr(evaluation, name)
+            for name in ("period_start", "period_end", "metrics", "grade_bands", "org_unit_id")
+        } | fields
+        if "org_unit_id" in fields:
+            await self._org.unit_in_reach(fields["org_unit_id"])
+        self._validate(merged)
+        for name, value in fields.items():
+            setattr(evaluation, name, value)
+        evaluation.status = "draft"
+        await self._session.execute(
+            delete(EvaluationResult).where(
+                EvaluationResult.tenant_id == self._tenant_id, EvaluationResult.evaluation_id == evaluation.id
+            )
+        )
+        await self._session.flush()
+        return evaluation
+
+    async def run(self, evaluation_id: uuid.UUID) -> tuple[Evaluation, int, list[str]]:
+        evaluation = await self.get(evaluation_id, for_update=True)
+        if evaluation.status == "published":
+            raise Published()
+        unit = await self._org.unit_in_reach(evaluation.org_unit_id)
+        group = await self._group(evaluation, unit.path)
+        raw = await self._raw_values(evaluation, list(group))
+        weights = {item["metric"]: Decimal(str(item["weight"])) for item in evaluation.metrics}
+        total_weight = sum(weights.values())
+        normalised = {
+            metric: percentiles({str(m): float(raw[metric][m]) for m in group}, METRICS[metric].higher_is_better)
+            for metric in weights
+        }
+        scores = {
+            member_id: (
+                sum(weights[m] * Decimal(str(normalised[m][str(member_id)])) for m in weights) / total_weight
+            ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            for member_id in group
+        }
+        ordered = sorted(group, key=lambda member_id: (-scores[member_id], str(member_id)))
+        rows = []
+        rank = 0
+        border_rank = None
+        for position, member_id in enumerate(ordered, start=1):
+            if position == 1 or scores[member_id] != scores[ordered[position - 2]]:
+                rank = position
+            if position == evaluation.top_n:
+                border_rank = rank
+            rows.append(
+                {
+                    "tenant_id": self._tenant_id,
+                    "evaluation_id": evaluation.id,
+                    "member_id": member_id,
+                    "position": position,
+                    "rank": rank,
+                    "score": scores[member_id],
+                    "grade": grade_of(scores[member_id], position, len(ordered), evaluation.grade_bands),
+                    "top_n": False,
+                    "raw": {metric: raw[metric][member_id] for metric in METRICS},
+                    "normalised": {metric: round(normalised[metric][str(member_id)], 4) for metric in weights},
+                }
+            )
+        if evaluation.top_n:
+            # All rows tied at the border are in the top-N (API.md).
+            limit_rank = border_rank if border_rank is not None else rank
+            for row in rows:
+                row["top_n"] = row["rank"] <= limit_rank
+        await self._session.execute(
+            delete(EvaluationResult).where(
+                EvaluationResult.tenant_id == self._tenant_id, EvaluationResult.evaluation_id == evaluation.id
+            )
+        )
+        if rows:
+            await self._session.execute(insert(EvaluationResult), rows)
+        evaluation.status = "computed"
+        evaluation.computed_at = datetime.now(UTC)
+        await self._session.flush()
+        unsourced = [metric for metric in weights if not METRICS[metric].sourced]
+        return evaluation, len(rows), unsourced
+
+    async def publish(self, evaluation_id: uuid.UUID) -> Evaluation:
+        if not self._principal.is_admin:
+            raise Forbidden("Only a tenant admin publishes an evaluation")
+        evaluation = await self.get(evaluation_id, for_update=True)
+        if evaluation.status == "published":
+            raise Published()
+        if evaluation.status != "computed":
+            raise NotComputed()
+        evaluation.status = "published"
+        evaluation.published_at = datetime.now(UTC)
+        await self._session.flush()
+        return evaluation
+
+    async def results(self, evaluation_id: uuid.UUID) -> tuple[Evaluation, list[ResultRow]]:
+        evaluation = await self.get(evaluation_id)
+        if evaluation.status == "draft":
+            raise NotComputed()
+        rows = await self._session.execute(
+            select(EvaluationResult, Member.name)
+            .join(Member, (Member.tenant_id == EvaluationResult.tenant_id) & (Member.id == EvaluationResult.member_id))
+            .where(EvaluationResult.tenant_id == self._tenant_id, EvaluationResult.evaluation_id == evaluation_id)
+            .order_by(EvaluationResult.position)
+        )
+        return evaluation, [ResultRow(result, name) for result, name in rows]
+
+    async def breakdown(self, evaluation_id: uuid.UUID, member_id: uuid.UUID) -> dict[str, Any]:
+        """Why is this member where they are: each metric's raw value, percentile, weight and share of
+        the score, and the ledger lines behind the sourced metrics."""
+        evaluation, rows = await self.results(evaluation_id)
+        row = next((r for r in rows if r.result.member_id == member_id), None)
+        if row is None:
+            raise NotFound(f"Member {member_id} is not in this evaluation")
+        total_weight = sum(Decimal(str(item["weight"])) for item in evaluation.metrics)
+        metrics = []
+        for item in evaluation.metrics:
+            metric, weight = item["metric"], Decimal(str(item["weight"]))
+            normalised = Decimal(str(row.result.normalised[metric]))
+            metrics.append(
+                {
+                    "metric": metric,
+                    "label": METRICS[metric].label,
+                    "raw": row.result.raw[metric],
+                    "normalised": float(normalised),
+                    "weight": float(weight),
+                    "contribution": float(
+                        (weight * normalised / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                    ),
+                    "sourced": METRICS[metric].sourced,
+                }
+            )
+        records = await self._session.execute(
+            text("""SELECT t.id, t.created_at, t.local_date, t.kind, t.rule_code, t.earned_delta, t.memo
+                      FROM ledger_transactions t
+                     WHERE t.tenant_id = :tenant AND t.member_id = :member AND t.earned_delta <> 0
+                       AND t.local_date BETWEEN :start AND :end
+                     ORDER BY t.created_at, t.id"""),
+            {
+                "tenant": self._tenant_id,
+                "member": member_id,
+                "start": evaluation.period_start,
+                "end": evaluation.period_end,
+            },
+        )
+        return {
+            "member_id": member_id,
+            "name": row.name,
+            "rank": row.result.rank,
+            "score": float(row.result.score),
+            "grade": row.result.grade,
+            "top_n": row.result.top_n,
+            "metrics": metrics,
+            "records": [
+                {
+                    "transaction_id": r.id,
+                    "at": r.created_at,
+                    "date": r.local_date,
+                    "kind": r.kind,
+                    "rule_code": r.rule_code,
+                    "earned": int(r.earned_delta),
+                    "memo": r.memo,
+                }
+                for r in records
+            ],
+        }
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _validate(fields: dict[str, Any]) -> None:
+        if fields["period_start"] > fields["period_end"]:
+            raise InvalidInput("period_start", "must not be after period_end")
+        names = [item["metric"] for item in fields["metrics"]]
+        if len(set(names)) != len(names):
+            raise InvalidInput("metrics", "each metric at most once")
+        bands = fields["grade_bands"]
+        if not bands["excellent"] >= bands["qualified"] >= bands["basically_qualified"]:
+            raise InvalidInput("grade_bands", "excellent >= qualified >= basically_qualified")
+
+    async def _group(self, evaluation: Evaluation, path: str) -> dict[uuid.UUID, str]:
+        condition = {
+            "all": "TRUE",
+            "party_members": "m.party_status <> 'none'",
+            "in_service": "m.party_status = 'in_service'",
+            "cadres": "m.cadre_position IS NOT NULL"
+            " AND (CAST(:position AS text) IS NULL OR m.cadre_position = :position)",
+        }[evaluation.target]
+        rows = await self._session.execute(
+            text(f"""SELECT m.id, m.name FROM members m
+                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+                      WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND {condition}"""),  # noqa: S608
+            {"tenant": self._tenant_id, "path": path, "position": evaluation.cadre_position},
+        )
+        return {member_id: name for member_id, name in rows}
+
+    async def _raw_values(
+        self, evaluation: Evaluation, members: Sequence[uuid.UUID]
+    ) -> dict[str, dict[uuid.UUID, Any]]:
+        raw: dict[str, dict[uuid.UUID, Any]] = {metric: dict.fromkeys(members, 0) for metric in METRICS}
+        rows = await self._session.execute(
+            text("""SELECT t.member_id,
+                           sum(t.earned_delta) AS earned,
+                           -sum(t.earned_delta) FILTER (WHERE t.kind = 'penalty' OR o.kind = 'penalty') AS penalties
+                      FROM ledger_transactions t
+                      LEFT JOIN ledger_transactions o ON o.tenant_id = t.tenant_id AND o.id = t.reverses_id
+                     WHERE t.tenant_id = :tenant AND t.member_id = ANY(:members) AND t.earned_delta <> 0
+                       AND t.local_date BETWEEN :start AND :end
+                     GROUP BY t.member_id"""),
+            {
+                "tenant": self._tenant_id,
+                "members": list(members),
+                "start": evaluation.period_start,
+                "end": evaluation.period_end,
+            },
+        )
+        for member_id, earned, penalties in rows:
+            raw["earned_points"][member_id] = int(earned or 0)
+            raw["penalty_points"][member_id] = int(penalties or 0)
+        return raw

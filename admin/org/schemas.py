@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from points_service.org.models import Member, OrgUnit
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+OrgUnitKind = Literal["district", "street", "community", "area", "branch", "group", "household", "grid"]
+PartyStatus = Literal["none", "in_service", "retired", "mobile"]
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+Phone = Annotated[str, msgspec.Meta(min_length=5, max_length=20, pattern=r"^\+?[0-9-]{5,20}$")]
+
+
+class OrgUnitCreate(msgspec.Struct):
+    name: Name
+    kind: OrgUnitKind
+    parent_id: uuid.UUID | None = None
+
+
+class MemberCreate(msgspec.Struct):
+    name: Name
+    phone: Phone
+    org_unit_id: uuid.UUID
+    party_status: PartyStatus = "none"
+    cadre_position: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None
+    username: Username | None = None
+    password: Password | None = None
+
+
+class StaffCreate(msgspec.Struct):
+    username: Username
+    password: Password
+    role: Literal["staff", "admin"]
+    org_unit_id: uuid.UUID | None = None
+
+
+def unit_body(unit: OrgUnit) -> dict[str, Any]:
+    return {"id": unit.id, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
+
+
+def member_body(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "phone": member.phone,
+        "org_unit_id": member.org_unit_id,
+        "party_status": member.party_status,
+        "cadre_position": member.cadre_position,
+        "created_at": member.created_at,
+    }

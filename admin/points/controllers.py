@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import HeaderParameter
+
+from admin.points.service import StaffPointsService
+from points_service.auth.guards import require_admin
+from points_service.idempotency.service import IdempotentWrites
+from points_service.ledger.schemas import ledger_page
+from points_service.ledger.service import LedgerService
+from points_service.org.service import OrgService
+from points_service.pagination import Cursor, Limit, decode_cursor
+
+MAX_INT = 1_000_000_000
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+Quantity = Annotated[float, msgspec.Meta(gt=0, le=1000)]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+
+
+class AwardRequest(msgspec.Struct):
+    member_id: uuid.UUID
+    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    quantity: Quantity = 1
+    note: Note | None = None
+
+
+class BulkAwardRequest(msgspec.Struct):
+    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    member_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=1000)]
+    quantity: Quantity = 1
+    note: Note | None = None
+
+
+class AdjustmentRequest(msgspec.Struct):
+    member_id: uuid.UUID
+    amount: Annotated[int, msgspec.Meta(ge=-MAX_INT, le=MAX_INT)]
+    reason: Reason
+
+
+class ReverseRequest(msgspec.Struct):
+    reason: Reason
+
+
+def _quantity(value: float) -> Decimal:
+    # Through str, so 1.5 stays 1.5 rather than its binary neighbour.
+    return Decimal(str(value))
+
+
+class PointsController(Controller):
+    tags = ["admin: points"]
+
+    @post("/awards", summary="Award points by rule (idem)")
+    async def award(
+        self,
+        data: AwardRequest,
+        request: Request,
+        staff_points: StaffPointsService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        return await idempotent.run(
+            idempotency_key,
+            request.url.path,
+            data,
+            lambda: staff_points.award(data.member_id, data.rule_code, _quantity(data.quantity), data.note),
+        )
+
+    @post("/awards/bulk", summary="Award one rule to up to 1,000 members, all or nothing (idem)")
+    async def bulk_award(
+        self,
+        data: BulkAwardRequest,
+        request: Request,
+        staff_points: StaffPointsService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        return await idempotent.run(
+            idempotency_key,
+            request.url.path,
+            data,
+            lambda: staff_points.bulk_award(data.member_ids, data.rule_code, _quantity(data.quantity), data.note),
+        )
+
+    @post("/adjustments", summary="Adjust a balance, with a reason (idem)")
+    async def adjust(
+        self,
+        data: AdjustmentRequest,
+        request: Request,
+        staff_points: StaffPointsService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        return await idempotent.run(
+            idempotency_key,
+            request.url.path,
+            data,
+            lambda: staff_points.adjust(data.member_id, data.amount, data.reason),
+        )
+
+    @post(
+        "/transactions/{transaction_id:uuid}/reverse",
+        guards=[require_admin],
+        summary="Reverse a transaction (admins only, idem)",
+    )
+    async def reverse(
+        self,
+        transaction_id: uuid.UUID,
+        data: ReverseRequest,
+        request: Request,
+        staff_points: StaffPointsService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        return await idempotent.run(
+            idempotency_key, request.url.path, data, lambda: staff_points.reverse(transaction_id, data.reason)
+        )
+
+    @get("/members/{member_id:uuid}/ledger", summary="A member's ledger lines, newest first")
+    async def member_ledger(
+        self, member_id: uuid.UUID, org: OrgService, ledger: LedgerService, limit: Limit = 50, cursor: Cursor = None
+    ) -> dict[str, Any]:
+        await org.member_in_reach(member_id)
+        return ledger_page(await ledger.history(member_id, limit + 1, decode_cursor(cursor)), limit)

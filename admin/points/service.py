@@ -1,0 +1,48 @@
+"""Staff changes of points: who may change whose points, then the ledger does the change."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from points_service.auth.principal import Principal
+from points_service.errors import Forbidden
+from points_service.ledger.schemas import posted_body
+from points_service.ledger.service import LedgerService
+from points_service.org.service import OrgService
+from points_service.rules.service import RuleService
+
+
+class StaffPointsService:
+    def __init__(self, principal: Principal, org: OrgService, rules: RuleService, ledger: LedgerService) -> None:
+        self._principal = principal
+        self._org = org
+        self._rules = rules
+        self._ledger = ledger
+
+    async def award(self, member_id: uuid.UUID, rule_code: str, quantity: Decimal, note: str | None) -> dict[str, Any]:
+        await self._org.member_in_reach(member_id)
+        rule = await self._rules.by_code(rule_code)
+        return posted_body(await self._ledger.award(member_id, rule, quantity, note))
+
+    async def bulk_award(
+        self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
+    ) -> dict[str, Any]:
+        await self._org.members_in_reach(member_ids)
+        rule = await self._rules.by_code(rule_code)
+        posted = await self._ledger.bulk_award(member_ids, rule, quantity, note)
+        return {
+            "count": len(posted),
+            "points_total": sum(p.points for p in posted),
+            "transaction_ids": [p.transaction_id for p in posted],
+        }
+
+    async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> dict[str, Any]:
+        await self._org.member_in_reach(member_id)
+        return posted_body(await self._ledger.adjust(member_id, amount, reason))
+
+    async def reverse(self, transaction_id: uuid.UUID, reason: str) -> dict[str, Any]:
+        if not self._principal.is_admin:
+            raise Forbidden("Only a tenant admin reverses transactions")
+        return posted_body(await self._ledger.reverse(transaction_id, reason))

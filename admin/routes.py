@@ -1,0 +1,54 @@
+"""The staff API router: `/api/v1/admin`, staff and admins only."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.evaluations.controllers import EvaluationController
+from admin.evaluations.service import EvaluationService
+from admin.org.controllers import MemberController, OrgUnitController, StaffController
+from admin.points.controllers import PointsController
+from admin.points.service import StaffPointsService
+from admin.rules.controllers import RuleController
+from admin.warnings.controllers import WarningController
+from points_service.auth.guards import require_staff
+from points_service.auth.principal import Principal
+from points_service.deps import provide_idempotent, provide_ledger, provide_org
+from points_service.ledger.service import LedgerService
+from points_service.org.service import OrgService
+from points_service.rules.service import RuleService
+
+
+async def provide_staff_points(
+    principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession
+) -> StaffPointsService:
+    return StaffPointsService(principal, org, RuleService(db_session, principal.tenant_id), ledger)
+
+
+async def provide_evaluations(db_session: AsyncSession, principal: Principal, org: OrgService) -> EvaluationService:
+    return EvaluationService(db_session, principal, org)
+
+
+def admin_router() -> Router:
+    return Router(
+        path="/admin",
+        guards=[require_staff],
+        dependencies={
+            "org": Provide(provide_org),
+            "ledger": Provide(provide_ledger),
+            "idempotent": Provide(provide_idempotent),
+            "staff_points": Provide(provide_staff_points),
+            "evaluations": Provide(provide_evaluations),
+        },
+        route_handlers=[
+            OrgUnitController,
+            MemberController,
+            StaffController,
+            RuleController,
+            PointsController,
+            EvaluationController,
+            WarningController,
+        ],
+    )

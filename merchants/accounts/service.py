@@ -1,0 +1,86 @@
+"""Registering merchants and their clerks; suspending them. Staff reach merchants of their subtree."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merchants.accounts.models import Merchant
+from points_service.auth.accounts import create_login
+from points_service.auth.models import LoginAccount
+from points_service.errors import NotFound
+from points_service.ledger.service import LedgerService
+from points_service.org.models import OrgUnit
+from points_service.org.service import OrgService
+
+
+class MerchantService:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, org: OrgService, ledger: LedgerService) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+        self._org = org
+        self._ledger = ledger
+
+    async def register(self, name: str, address: str, org_unit_id: uuid.UUID, username: str, password: str) -> Merchant:
+        await self._org.unit_in_reach(org_unit_id)
+        merchant = Merchant(
+            id=uuid.uuid4(),
+            tenant_id=self._tenant_id,
+            name=name,
+            address=address,
+            org_unit_id=org_unit_id,
+            status="active",
+            honours=[],
+        )
+        self._session.add(merchant)
+        await self._session.flush()
+        await self._ledger.open_merchant_account(merchant.id)
+        await create_login(self._session, self._tenant_id, username, password, "clerk", merchant_id=merchant.id)
+        return merchant
+
+    async def in_reach(self, merchant_id: uuid.UUID) -> Merchant:
+        merchant = await self._session.scalar(
+            select(Merchant).where(Merchant.tenant_id == self._tenant_id, Merchant.id == merchant_id)
+        )
+        if merchant is None:
+            raise NotFound(f"No such merchant: {merchant_id}")
+        try:
+            await self._org.unit_in_reach(merchant.org_unit_id)
+        except NotFound as error:
+            raise NotFound(f"No such merchant: {merchant_id}") from error
+        return merchant
+
+    async def ids_in_reach(self) -> list[uuid.UUID]:
+        scope = await self._org.scope_path()
+        statement = (
+            select(Merchant.id)
+            .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
+            .where(Merchant.tenant_id == self._tenant_id, OrgUnit.path.startswith(scope, autoescape=True))
+        )
+        return list(await self._session.scalars(statement))
+
+    async def add_clerk(self, merchant_id: uuid.UUID, username: str, password: str) -> LoginAccount:
+        await self.in_reach(merchant_id)
+        return await create_login(self._session, self._tenant_id, username, password, "clerk", merchant_id=merchant_id)
+
+    async def update(
+        self,
+        merchant_id: uuid.UUID,
+        status: str | None,
+        name: str | None,
+        address: str | None,
+        honours: list[str] | None,
+    ) -> Merchant:
+        merchant = await self.in_reach(merchant_id)
+        if status is not None:
+            merchant.status = status
+        if name is not None:
+            merchant.name = name
+        if address is not None:
+            merchant.address = address
+        if honours is not None:
+            merchant.honours = honours
+        await self._session.flush()
+        return merchant

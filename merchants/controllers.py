@@ -1,0 +1,179 @@
+"""The marketplace over HTTP: staff manage merchants, clerks manage rewards and settle codes,
+members browse, redeem and cancel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import HeaderParameter
+
+from merchants.accounts.service import MerchantService
+from merchants.redemptions.codes import qr_svg
+from merchants.redemptions.service import RedemptionService, status_now
+from merchants.rewards.service import RewardService
+from merchants.schemas import (
+    ClerkCreate,
+    CodeRequest,
+    MerchantCreate,
+    MerchantUpdate,
+    RedemptionCreate,
+    RewardCreate,
+    RewardPatch,
+    merchant_body,
+    redemption_body,
+    reward_body,
+    sent_fields,
+)
+from points_service.auth.principal import Principal
+from points_service.idempotency.service import IdempotentWrites
+from points_service.org.names import mask_name
+from points_service.pagination import Cursor, Limit, decode_cursor, page
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+
+
+class MerchantAdminController(Controller):
+    path = "/merchants"
+    tags = ["admin: merchants"]
+
+    @post("/", summary="Register a merchant and its first clerk")
+    async def register(self, data: MerchantCreate, merchant_accounts: MerchantService) -> dict[str, Any]:
+        merchant = await merchant_accounts.register(
+            data.name.strip(), data.address.strip(), data.org_unit_id, data.username, data.password
+        )
+        return merchant_body(merchant)
+
+    @get("/{merchant_id:uuid}", summary="A merchant in the caller's subtree")
+    async def read(self, merchant_id: uuid.UUID, merchant_accounts: MerchantService) -> dict[str, Any]:
+        return merchant_body(await merchant_accounts.in_reach(merchant_id))
+
+    @post("/{merchant_id:uuid}/clerks", summary="Add a clerk login to a merchant")
+    async def add_clerk(
+        self, merchant_id: uuid.UUID, data: ClerkCreate, merchant_accounts: MerchantService
+    ) -> dict[str, Any]:
+        clerk = await merchant_accounts.add_clerk(merchant_id, data.username, data.password)
+        return {"id": clerk.id, "username": clerk.username}
+
+    @patch("/{merchant_id:uuid}", summary="Suspend, re-activate or edit a merchant")
+    async def update(
+        self, merchant_id: uuid.UUID, data: MerchantUpdate, merchant_accounts: MerchantService
+    ) -> dict[str, Any]:
+        merchant = await merchant_accounts.update(merchant_id, data.status, data.name, data.address, data.honours)
+        return merchant_body(merchant)
+
+
+class ClerkController(Controller):
+    tags = ["merchant"]
+
+    @post("/rewards", summary="Offer a reward")
+    async def create_reward(self, data: RewardCreate, principal: Principal, rewards: RewardService) -> dict[str, Any]:
+        assert principal.merchant_id is not None
+        return reward_body(await rewards.create(principal.merchant_id, sent_fields(data)))
+
+    @patch("/rewards/{reward_id:uuid}", summary="Edit, restock, deactivate a reward")
+    async def update_reward(
+        self, reward_id: uuid.UUID, data: RewardPatch, principal: Principal, rewards: RewardService
+    ) -> dict[str, Any]:
+        assert principal.merchant_id is not None
+        return reward_body(await rewards.update(principal.merchant_id, reward_id, sent_fields(data)))
+
+    @get("/rewards", summary="This merchant's rewards")
+    async def list_rewards(self, principal: Principal, rewards: RewardService) -> dict[str, Any]:
+        assert principal.merchant_id is not None
+        items = [reward_body(reward) for reward in await rewards.list_for_merchant(principal.merchant_id)]
+        return {"items": items, "next_cursor": None}
+
+    @post("/redemptions/verify", status_code=200, summary="Look a code up; changes nothing")
+    async def verify(self, data: CodeRequest, principal: Principal, redemptions: RedemptionService) -> dict[str, Any]:
+        assert principal.merchant_id is not None
+        view = await redemptions.verify(principal.merchant_id, data.code)
+        return {
+            **redemption_body(view.redemption, view.status, view.reward_title),
+            "member": {"display_name": mask_name(view.member_name)},
+        }
+
+    @post("/redemptions/fulfil", summary="Hand the reward over: settle the code (idem)")
+    async def fulfil(
+        self,
+        data: CodeRequest,
+        request: Request,
+        principal: Principal,
+        redemptions: RedemptionService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        assert principal.merchant_id is not None
+        merchant_id = principal.merchant_id
+
+        async def settle() -> dict[str, Any]:
+            redemption = await redemptions.fulfil(merchant_id, data.code, principal.account_id)
+            return {"id": redemption.id, "status": redemption.status, "points": redemption.points}
+
+        return await idempotent.run(idempotency_key, request.url.path, data, settle, status=200)
+
+
+class MemberMarketController(Controller):
+    tags = ["me: rewards"]
+
+    @get("/rewards", summary="Rewards I may redeem")
+    async def catalogue(
+        self, principal: Principal, rewards: RewardService, limit: Limit = 50, cursor: Cursor = None
+    ) -> dict[str, Any]:
+        assert principal.member_id is not None
+        rows = await rewards.catalogue(principal.member_id, limit + 1, decode_cursor(cursor))
+        items = [
+            {
+                **reward_body(reward),
+                "merchant": {
+                    "id": merchant.id,
+                    "name": merchant.name,
+                    "address": merchant.address,
+                    "honours": merchant.honours,
+                },
+            }
+            for reward, merchant in rows
+        ]
+        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+
+    @post("/me/redemptions", summary="Redeem a reward: hold the points, take the stock, get a code (idem)")
+    async def redeem(
+        self,
+        data: RedemptionCreate,
+        request: Request,
+        principal: Principal,
+        redemptions: RedemptionService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        assert principal.member_id is not None
+        member_id = principal.member_id
+
+        async def redeem() -> dict[str, Any]:
+            redemption = await redemptions.redeem(member_id, data.reward_id, data.quantity)
+            return redemption_body(redemption, redemption.status)
+
+        return await idempotent.run(idempotency_key, request.url.path, data, redeem)
+
+    @get("/me/redemptions", summary="My redemptions, newest first")
+    async def mine(
+        self, principal: Principal, redemptions: RedemptionService, limit: Limit = 50, cursor: Cursor = None
+    ) -> dict[str, Any]:
+        assert principal.member_id is not None
+        rows = await redemptions.mine(principal.member_id, limit + 1, decode_cursor(cursor))
+        items = [redemption_body(redemption, status_now(redemption), title) for redemption, title in rows]
+        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+
+    @get("/me/redemptions/{redemption_id:uuid}/qr.svg", media_type="image/svg+xml", summary="QR of my code")
+    async def qr(self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService) -> str:
+        assert principal.member_id is not None
+        return qr_svg((await redemptions.member_redemption(principal.member_id, redemption_id)).code)
+
+    @post("/me/redemptions/{redemption_id:uuid}/cancel", status_code=200, summary="Cancel a pending redemption")
+    async def cancel(
+        self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService
+    ) -> dict[str, Any]:
+        assert principal.member_id is not None
+        redemption = await redemptions.cancel(principal.member_id, redemption_id)
+        return {"id": redemption.id, "status": redemption.status}

@@ -1,0 +1,33 @@
+"""Redemption codes: 8 Crockford base32 characters, short enough to read aloud, too many to guess
+(32^8 ≈ 1.1 × 10^12), drawn from the OS's CSPRNG."""
+
+from __future__ import annotations
+
+import secrets
+
+import segno
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 8
+# Crockford's rule for what people type: O is 0, I and L are 1.
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalise(typed: str) -> str | None:
+    """What a clerk typed or scanned -> the stored form, or None if it cannot be a code."""
+    code = "".join(typed.split()).replace("-", "").upper().translate(_READ_AS)
+    if len(code) != LENGTH or any(char not in ALPHABET for char in code):
+        return None
+    return code
+
+
+def display(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def qr_svg(code: str) -> str:
+    return segno.make(display(code), error="m").svg_inline(scale=8, border=2)

@@ -1,0 +1,97 @@
+"""A merchant's rewards (managed by its clerks) and the catalogue a member may redeem from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merchants.accounts.models import Merchant
+from merchants.rewards.models import Reward
+from points_service.errors import InvalidInput, NotFound
+from points_service.org.models import Member, OrgUnit
+
+
+class RewardService:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    async def create(self, merchant_id: uuid.UUID, fields: dict[str, Any]) -> Reward:
+        self._check_valid_until(fields.get("valid_until"))
+        reward = Reward(id=uuid.uuid4(), tenant_id=self._tenant_id, merchant_id=merchant_id, status="active", **fields)
+        self._session.add(reward)
+        await self._session.flush()
+        return reward
+
+    async def of_merchant(self, merchant_id: uuid.UUID, reward_id: uuid.UUID) -> Reward:
+        reward = await self._session.scalar(
+            select(Reward).where(
+                Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.merchant_id == merchant_id
+            )
+        )
+        if reward is None:
+            raise NotFound(f"No such reward: {reward_id}")
+        return reward
+
+    async def update(self, merchant_id: uuid.UUID, reward_id: uuid.UUID, fields: dict[str, Any]) -> Reward:
+        # FOR UPDATE: a stock edit must not interleave with a redemption taking stock.
+        reward = await self._session.scalar(
+            select(Reward)
+            .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.merchant_id == merchant_id)
+            .with_for_update()
+        )
+        if reward is None:
+            raise NotFound(f"No such reward: {reward_id}")
+        if "valid_until" in fields:
+            self._check_valid_until(fields["valid_until"])
+        for name, value in fields.items():
+            setattr(reward, name, value)
+        await self._session.flush()
+        return reward
+
+    async def list_for_merchant(self, merchant_id: uuid.UUID) -> list[Reward]:
+        return list(
+            await self._session.scalars(
+                select(Reward)
+                .where(Reward.tenant_id == self._tenant_id, Reward.merchant_id == merchant_id)
+                .order_by(Reward.created_at.desc(), Reward.id)
+            )
+        )
+
+    async def catalogue(
+        self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[tuple[Reward, Merchant]]:
+        """Active, unexpired rewards of active merchants whose subtree holds the member's unit."""
+        member_path = (
+            select(OrgUnit.path)
+            .join(Member, (Member.tenant_id == OrgUnit.tenant_id) & (Member.org_unit_id == OrgUnit.id))
+            .where(Member.tenant_id == self._tenant_id, Member.id == member_id)
+            .scalar_subquery()
+        )
+        merchant_path = OrgUnit.path
+        statement = (
+            select(Reward, Merchant)
+            .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
+            .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
+            .where(
+                Reward.tenant_id == self._tenant_id,
+                Reward.status == "active",
+                Merchant.status == "active",
+                (Reward.valid_until.is_(None)) | (Reward.valid_until > func.now()),
+                literal(True) == func.starts_with(member_path, merchant_path),
+            )
+            .order_by(Reward.created_at.desc(), Reward.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            statement = statement.where(func.row(Reward.created_at, Reward.id) < func.row(*before))
+        return [(reward, merchant) for reward, merchant in await self._session.execute(statement)]
+
+    @staticmethod
+    def _check_valid_until(valid_until: datetime | None) -> None:
+        if valid_until is not None and valid_until <= datetime.now(UTC):
+            raise InvalidInput("valid_until", "must be in the future")

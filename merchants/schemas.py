@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from merchants.accounts.models import Merchant
+from merchants.redemptions.codes import display
+from merchants.redemptions.models import Redemption
+from merchants.rewards.models import Reward
+
+MAX_INT = 1_000_000_000
+Text100 = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+Price = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+Stock = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+Hours = Annotated[int, msgspec.Meta(ge=1, le=8760)]
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class MerchantCreate(msgspec.Struct):
+    name: Text100
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    org_unit_id: uuid.UUID
+    username: Username
+    password: Password
+
+
+class ClerkCreate(msgspec.Struct):
+    username: Username
+    password: Password
+
+
+class MerchantUpdate(msgspec.Struct):
+    status: Literal["active", "suspended"] | None = None
+    name: Text100 | None = None
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] | None = None
+    honours: (
+        Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]], msgspec.Meta(max_length=10)] | None
+    ) = None
+
+
+class RewardCreate(msgspec.Struct):
+    title: Text100
+    points_price: Price
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    stock: Stock | None = None
+    per_member_limit: Limit | None = None
+    valid_until: AwareTime | None = None
+    redemption_window_hours: Hours = 72
+
+
+class RewardPatch(msgspec.Struct):
+    """Only the fields sent change; `"stock": null` makes the stock unlimited."""
+
+    title: Text100 | msgspec.UnsetType = msgspec.UNSET
+    points_price: Price | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
+    stock: Stock | msgspec.UnsetType | None = msgspec.UNSET
+    per_member_limit: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    valid_until: AwareTime | msgspec.UnsetType | None = msgspec.UNSET
+    redemption_window_hours: Hours | msgspec.UnsetType = msgspec.UNSET
+    status: Literal["active", "inactive"] | msgspec.UnsetType = msgspec.UNSET
+
+
+def sent_fields(data: msgspec.Struct) -> dict[str, Any]:
+    return {name: value for name, value in msgspec.structs.asdict(data).items() if value is not msgspec.UNSET}
+
+
+class RedemptionCreate(msgspec.Struct):
+    reward_id: uuid.UUID
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=100)] = 1
+
+
+class CodeRequest(msgspec.Struct):
+    code: Code
+
+
+def merchant_body(merchant: Merchant) -> dict[str, Any]:
+    return {
+        "id": merchant.id,
+        "name": merchant.name,
+        "address": merchant.address,
+        "status": merchant.status,
+        "org_unit_id": merchant.org_unit_id,
+        "honours": merchant.honours,
+    }
+
+
+def reward_body(reward: Reward) -> dict[str, Any]:
+    return {
+        "id": reward.id,
+        "title": reward.title,
+        "description": reward.description,
+        "points_price": reward.points_price,
+        "stock": reward.stock,
+        "per_member_limit": reward.per_member_limit,
+        "valid_until": reward.valid_until,
+        "redemption_window_hours": reward.redemption_window_hours,
+        "status": reward.status,
+        "created_at": reward.created_at,
+    }
+
+
+def redemption_body(redemption: Redemption, status: str, reward_title: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": redemption.id,
+        "code": display(redemption.code),
+        "status": status,
+        "points": redemption.points,
+        "quantity": redemption.quantity,
+        "expires_at": redemption.expires_at,
+        "created_at": redemption.created_at,
+        "reward": {"id": redemption.reward_id, **({"title": reward_title} if reward_title else {})},
+    }
+    return body

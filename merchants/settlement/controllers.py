@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, get
+from litestar.params import Parameter
+
+from merchants.accounts.service import MerchantService
+from merchants.redemptions.codes import display
+from merchants.settlement.service import SettlementService, parse_month
+from points_service.auth.principal import Principal
+from points_service.exports import csv_text
+from points_service.ledger.service import LedgerService
+
+Month = Annotated[str | None, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, tenant-local")]
+Format = Annotated[Literal["json", "csv"], Parameter(description="json or csv")]
+
+
+class StatementController(Controller):
+    tags = ["merchant"]
+
+    @get("/statement", summary="This merchant's fulfilled redemptions in one month")
+    async def statement(
+        self,
+        principal: Principal,
+        ledger: LedgerService,
+        settlement: SettlementService,
+        month: Month = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        assert principal.merchant_id is not None
+        period = parse_month(month, ledger.clock)
+        lines = await settlement.statement(principal.merchant_id, period)
+        if format == "csv":
+            rows = [
+                [
+                    line.settled_at.astimezone(ledger.clock.zone).strftime("%Y-%m-%d %H:%M"),
+                    display(line.code),
+                    line.reward_title,
+                    line.quantity,
+                    line.points,
+                ]
+                for line in lines
+            ]
+            body = csv_text(["核销时间", "兑换码", "商品", "数量", "积分"], rows)
+            return Response(
+                body,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="statement-{period:%Y-%m}.csv"'},
+            )
+        return Response(
+            {
+                "month": f"{period:%Y-%m}",
+                "count": len(lines),
+                "points": sum(line.points for line in lines),
+                "items": [
+                    {
+                        "id": line.redemption_id,
+                        "settled_at": line.settled_at,
+                        "code": display(line.code),
+                        "reward_title": line.reward_title,
+                        "quantity": line.quantity,
+                        "points": line.points,
+                    }
+                    for line in lines
+                ],
+            }
+        )
+
+
+class SettlementAdminController(Controller):
+    path = "/settlements"
+    tags = ["admin: merchants"]
+
+    @get("/", summary="Every merchant's fulfilled count and points in one month (staff: their subtree)")
+    async def totals(
+        self,
+        ledger: LedgerService,
+        settlement: SettlementService,
+        merchant_accounts: MerchantService,
+        month: Month = None,
+        format: Format = "json",
+    ) -> Response[Any]:
+        period = parse_month(month, ledger.clock)
+        totals = await settlement.totals(period, await merchant_accounts.ids_in_reach())
+        if format == "csv":
+            body = csv_text(
+                ["商户", "商户编号", "核销笔数", "积分"],
+                [[t.merchant_name, t.merchant_id, t.count, t.points] for t in totals],
+            )
+            return Response(
+                body,
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="settlement-{period:%Y-%m}.csv"'},
+            )
+        return Response(
+            {
+                "month": f"{period:%Y-%m}",
+                "items": [
+                    {"merchant": {"id": t.merchant_id, "name": t.merchant_name}, "count": t.count, "points": t.points}
+                    for t in totals
+                ],
+            }
+        )

@@ -1,0 +1,116 @@
+"""The composition root: the one place where the three packages are assembled into an app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from points_service.auth.controllers import AuthController
+from points_service.auth.middleware import BearerTokenMiddleware
+from points_service.auth.tokens import AccessTokens
+from points_service.database.session import create_engine, provide_db_session, session_factory
+from points_service.deps import provide_principal
+from points_service.errors import EXCEPTION_HANDLERS
+from points_service.health import live, ready
+from points_service.leaderboards.controllers import LeaderboardController
+from points_service.leaderboards.upkeep import keep_boards_forever
+from points_service.me.controllers import MeController
+from points_service.redis_pool import create_redis
+from points_service.settings import Settings, SettingsError
+
+
+def page_csrf(jwt_secret: str) -> CSRFConfig:
+    """CSRF checks for the web pages, which sign in by cookie. The JSON API is left out: it takes bearer
+    tokens, which another site cannot make a browser send."""
+    return CSRFConfig(
+        secret=hmac.new(jwt_secret.encode(), b"page-csrf", hashlib.sha256).hexdigest(),
+        cookie_name="rp_csrf",
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=[r"^/api/", r"^/health/", r"^/schema(/|$)"],
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    from admin.routes import admin_router
+    from merchants.redemptions.sweep import sweep_forever
+    from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
+
+    settings = settings or Settings.from_env()
+    if settings.database_url is None or settings.redis_url is None:
+        raise SettingsError("create_app needs DATABASE_URL and REDIS_URL; `points-service serve` provides them")
+    if not settings.jwt_secret:
+        raise SettingsError("POINTS_JWT_SECRET is required")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url or "", settings.database_pool_size)
+        # Work that must commit on its own while a request's transaction is still open (an expiry
+        # the 409 after it must not undo, a revoked token family) takes its connection from a pool of
+        # its own: borrowing from the request pool could starve it when every request waits for one.
+        side_engine = create_engine(settings.database_url or "", pool_size=4)
+        redis = create_redis(settings.redis_url or "")
+        app.state.update(
+            settings=settings,
+            engine=engine,
+            session_factory=session_factory(engine),
+            side_session_factory=session_factory(side_engine),
+            redis=redis,
+            access_tokens=AccessTokens(
+                settings.jwt_secret or "", settings.jwt_issuer, settings.jwt_audience, settings.access_token_seconds
+            ),
+        )
+        # Background work of this process; a Redis-backed job queue replaces it when jobs grow.
+        background = [
+            asyncio.create_task(sweep_forever(app.state.session_factory)),
+            asyncio.create_task(keep_boards_forever(redis, app.state.session_factory)),
+        ]
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await redis.aclose()
+            await engine.dispose()
+            await side_engine.dispose()
+
+    api = Router(
+        path="/api/v1",
+        dependencies={"principal": Provide(provide_principal)},
+        route_handlers=[AuthController, MeController, LeaderboardController, admin_router(), *marketplace_routers()],
+    )
+    return Litestar(
+        route_handlers=[api, live, ready, *merchant_page_routers()],
+        lifespan=[lifespan],
+        dependencies={"db_session": Provide(provide_db_session)},
+        middleware=[BearerTokenMiddleware],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=settings.max_body_bytes,
+        template_config=TemplateConfig(directory=[MERCHANT_TEMPLATES], engine=JinjaTemplateEngine),
+        csrf_config=page_csrf(settings.jwt_secret),
+        openapi_config=OpenAPIConfig(
+            title="Red Points API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        logging_config=None,
+        debug=False,
+    )

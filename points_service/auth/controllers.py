@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from litestar import Controller, Request, post
+from litestar.datastructures import State
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.auth.rate_limit import LoginLimiter
+from points_service.auth.schemas import LoginRequest, RefreshRequest, TokenResponse
+from points_service.auth.service import AuthService, TokenPair
+
+
+def _auth_service(db_session: AsyncSession, state: State) -> AuthService:
+    return AuthService(
+        db_session,
+        state.access_tokens,
+        LoginLimiter(state.redis),
+        state.side_session_factory,
+        state.settings.refresh_token_days,
+    )
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in, role=pair.role
+    )
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/login", status_code=HTTP_200_OK, summary="Sign in with username and password")
+    async def login(
+        self, data: LoginRequest, request: Request, db_session: AsyncSession, state: State
+    ) -> TokenResponse:
+        address = request.client.host if request.client else "unknown"
+        return _tokens(await _auth_service(db_session, state).login(data.username, data.password, address))
+
+    @post("/refresh", status_code=HTTP_200_OK, summary="Trade a refresh token for a new pair (rotation)")
+    async def refresh(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> TokenResponse:
+        return _tokens(await _auth_service(db_session, state).refresh(data.refresh_token))
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke a refresh token")
+    async def logout(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> None:
+        await _auth_service(db_session, state).logout(data.refresh_token)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from points_service.database.base import Base, TenantScoped
+
+ROLES = ("member", "clerk", "staff", "admin")
+
+
+class LoginAccount(TenantScoped, Base):
+    """Whoever signs in: a member, a merchant clerk, staff scoped to a subtree, or a tenant admin."""
+
+    __tablename__ = "login_accounts"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        ForeignKeyConstraint(["tenant_id", "org_unit_id"], ["org_units.tenant_id", "org_units.id"]),
+        ForeignKeyConstraint(["tenant_id", "merchant_id"], ["merchants.tenant_id", "merchants.id"]),
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        CheckConstraint("role <> 'clerk' OR merchant_id IS NOT NULL", name="clerk_has_merchant"),
+        CheckConstraint("role <> 'member' OR member_id IS NOT NULL", name="member_has_member"),
+        CheckConstraint("role <> 'staff' OR org_unit_id IS NOT NULL", name="staff_has_scope"),
+        # The login body names no tenant, so a username must identify one account across tenants.
+        Index("uq_login_accounts_username", text("lower(username)"), unique=True),
+        Index("uq_login_accounts_member", "tenant_id", "member_id", unique=True),
+    )
+
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    merchant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class RefreshToken(TenantScoped, Base):
+    """One issued refresh token. Only its hash is stored; `family_id` ties a chain of rotations."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["login_accounts.tenant_id", "login_accounts.id"]),
+        Index("uq_refresh_tokens_hash", "token_hash", unique=True),
+        Index("ix_refresh_tokens_family", "tenant_id", "family_id"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    family_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

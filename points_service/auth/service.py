@@ -1,0 +1,131 @@
+"""Sign-in, refresh-token rotation with reuse detection, and logout."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from points_service.auth.models import LoginAccount, RefreshToken
+from points_service.auth.passwords import verify_password
+from points_service.auth.principal import Principal
+from points_service.auth.rate_limit import LoginLimiter
+from points_service.auth.tokens import AccessTokens
+from points_service.errors import InvalidCredentials, InvalidToken
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    role: str
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_of(account: LoginAccount) -> Principal:
+    return Principal(
+        account_id=account.id,
+        tenant_id=account.tenant_id,
+        role=account.role,
+        member_id=account.member_id,
+        org_unit_id=account.org_unit_id,
+        merchant_id=account.merchant_id,
+    )
+
+
+class AuthService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        tokens: AccessTokens,
+        limiter: LoginLimiter,
+        session_factory: async_sessionmaker[AsyncSession],
+        refresh_days: int,
+    ) -> None:
+        self._session = session
+        self._tokens = tokens
+        self._limiter = limiter
+        self._session_factory = session_factory
+        self._refresh_lifetime = timedelta(days=refresh_days)
+
+    async def login(self, username: str, password: str, address: str) -> TokenPair:
+        await self._limiter.check(username, address)
+        account = await self._session.scalar(
+            select(LoginAccount).where(func.lower(LoginAccount.username) == username.strip().lower())
+        )
+        valid = await verify_password(account.password_hash if account else None, password)
+        if account is None or not valid or not account.is_active:
+            await self._limiter.record_failure(username, address)
+            raise InvalidCredentials()
+        await self._limiter.record_success(username)
+        return await self._issue(account, family_id=uuid.uuid4())
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        now = datetime.now(UTC)
+        # FOR UPDATE: two concurrent uses of one token are serialised, so the second sees it spent.
+        token = await self._session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token)).with_for_update()
+        )
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            raise InvalidToken()
+        if token.used_at is not None:
+            # A spent token presented again means it leaked: kill the whole family, in a transaction
+            # of its own so the revocation stands although this request answers 401.
+            await self._revoke_family(token)
+            raise InvalidToken("This refresh token was already used; its whole family is now revoked")
+        account = await self._session.scalar(
+            select(LoginAccount).where(LoginAccount.tenant_id == token.tenant_id, LoginAccount.id == token.account_id)
+        )
+        if account is None or not account.is_active:
+            raise InvalidToken()
+        token.used_at = now
+        return await self._issue(account, family_id=token.family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        await self._session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == _hash_token(refresh_token), RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+
+    async def _issue(self, account: LoginAccount, family_id: uuid.UUID) -> TokenPair:
+        refresh_token = secrets.token_urlsafe(32)
+        self._session.add(
+            RefreshToken(
+                tenant_id=account.tenant_id,
+                account_id=account.id,
+                family_id=family_id,
+                token_hash=_hash_token(refresh_token),
+                expires_at=datetime.now(UTC) + self._refresh_lifetime,
+            )
+        )
+        await self._session.flush()
+        return TokenPair(
+            access_token=self._tokens.issue(principal_of(account)),
+            refresh_token=refresh_token,
+            expires_in=self._tokens.lifetime_seconds,
+            role=account.role,
+        )
+
+    async def _revoke_family(self, spent: RefreshToken) -> None:
+        # The spent token itself is left out: this request holds its row lock, and it is dead anyway.
+        async with self._session_factory() as session, session.begin():
+            await session.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.tenant_id == spent.tenant_id,
+                    RefreshToken.family_id == spent.family_id,
+                    RefreshToken.id != spent.id,
+                    RefreshToken.revoked_at.is_(None),
+                )
+                .values(revoked_at=datetime.now(UTC))
+            )

@@ -1,0 +1,59 @@
+"""Engine and the per-request unit of work: one session, one transaction, committed by the request scope."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+
+def create_engine(database_url: str, pool_size: int = 20) -> AsyncEngine:
+    return create_async_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=30,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, work: AfterCommit) -> None:
+    """Queue work for Redis (or any rebuildable store) that must only happen if this commits."""
+    session.info.setdefault("after_commit", []).append(work)
+
+
+def after_commit_mark(session: AsyncSession) -> int:
+    return len(session.info.setdefault("after_commit", []))
+
+
+def drop_after_commit_since(session: AsyncSession, mark: int) -> None:
+    """A savepoint rolled back: forget what its work queued."""
+    del session.info.setdefault("after_commit", [])[mark:]
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for work in session.info.pop("after_commit", []):
+        try:
+            await work()
+        except Exception:
+            logger.exception("after-commit work failed; a rebuild restores it")
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """Commit when the handler returns; roll back when it raises, so a refusal writes nothing.
+    Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise."""
+    async with state.session_factory() as session:
+        async with session.begin():
+            yield session
+        await run_after_commit(session)

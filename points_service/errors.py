@@ -1,0 +1,263 @@
+"""Domain errors and the one place that turns any error into an RFC 9457 problem response."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import DBAPIError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A refusal with a meaning a client can act on; `code` is part of the public contract."""
+
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class InvalidCredentials(DomainError):
+    status_code = 401
+    code = "invalid_credentials"
+    title = "Wrong username or password"
+
+
+class InvalidToken(DomainError):
+    status_code = 401
+    code = "invalid_token"
+    title = "Token is not usable"
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+    title = "Too many failed attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+
+class Conflict(DomainError):
+    pass
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule of the contract (400 validation_error)."""
+
+    status_code = 400
+    code = "validation_error"
+    title = "Invalid input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class InsufficientPoints(DomainError):
+    code = "insufficient_points"
+    title = "Not enough points"
+
+
+class CapReached(DomainError):
+    code = "cap_reached"
+    title = "Rule cap reached"
+
+
+class AlreadyReversed(DomainError):
+    code = "already_reversed"
+    title = "Transaction already reversed"
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+    title = "Transaction cannot be reversed"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+class IdempotencyInProgress(DomainError):
+    code = "idempotency_in_progress"
+    title = "A request with this Idempotency-Key is still running"
+
+
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"https://red-points.example/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response(
+        problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def domain_error_body(exc: DomainError) -> dict[str, Any]:
+    return problem_body(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+def domain_error_handler(_: Request, exc: DomainError) -> Response[dict[str, Any]]:
+    response = problem(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+_MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+
+
+def _dotted(path: str) -> str:
+    return re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
+
+
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_error(path: str, message: str) -> dict[str, str]:
+    """One `errors` item: the path made dotted (`a[0]` -> `a.0`), a missing field named in full."""
+    field = _dotted(path)
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        field = f"{field}.{missing.group(1)}".strip(".")
+    return {"field": field or "body", "message": message}
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        match = _MSGSPEC_PATH.search(message)
+        if match:
+            path = match.group(1)
+            message = message[: match.start()].rstrip(" -")
+        else:
+            path = str(item.get("key", ""))
+        if path == "data" and item.get("source") == "body":
+            # Litestar names the body after the handler's `data` argument; clients know it as the body.
+            path = ""
+            if message == "'data'":
+                message = "a JSON object is required"
+        errors.append(_field_error(path, message))
+    if not errors:
+        errors.append({"field": "body", "message": exc.detail or "invalid request"})
+    return errors
+
+
+# PostgreSQL text cannot hold U+0000 (22021) nor characters outside the database encoding (22P05).
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+_UNSTORABLE_MESSAGE = "contains a character that cannot be stored (U+0000)"
+
+
+def _path_of_nul(value: Any, path: str = "") -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _path_of_nul(item, f"{path}.{key}".strip("."))
+        if found is not None:
+            return found
+    return None
+
+
+def _unstorable_text_field(request: Request) -> str:
+    """Which input carried the unstorable character: a query parameter, a body field, else "body"."""
+    try:
+        for name, value in request.query_params.items():
+            if "\x00" in name or "\x00" in value:
+                return name
+        body = ScopeState.from_scope(request.scope).body
+        if isinstance(body, bytes) and body:
+            return _path_of_nul(json.loads(body)) or "body"
+    except Exception:  # noqa: S110 - locating the field is a courtesy; the answer stays a 400
+        pass
+    return "body"
+
+
+def http_exception_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        field = _unstorable_text_field(request)
+        return problem(
+            400,
+            "validation_error",
+            "Invalid input",
+            f"{field}: {_UNSTORABLE_MESSAGE}",
+            errors=[{"field": field, "message": _UNSTORABLE_MESSAGE}],
+        )
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        return problem(400, "validation_error", "Invalid input", errors[0]["message"], errors=errors)
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        message = "JSON is nested too deeply"
+        return problem(
+            400, "validation_error", "Invalid input", message, errors=[{"field": "body", "message": message}]
+        )
+    if isinstance(exc, NotAuthorizedException):
+        return problem(401, "unauthenticated", "Authentication required", exc.detail)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        code = {
+            400: "validation_error",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+            429: "too_many_requests",
+            503: "unavailable",
+        }.get(status, "error")
+        if status == 400:
+            return problem(400, code, "Invalid input", exc.detail, errors=[{"field": "body", "message": exc.detail}])
+        return problem(status, code, exc.detail, exc.detail)
+    logger.exception("unhandled error")
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal error", "Something went wrong")
+
+
+EXCEPTION_HANDLERS = {DomainError: domain_error_handler, Exception: http_exception_handler}

@@ -1,0 +1,127 @@
+"""Idempotent writes (API.md "(idem)"): one key, one outcome, replayed byte for byte, refusals included."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar import Response
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.database.session import after_commit_mark, drop_after_commit_since
+from points_service.errors import (
+    PROBLEM_MEDIA_TYPE,
+    DomainError,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidInput,
+    domain_error_body,
+)
+from points_service.idempotency.models import IdempotencyRecord
+
+Action = Callable[[], Awaitable[Any]]
+# How long a repeat waits for the first request with its key before answering 409.
+WAIT_FOR_FIRST = "10s"
+
+
+def _validated_key(key: str) -> str:
+    if not 1 <= len(key) <= 255 or not all(32 <= ord(char) <= 126 for char in key):
+        raise InvalidInput("Idempotency-Key", "must be 1-255 printable ASCII characters")
+    return key
+
+
+def _request_hash(endpoint: str, body: Any) -> str:
+    canonical = json.dumps([endpoint, msgspec.to_builtins(body)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _response(status: int, body: Any, replayed: bool) -> Response[Any]:
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    media_type = PROBLEM_MEDIA_TYPE if status >= 400 else "application/json"
+    return Response(body, status_code=status, headers=headers, media_type=media_type)
+
+
+class IdempotentWrites:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, caller_id: uuid.UUID) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+        self._caller_id = caller_id
+
+    async def run(self, key: str | None, endpoint: str, body: Any, action: Action, status: int = 201) -> Response[Any]:
+        """Run `action` once per key. Without a key it simply runs (and refusals raise as usual)."""
+        if key is None:
+            return _response(status, msgspec.to_builtins(await action()), replayed=False)
+        key = _validated_key(key)
+        request_hash = _request_hash(endpoint, body)
+        if not await self._claim(key, endpoint, request_hash):
+            return await self._replay(key, endpoint, request_hash)
+        mark = after_commit_mark(self._session)
+        try:
+            # The savepoint undoes a refused action's writes but keeps the claimed key, so the
+            # refusal itself is recorded and replayed.
+            async with self._session.begin_nested():
+                result_status, result_body = status, msgspec.to_builtins(await action())
+        except DomainError as refusal:
+            drop_after_commit_since(self._session, mark)
+            result_status, result_body = refusal.status_code, domain_error_body(refusal)
+        await self._session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.tenant_id == self._tenant_id,
+                IdempotencyRecord.caller_id == self._caller_id,
+                IdempotencyRecord.endpoint == endpoint,
+                IdempotencyRecord.key == key,
+            )
+            .values(response_status=result_status, response_body=result_body)
+        )
+        return _response(result_status, result_body, replayed=False)
+
+    async def _claim(self, key: str, endpoint: str, request_hash: str) -> bool:
+        """Insert the key. A concurrent holder of the same key makes this wait until it commits."""
+        await self._session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
+        try:
+            claimed = await self._session.scalar(
+                text(
+                    """
+                    INSERT INTO idempotency_records
+                        (tenant_id, caller_id, endpoint, key, request_hash, response_status, response_body)
+                    VALUES (:tenant, :caller, :endpoint, :key, :hash, 0, '{}'::jsonb)
+                    ON CONFLICT DO NOTHING
+                    RETURNING 1
+                    """
+                ),
+                {
+                    "tenant": self._tenant_id,
+                    "caller": self._caller_id,
+                    "endpoint": endpoint,
+                    "key": key,
+                    "hash": request_hash,
+                },
+            )
+        except DBAPIError as error:
+            if "lock timeout" in str(error.orig).lower() or "55P03" in str(getattr(error.orig, "sqlstate", "")):
+                raise IdempotencyInProgress() from error
+            raise
+        await self._session.execute(text("SET LOCAL lock_timeout = 0"))
+        return claimed is not None
+
+    async def _replay(self, key: str, endpoint: str, request_hash: str) -> Response[Any]:
+        record = await self._session.scalar(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.tenant_id == self._tenant_id,
+                IdempotencyRecord.caller_id == self._caller_id,
+                IdempotencyRecord.endpoint == endpoint,
+                IdempotencyRecord.key == key,
+            )
+        )
+        if record is None:
+            raise IdempotencyInProgress()
+        if record.request_hash != request_hash:
+            raise IdempotencyKeyReused()
+        return _response(record.response_status, record.response_body, replayed=True)

@@ -1,0 +1,56 @@
+"""Keeping Redis boards trustworthy: a board missed an update while Redis was away -> it is dropped
+(readers fall back to PostgreSQL) and rebuilt; a tenant whose boards were never built gets them built."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import date
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from points_service.leaderboards.periods import ready_key
+from points_service.leaderboards.store import is_ready, publish_standings, rebuild
+from points_service.tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+UPKEEP_EVERY_SECONDS = 30
+
+# Tenants whose boards missed an update in this process; readers here skip Redis for them.
+STALE_TENANTS: set[uuid.UUID] = set()
+
+
+async def publish_or_mark_stale(
+    session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, touched: list[tuple[uuid.UUID, str, date]]
+) -> None:
+    try:
+        await publish_standings(session, redis, tenant_id, touched)
+    except (RedisError, OSError):
+        STALE_TENANTS.add(tenant_id)
+        logger.warning("leaderboards: Redis unavailable; boards of tenant %s will be rebuilt", tenant_id)
+
+
+async def keep_boards(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
+    for tenant_id in list(STALE_TENANTS):
+        await redis.delete(ready_key(tenant_id))
+        STALE_TENANTS.discard(tenant_id)
+    async with sessions() as session:
+        tenants = list(await session.scalars(select(Tenant.id)))
+    for tenant_id in tenants:
+        if not await is_ready(redis, tenant_id):
+            async with sessions() as session:
+                await rebuild(session, redis, tenant_id)
+
+
+async def keep_boards_forever(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
+    while True:
+        try:
+            await keep_boards(redis, sessions)
+        except (RedisError, OSError, SQLAlchemyError):
+            logger.warning("leaderboards: upkeep failed; retrying in %s s", UPKEEP_EVERY_SECONDS)
+        await asyncio.sleep(UPKEEP_EVERY_SECONDS)

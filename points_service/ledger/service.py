@@ -1,0 +1,408 @@
+"""The ledger service: the only code that changes points (DESIGN.md section 3).
+
+Every change is one or more postings written by `_post`, which locks the cached accounts it
+touches in sorted id order, checks balances and caps under those locks, and writes transactions,
+chained entries, cached balances, earned totals and cap usage in the caller's database transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from points_service.database.session import after_commit
+from points_service.errors import (
+    AlreadyReversed,
+    CapReached,
+    InsufficientPoints,
+    InvalidInput,
+    NotFound,
+    NotReversible,
+)
+from points_service.ledger.hashing import chained_entry_hash, transaction_digest, unchained_entry_hash
+from points_service.ledger.models import EARNING_KINDS, LOCKED_ACCOUNT_KINDS
+from points_service.ledger.repository import LedgerRepository, LockedAccount, MemberAccounts
+from points_service.rules.models import Rule
+from points_service.tenancy.periods import TenantClock, month_end, month_start, year_start
+
+MAX_QUANTITY = Decimal(1000)
+MAX_BULK_MEMBERS = 1000
+REVERSIBLE_KINDS = ("award", "penalty", "adjustment")
+
+
+# (member, org unit path, month) whose earned points changed -> the live leaderboards; after commit only.
+PublishEarned = Callable[[list[tuple[uuid.UUID, str, date]]], Awaitable[None]]
+
+
+@dataclass
+class Posting:
+    kind: str
+    member_id: uuid.UUID
+    lines: list[tuple[uuid.UUID, int]]
+    local_date: date
+    earned_delta: int
+    rule: Rule | None = None
+    rule_code: str | None = None
+    quantity: Decimal | None = None
+    memo: str | None = None
+    reverses_id: uuid.UUID | None = None
+    # Cap usage this posting adds (or, for a reversal, gives back): (rule id, day) -> points.
+    rule_usage: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Posted:
+    transaction_id: uuid.UUID
+    member_id: uuid.UUID
+    points: int
+    balance: int
+    reverses: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    held: int
+    earned_total: int
+    earned_this_month: int
+    earned_this_year: int
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    transaction_id: uuid.UUID
+    at: datetime
+    amount: int
+    kind: str
+    rule_code: str | None
+    memo: str | None
+
+
+def award_points(rule: Rule, quantity: Decimal) -> int:
+    """round-half-up(rule points × quantity), API.md "Rules and points"."""
+    if not (0 < quantity <= MAX_QUANTITY):
+        raise InvalidInput("quantity", "must be greater than 0 and at most 1000")
+    if rule.unit == "each" and quantity != quantity.to_integral_value():
+        raise InvalidInput("quantity", "must be a whole number for a rule counted 'each'")
+    points = int((Decimal(rule.points) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if points == 0:
+        # A ledger entry never moves 0 points (CHECK amount <> 0): refuse rather than fail in the database.
+        raise InvalidInput("quantity", "is too small: rule points × quantity rounds to 0 points")
+    return points
+
+
+class LedgerService:
+    def __init__(
+        self,
+        repository: LedgerRepository,
+        clock: TenantClock,
+        actor_account_id: uuid.UUID | None,
+        publish_earned: PublishEarned | None = None,
+    ):
+        self._repo = repository
+        self._publish_earned = publish_earned
+        self._clock = clock
+        self.clock = clock
+        self._actor = actor_account_id
+
+    # -- accounts ---------------------------------------------------------------------------------
+
+    async def open_tenant_accounts(self) -> None:
+        if await self._repo.system_account_id("issuance") is None:
+            await self._repo.add_accounts([{"id": uuid.uuid4(), "kind": "issuance"}])
+
+    async def open_member_accounts(self, member_id: uuid.UUID) -> None:
+        await self._repo.add_accounts(
+            [{"id": uuid.uuid4(), "kind": kind, "member_id": member_id} for kind in ("member_available", "member_held")]
+        )
+
+    async def open_merchant_account(self, merchant_id: uuid.UUID) -> None:
+        await self._repo.add_accounts([{"id": uuid.uuid4(), "kind": "merchant", "merchant_id": merchant_id}])
+
+    # -- changes of points ------------------------------------------------------------------------
+
+    async def award(self, member_id: uuid.UUID, rule: Rule, quantity: Decimal, note: str | None) -> Posted:
+        return (await self.bulk_award([member_id], rule, quantity, note))[0]
+
+    async def bulk_award(
+        self, member_ids: Sequence[uuid.UUID], rule: Rule, quantity: Decimal, note: str | None
+    ) -> list[Posted]:
+        """One transaction per member, all in the caller's database transaction: all or nothing."""
+        if not 1 <= len(member_ids) <= MAX_BULK_MEMBERS:
+            raise InvalidInput("member_ids", f"must name 1 to {MAX_BULK_MEMBERS} members")
+        if len(set(member_ids)) != len(member_ids):
+            raise InvalidInput("member_ids", "must be distinct")
+        points = award_points(rule, quantity)
+        accounts = await self._member_accounts(member_ids)
+        issuance = await self._issuance_account()
+        today = self._clock.today()
+        kind = "penalty" if rule.category == "penalty" else "award"
+        postings = [
+            Posting(
+                kind=kind,
+                member_id=member_id,
+                lines=[(issuance, -points), (accounts[member_id].available_id, points)],
+                local_date=today,
+                earned_delta=points,
+                rule=rule,
+                rule_code=rule.code,
+                quantity=quantity,
+                memo=note,
+                rule_usage={(rule.id, today): points} if points > 0 else {},
+            )
+            for member_id in member_ids
+        ]
+        return await self._post(postings, accounts, cap_rule=rule if points > 0 else None)
+
+    async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> Posted:
+        if amount == 0:
+            raise InvalidInput("amount", "must not be zero")
+        if not reason.strip():
+            raise InvalidInput("reason", "must not be empty")
+        accounts = await self._member_accounts([member_id])
+        issuance = await self._issuance_account()
+        posting = Posting(
+            kind="adjustment",
+            member_id=member_id,
+            lines=[(issuance, -amount), (accounts[member_id].available_id, amount)],
+            local_date=self._clock.today(),
+            earned_delta=amount,
+            memo=reason.strip(),
+        )
+        return (await self._post([posting], accounts))[0]
+
+    async def reverse(self, transaction_id: uuid.UUID, reason: str) -> Posted:
+        if not reason.strip():
+            raise InvalidInput("reason", "must not be empty")
+        original = await self._repo.transaction(transaction_id)
+        if original is None or original.member_id is None:
+            raise NotFound("No such transaction")
+        if original.kind not in REVERSIBLE_KINDS:
+            raise NotReversible(f"A {original.kind} transaction is not reversed by staff")
+        accounts = await self._member_accounts([original.member_id])
+        # Lock first, then look: a concurrent reversal of the same transaction has either committed
+        # (and is seen here) or waits behind this lock. The unique index on reverses_id backs this up.
+        await self._repo.lock_accounts({accounts[original.member_id].available_id})
+        if await self._repo.reversal_of(transaction_id) is not None:
+            raise AlreadyReversed()
+        lines = [(account_id, -amount) for account_id, amount in await self._repo.entries_of(transaction_id)]
+        usage = {}
+        if original.rule_id is not None and original.kind == "award":
+            usage = {(original.rule_id, original.local_date): -original.earned_delta}
+        posting = Posting(
+            kind="reversal",
+            member_id=original.member_id,
+            lines=lines,
+            # Counted on the day it is made: past days stay as sealed; the original's cap is given back.
+            local_date=self._clock.today(),
+            earned_delta=-original.earned_delta,
+            rule_code=original.rule_code,
+            memo=reason.strip(),
+            reverses_id=original.id,
+            rule_usage=usage,
+        )
+        return (await self._post([posting], accounts))[0]
+
+    # -- redemptions: member available -> held -> merchant (or back) -----------------------------
+
+    async def lock_member(self, member_id: uuid.UUID) -> None:
+        """Take the member's account locks up front, in the ledger's order, for a use case that
+        checks other rows (limits, stock) before it posts."""
+        accounts = (await self._member_accounts([member_id]))[member_id]
+        await self._repo.lock_accounts({accounts.available_id, accounts.held_id})
+
+    async def hold_for_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
+        accounts = await self._member_accounts([member_id])
+        lines = [(accounts[member_id].available_id, -points), (accounts[member_id].held_id, points)]
+        return await self._post_member_transfer("redemption_hold", member_id, lines, memo, accounts)
+
+    async def release_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
+        accounts = await self._member_accounts([member_id])
+        lines = [(accounts[member_id].held_id, -points), (accounts[member_id].available_id, points)]
+        return await self._post_member_transfer("redemption_release", member_id, lines, memo, accounts)
+
+    async def settle_redemption(self, member_id: uuid.UUID, merchant_id: uuid.UUID, points: int, memo: str) -> Posted:
+        accounts = await self._member_accounts([member_id])
+        merchant_account = await self._repo.merchant_account_id(merchant_id)
+        if merchant_account is None:
+            raise RuntimeError("merchant has no ledger account; it is opened with the merchant")
+        lines = [(accounts[member_id].held_id, -points), (merchant_account, points)]
+        return await self._post_member_transfer("redemption_fulfil", member_id, lines, memo, accounts)
+
+    async def _post_member_transfer(
+        self,
+        kind: str,
+        member_id: uuid.UUID,
+        lines: list[tuple[uuid.UUID, int]],
+        memo: str,
+        accounts: dict[uuid.UUID, MemberAccounts],
+    ) -> Posted:
+        # Spending is not earning (DESIGN.md 3.5): these never change earned points.
+        posting = Posting(
+            kind=kind, member_id=member_id, lines=lines, local_date=self._clock.today(), earned_delta=0, memo=memo
+        )
+        return (await self._post([posting], accounts))[0]
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def balance(self, member_id: uuid.UUID) -> Balance:
+        accounts = (await self._member_accounts([member_id]))[member_id]
+        today = self._clock.today()
+        total, this_month, this_year = await self._repo.earned(member_id, month_start(today), year_start(today))
+        return Balance(accounts.available, accounts.held, total, this_month, this_year)
+
+    async def history(
+        self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[HistoryLine]:
+        accounts = await self._member_accounts([member_id])
+        rows = await self._repo.history(member_id, accounts[member_id].available_id, limit, before)
+        return [HistoryLine(row.id, row.created_at, int(row.amount), row.kind, row.rule_code, row.memo) for row in rows]
+
+    # -- the one writer ---------------------------------------------------------------------------
+
+    async def _member_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemberAccounts]:
+        accounts = await self._repo.member_accounts(member_ids)
+        missing = [member_id for member_id in member_ids if member_id not in accounts]
+        if missing:
+            raise NotFound(f"No such member: {missing[0]}")
+        return accounts
+
+    async def _issuance_account(self) -> uuid.UUID:
+        account_id = await self._repo.system_account_id("issuance")
+        if account_id is None:
+            raise RuntimeError("tenant has no issuance account; it is opened with the tenant")
+        return account_id
+
+    async def _post(
+        self, postings: list[Posting], accounts: dict[uuid.UUID, MemberAccounts], cap_rule: Rule | None = None
+    ) -> list[Posted]:
+        # The member's available account is locked even when untouched (a fulfilment moves held
+        # points), so every answer can report the available balance as of this transaction.
+        locked = await self._repo.lock_accounts(
+            {account_id for posting in postings for account_id, _ in posting.lines}
+            | {accounts[posting.member_id].available_id for posting in postings}
+        )
+        if cap_rule is not None:
+            await self._check_caps(cap_rule, postings)
+
+        now = datetime.now(UTC)
+        transactions: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = []
+        earned: dict[tuple[uuid.UUID, date], int] = {}
+        usage: dict[tuple[uuid.UUID, uuid.UUID, date], int] = {}
+        results: list[Posted] = []
+        for posting in postings:
+            transaction_id = uuid.uuid4()
+            digest = transaction_digest(
+                transaction_id,
+                posting.kind,
+                posting.member_id,
+                posting.rule_code,
+                posting.local_date,
+                posting.earned_delta,
+                posting.reverses_id,
+                posting.lines,
+            )
+            transactions.append(
+                {
+                    "tenant_id": self._repo.tenant_id,
+                    "id": transaction_id,
+                    "kind": posting.kind,
+                    "member_id": posting.member_id,
+                    "rule_id": posting.rule.id if posting.rule else None,
+                    "rule_code": posting.rule_code,
+                    "quantity": posting.quantity,
+                    "memo": posting.memo,
+                    "actor_account_id": self._actor,
+                    "reverses_id": posting.reverses_id,
+                    "local_date": posting.local_date,
+                    "earned_delta": posting.earned_delta,
+                    "digest": digest,
+                    "created_at": now,
+                }
+            )
+            for account_id, amount in posting.lines:
+                entries.append(self._entry(locked.get(account_id), account_id, transaction_id, amount, digest))
+            available = locked[accounts[posting.member_id].available_id]
+            if any(locked[account_id].balance < 0 for account_id, _ in posting.lines if account_id in locked):
+                raise InsufficientPoints(f"The balance would fall below zero (member {posting.member_id})")
+            if posting.kind in EARNING_KINDS and posting.earned_delta:
+                key = (posting.member_id, month_start(posting.local_date))
+                earned[key] = earned.get(key, 0) + posting.earned_delta
+            for (rule_id, day), points in posting.rule_usage.items():
+                usage_key = (posting.member_id, rule_id, day)
+                usage[usage_key] = usage.get(usage_key, 0) + points
+            member_change = sum(amount for account_id, amount in posting.lines if account_id == available.id)
+            results.append(
+                Posted(transaction_id, posting.member_id, member_change, available.balance, posting.reverses_id)
+            )
+
+        await self._repo.insert_transactions(transactions)
+        await self._repo.insert_entries(entries)
+        await self._repo.save_account_states(list(locked.values()))
+        await self._repo.add_earned(earned)
+        if earned and self._publish_earned is not None:
+            await self._queue_leaderboard_update(earned)
+        await self._repo.add_rule_usage(usage)
+        return results
+
+    async def _queue_leaderboard_update(self, earned: dict[tuple[uuid.UUID, date], int]) -> None:
+        paths = await self._repo.unit_paths({member_id for member_id, _ in earned})
+        touched = [(member_id, paths[member_id], month) for (member_id, month), delta in earned.items() if delta]
+        publish = self._publish_earned
+        assert publish is not None
+        after_commit(self._repo.session, lambda: publish(touched))
+
+    def _entry(
+        self,
+        account: LockedAccount | None,
+        account_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        amount: int,
+        digest: str,
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "tenant_id": self._repo.tenant_id,
+            "transaction_id": transaction_id,
+            "account_id": account_id,
+            "amount": amount,
+        }
+        if account is None or account.kind not in LOCKED_ACCOUNT_KINDS:
+            return {
+                **row,
+                "seq": None,
+                "prev_hash": None,
+                "hash": unchained_entry_hash(account_id, transaction_id, amount, digest),
+            }
+        seq = account.entry_count + 1
+        entry_hash = chained_entry_hash(account.last_hash, account_id, seq, transaction_id, amount, digest)
+        row.update(seq=seq, prev_hash=account.last_hash, hash=entry_hash)
+        account.balance += amount
+        account.entry_count = seq
+        account.last_hash = entry_hash
+        return row
+
+    async def _check_caps(self, rule: Rule, postings: list[Posting]) -> None:
+        if rule.daily_cap is None and rule.monthly_cap is None:
+            return
+        today = postings[0].local_date
+        used = await self._repo.rule_usage(
+            rule.id, [posting.member_id for posting in postings], today, month_start(today), month_end(today)
+        )
+        for posting in postings:
+            points = posting.rule_usage.get((rule.id, today), 0)
+            used_today, used_month = used.get(posting.member_id, (0, 0))
+            if rule.daily_cap is not None and used_today + points > rule.daily_cap:
+                raise CapReached(
+                    f"Rule {rule.code} allows {rule.daily_cap} points a day; "
+                    f"{used_today} already earned today (member {posting.member_id})"
+                )
+            if rule.monthly_cap is not None and used_month + points > rule.monthly_cap:
+                raise CapReached(
+                    f"Rule {rule.code} allows {rule.monthly_cap} points a month; "
+                    f"{used_month} already earned this month (member {posting.member_id})"
+                )

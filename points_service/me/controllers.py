@@ -1,0 +1,82 @@
+"""The member's own view: who am I, my balance, my history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from litestar.di import Provide
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.auth.guards import require_any_role
+from points_service.auth.models import LoginAccount
+from points_service.auth.principal import Principal
+from points_service.deps import provide_ledger
+from points_service.errors import NotFound
+from points_service.ledger.schemas import ledger_page
+from points_service.ledger.service import LedgerService
+from points_service.org.models import Member, OrgUnit
+from points_service.pagination import Cursor, Limit, decode_cursor
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["me"]
+    dependencies = {"ledger": Provide(provide_ledger)}
+
+    @get("/", guards=[require_any_role], summary="Who am I")
+    async def me(self, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        account = await db_session.scalar(
+            select(LoginAccount).where(
+                LoginAccount.tenant_id == principal.tenant_id, LoginAccount.id == principal.account_id
+            )
+        )
+        if account is None:
+            raise NotFound("This account no longer exists")
+        answer: dict[str, Any] = {
+            "id": account.id,
+            "role": account.role,
+            "name": account.username,
+            "username": account.username,
+        }
+        if principal.member_id is not None:
+            row = (
+                await db_session.execute(
+                    select(Member, OrgUnit)
+                    .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
+                    .where(Member.tenant_id == principal.tenant_id, Member.id == principal.member_id)
+                )
+            ).one()
+            member, unit = row
+            answer.update(
+                id=member.id,
+                name=member.name,
+                member_id=member.id,
+                org_unit={"id": unit.id, "name": unit.name},
+                party_status=member.party_status,
+                cadre_position=member.cadre_position,
+            )
+        return answer
+
+    @get("/balance", guards=[require_any_role], summary="My points: available, held and earned")
+    async def balance(self, principal: Principal, ledger: LedgerService) -> dict[str, int]:
+        if principal.member_id is None:
+            raise NotFound("Only members have a balance")
+        balance = await ledger.balance(principal.member_id)
+        return {
+            "available": balance.available,
+            "held": balance.held,
+            "earned_total": balance.earned_total,
+            "earned_this_month": balance.earned_this_month,
+            "earned_this_year": balance.earned_this_year,
+        }
+
+    @get("/ledger", guards=[require_any_role], summary="My ledger lines, newest first")
+    async def ledger_lines(
+        self, principal: Principal, ledger: LedgerService, limit: Limit = 50, cursor: Cursor = None
+    ) -> dict[str, Any]:
+        if principal.member_id is None:
+            raise NotFound("Only members have a ledger")
+        lines = await ledger.history(principal.member_id, limit + 1, decode_cursor(cursor))
+        return ledger_page(lines, limit)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from points_service.database.base import Base, TenantScoped
+
+ORG_UNIT_KINDS = ("district", "street", "community", "area", "branch", "group", "household", "grid")
+PARTY_STATUSES = ("none", "in_service", "retired", "mobile")
+
+
+class OrgUnit(TenantScoped, Base):
+    """A node of the org tree.
+
+    `path` is the materialised path of ids from the root ("/<id>/<id>/"), so a whole subtree is one
+    index range scan (`path LIKE '<prefix>%'`) and "is X inside Y" is a string prefix test.
+    """
+
+    __tablename__ = "org_units"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "parent_id"], ["org_units.tenant_id", "org_units.id"]),
+        CheckConstraint(f"kind IN {ORG_UNIT_KINDS!r}", name="kind"),
+        Index("ix_org_units_path", "tenant_id", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        Index("ix_org_units_parent", "tenant_id", "parent_id"),
+    )
+
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    path: Mapped[str] = mapped_column(String(2000), nullable=False)
+
+
+class Member(TenantScoped, Base):
+    """A person who earns points."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "org_unit_id"], ["org_units.tenant_id", "org_units.id"]),
+        UniqueConstraint("tenant_id", "phone"),
+        CheckConstraint(f"party_status IN {PARTY_STATUSES!r}", name="party_status"),
+        Index("ix_members_org_unit", "tenant_id", "org_unit_id"),
+        Index(
+            "ix_members_pinyin",
+            "tenant_id",
+            "pinyin_initials",
+            postgresql_ops={"pinyin_initials": "text_pattern_ops"},
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    org_unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    party_status: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
+    cadre_position: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    pinyin_initials: Mapped[str] = mapped_column(String(100), nullable=False, default="")

@@ -1,0 +1,184 @@
+"""Org tree and members, and the scope rule every staff call obeys: staff reach only their subtree.
+
+Anything outside the caller's reach answers 404, exactly as if it did not exist (DESIGN.md section 5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.auth.accounts import create_login
+from points_service.auth.principal import Principal
+from points_service.errors import Conflict, Forbidden, NotFound
+from points_service.ledger.service import LedgerService
+from points_service.org.models import Member, OrgUnit
+from points_service.org.names import pinyin_initials
+
+
+class OrgService:
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self._session = session
+        self._principal = principal
+        self._tenant_id = principal.tenant_id
+        self._scope_path: str | None = None
+
+    # -- scope ------------------------------------------------------------------------------------
+
+    async def scope_path(self) -> str:
+        """The path prefix the caller reaches: "" for a tenant admin, their unit's path for staff."""
+        if self._principal.is_admin:
+            return ""
+        if self._scope_path is None:
+            if self._principal.org_unit_id is None:
+                raise Forbidden("This account is not attached to an org unit")
+            unit = await self._unit(self._principal.org_unit_id)
+            if unit is None:
+                raise Forbidden("This account's org unit no longer exists")
+            self._scope_path = unit.path
+        return self._scope_path
+
+    def _within(self, statement: Select[Any], path_column: Any, scope: str) -> Select[Any]:
+        return statement.where(path_column.startswith(scope, autoescape=True)) if scope else statement
+
+    async def unit_in_reach(self, unit_id: uuid.UUID) -> OrgUnit:
+        unit = await self._unit(unit_id)
+        if unit is None or not unit.path.startswith(await self.scope_path()):
+            raise NotFound(f"No such org unit: {unit_id}")
+        return unit
+
+    async def member_in_reach(self, member_id: uuid.UUID) -> Member:
+        members = await self.members_in_reach([member_id])
+        return members[member_id]
+
+    async def members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Member]:
+        statement = (
+            select(Member)
+            .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
+            .where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
+        )
+        found = {
+            member.id: member
+            for member in await self._session.scalars(self._within(statement, OrgUnit.path, await self.scope_path()))
+        }
+        for member_id in member_ids:
+            if member_id not in found:
+                raise NotFound(f"No such member: {member_id}")
+        return found
+
+    # -- org units --------------------------------------------------------------------------------
+
+    async def _unit(self, unit_id: uuid.UUID) -> OrgUnit | None:
+        return await self._session.scalar(
+            select(OrgUnit).where(OrgUnit.tenant_id == self._tenant_id, OrgUnit.id == unit_id)
+        )
+
+    async def create_unit(self, name: str, kind: str, parent_id: uuid.UUID | None) -> OrgUnit:
+        if parent_id is None:
+            if not self._principal.is_admin:
+                raise Forbidden("Only a tenant admin creates top-level org units")
+            parent_path = "/"
+        else:
+            parent_path = (await self.unit_in_reach(parent_id)).path
+        unit_id = uuid.uuid4()
+        unit = OrgUnit(
+            id=unit_id,
+            tenant_id=self._tenant_id,
+            parent_id=parent_id,
+            name=name,
+            kind=kind,
+            path=f"{parent_path}{unit_id.hex}/",
+        )
+        self._session.add(unit)
+        await self._session.flush()
+        return unit
+
+    async def unit_with_children(self, unit_id: uuid.UUID) -> tuple[OrgUnit, list[OrgUnit]]:
+        unit = await self.unit_in_reach(unit_id)
+        children = await self._session.scalars(
+            select(OrgUnit)
+            .where(OrgUnit.tenant_id == self._tenant_id, OrgUnit.parent_id == unit_id)
+            .order_by(OrgUnit.name, OrgUnit.id)
+        )
+        return unit, list(children)
+
+    # -- members ----------------------------------------------------------------------------------
+
+    async def create_member(
+        self,
+        ledger: LedgerService,
+        name: str,
+        phone: str,
+        org_unit_id: uuid.UUID,
+        party_status: str,
+        cadre_position: str | None,
+        username: str | None,
+        password: str | None,
+    ) -> Member:
+        await self.unit_in_reach(org_unit_id)
+        taken = await self._session.scalar(
+            select(Member.id).where(Member.tenant_id == self._tenant_id, Member.phone == phone)
+        )
+        if taken is not None:
+            raise Conflict("A member with this phone number already exists")
+        member = Member(
+            id=uuid.uuid4(),
+            tenant_id=self._tenant_id,
+            name=name,
+            phone=phone,
+            org_unit_id=org_unit_id,
+            party_status=party_status,
+            cadre_position=cadre_position,
+            pinyin_initials=pinyin_initials(name),
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(member)
+                await self._session.flush()
+        except IntegrityError as error:
+            raise Conflict("A member with this phone number already exists") from error
+        await ledger.open_member_accounts(member.id)
+        if username and password:
+            await create_login(self._session, self._tenant_id, username, password, "member", member_id=member.id)
+        return member
+
+    async def search_members(
+        self, q: str | None, org_unit_id: uuid.UUID | None, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[Member]:
+        statement = (
+            select(Member)
+            .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
+            .where(Member.tenant_id == self._tenant_id)
+        )
+        scope = await self.scope_path()
+        if org_unit_id is not None:
+            scope = (await self.unit_in_reach(org_unit_id)).path
+        statement = self._within(statement, OrgUnit.path, scope)
+        if q and q.strip():
+            needle = q.strip()
+            conditions = [
+                Member.name.contains(needle, autoescape=True),
+                Member.pinyin_initials.startswith(needle.lower(), autoescape=True),
+            ]
+            if needle.isdigit() and len(needle) == 4:
+                conditions.append(func.right(Member.phone, 4) == needle)
+            statement = statement.where(or_(*conditions))
+        if before is not None:
+            statement = statement.where(func.row(Member.created_at, Member.id) > func.row(before[0], before[1]))
+        statement = statement.order_by(Member.created_at, Member.id).limit(limit + 1)
+        return list(await self._session.scalars(statement))
+
+    async def create_staff(self, username: str, password: str, org_unit_id: uuid.UUID | None, role: str) -> Any:
+        if not self._principal.is_admin:
+            raise Forbidden("Only a tenant admin creates staff accounts")
+        if org_unit_id is not None:
+            await self.unit_in_reach(org_unit_id)
+        elif role == "staff":
+            raise NotFound("A staff account needs an org unit")
+        return await create_login(self._session, self._tenant_id, username, password, role, org_unit_id=org_unit_id)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.errors import Conflict, InvalidInput, NotFound
+from points_service.rules.models import Rule
+
+
+class RuleService:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+
+    async def create(
+        self,
+        code: str,
+        name: str,
+        category: str,
+        points: int,
+        unit: str,
+        daily_cap: int | None,
+        monthly_cap: int | None,
+        requires_approval: bool,
+    ) -> Rule:
+        if category == "penalty" and points >= 0:
+            raise InvalidInput("points", "a penalty rule has negative points")
+        if category != "penalty" and points <= 0:
+            raise InvalidInput("points", "only a penalty rule may have negative points; zero earns nothing")
+        rule = Rule(
+            id=uuid.uuid4(),
+            tenant_id=self._tenant_id,
+            code=code,
+            name=name,
+            category=category,
+            points=points,
+            unit=unit,
+            daily_cap=daily_cap,
+            monthly_cap=monthly_cap,
+            requires_approval=requires_approval,
+        )
+        try:
+            async with self._session.begin_nested():
+                self._session.add(rule)
+                await self._session.flush()
+        except IntegrityError as error:
+            raise Conflict(f"A rule with code {code!r} already exists") from error
+        return rule
+
+    async def by_code(self, code: str) -> Rule:
+        rule = await self._session.scalar(
+            select(Rule).where(Rule.tenant_id == self._tenant_id, Rule.code == code, Rule.is_active.is_(True))
+        )
+        if rule is None:
+            raise NotFound(f"No such rule: {code}")
+        return rule
+
+    async def all(self) -> list[Rule]:
+        return list(
+            await self._session.scalars(select(Rule).where(Rule.tenant_id == self._tenant_id).order_by(Rule.code))
+        )

@@ -1,0 +1,77 @@
+"""One typed settings object, read from the environment once, at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the service refuses to start rather than guess."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path(".data"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str | None = None
+    jwt_issuer: str = "red-points"
+    jwt_audience: str = "red-points-api"
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    admin_username: str | None = None
+    admin_password: str | None = None
+    tenant_name: str = "演示街道"
+    default_timezone: str = "Asia/Shanghai"
+    max_body_bytes: int = 1_048_576
+    database_pool_size: int = 20
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None or self.redis_url is None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        access_seconds = int(env.get("POINTS_ACCESS_TOKEN_SECONDS", "900"))
+        if not 60 <= access_seconds <= 900:
+            raise SettingsError("POINTS_ACCESS_TOKEN_SECONDS must be between 60 and 900 (15 minutes at most)")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=Path(env.get("POINTS_DATA_DIR") or ".data"),
+            host=env.get("POINTS_HOST") or "127.0.0.1",
+            port=int(env.get("POINTS_PORT") or "8000"),
+            jwt_secret=env.get("POINTS_JWT_SECRET") or None,
+            access_token_seconds=access_seconds,
+            admin_username=env.get("POINTS_ADMIN_USERNAME") or None,
+            admin_password=env.get("POINTS_ADMIN_PASSWORD") or None,
+            tenant_name=env.get("POINTS_TENANT_NAME") or "演示街道",
+            database_pool_size=int(env.get("POINTS_DATABASE_POOL_SIZE") or "20"),
+        )
+
+    def with_services(self, database_url: str, redis_url: str) -> Settings:
+        return replace(self, database_url=database_url, redis_url=redis_url)
+
+    def with_jwt_secret(self) -> Settings:
+        """Resolve the signing secret: required with external services, generated once when embedded."""
+        if self.jwt_secret:
+            if len(self.jwt_secret) < 32:
+                raise SettingsError("POINTS_JWT_SECRET must be at least 32 characters")
+            return self
+        if not self.embedded_data_owned:
+            raise SettingsError("POINTS_JWT_SECRET is required when DATABASE_URL/REDIS_URL point at external services")
+        secret_file = self.data_dir / "jwt_secret"
+        if not secret_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secrets.token_urlsafe(48))
+            secret_file.chmod(0o600)
+        return replace(self, jwt_secret=secret_file.read_text().strip())
+
+    # Set by the embedded launcher: the service URLs point at servers whose data lives in data_dir.
+    embedded_data_owned: bool = False

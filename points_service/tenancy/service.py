@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.ledger.repository import LedgerRepository
+from points_service.ledger.service import LedgerService
+from points_service.tenancy.models import Tenant
+from points_service.tenancy.periods import TenantClock
+
+
+async def create_tenant(session: AsyncSession, name: str, timezone: str = "Asia/Shanghai") -> Tenant:
+    tenant = Tenant(id=uuid.uuid4(), name=name, timezone=timezone)
+    session.add(tenant)
+    await session.flush()
+    ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(timezone), actor_account_id=None)
+    await ledger.open_tenant_accounts()
+    return tenant
+
+
+async def tenant_clock(session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:
+    timezone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+    return TenantClock(timezone or "Asia/Shanghai")
