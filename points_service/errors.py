@@ -105,6 +105,11 @@ class AlreadyReversed(DomainError):
     title = "Transaction already reversed"
 
 
+class AlreadyAwarded(DomainError):
+    code = "already_awarded"
+    title = "This work has already earned its points"
+
+
 class NotReversible(DomainError):
     code = "not_reversible"
     title = "Transaction cannot be reversed"

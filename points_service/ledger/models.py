@@ -108,6 +108,15 @@ class LedgerTransaction(TenantScoped, Base):
         ),
         Index("ix_ledger_transactions_member_history", "tenant_id", "member_id", "created_at", "id"),
         Index("ix_ledger_transactions_local_date", "tenant_id", "local_date"),
+        # The same piece of work (one shift, one attendance, one wish) is paid at most once, whatever
+        # is retried or raced: the earning flows name it here and the database refuses a second award.
+        Index(
+            "uq_ledger_transactions_source",
+            "tenant_id",
+            "source",
+            unique=True,
+            postgresql_where=text("source IS NOT NULL"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(24), nullable=False)
@@ -122,6 +131,8 @@ class LedgerTransaction(TenantScoped, Base):
     local_date: Mapped[date] = mapped_column(Date, nullable=False)
     earned_delta: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    # What earned the points, e.g. "shift:<id>" or "activity:<id>:<member id>"; null for staff awards.
+    source: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
 class LedgerEntry(Base):

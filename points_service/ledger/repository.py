@@ -133,6 +133,14 @@ class LedgerRepository:
         )
         return {row.member_id: (int(row.today), int(row.this_month)) for row in rows}
 
+    async def awarded_sources(self, sources: Sequence[str]) -> list[str]:
+        rows = await self.session.scalars(
+            select(LedgerTransaction.source).where(
+                LedgerTransaction.tenant_id == self.tenant_id, LedgerTransaction.source.in_(sources)
+            )
+        )
+        return list(rows)
+
     async def insert_transactions(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(insert(LedgerTransaction), rows)
 

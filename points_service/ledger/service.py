@@ -14,8 +14,11 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from points_service.database.session import after_commit
 from points_service.errors import (
+    AlreadyAwarded,
     AlreadyReversed,
     CapReached,
     InsufficientPoints,
@@ -50,8 +53,19 @@ class Posting:
     quantity: Decimal | None = None
     memo: str | None = None
     reverses_id: uuid.UUID | None = None
+    source: str | None = None
     # Cap usage this posting adds (or, for a reversal, gives back): (rule id, day) -> points.
     rule_usage: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AwardItem:
+    """One member's share of an award: how much work, and (for work the app recorded) which piece
+    of work it pays for, so that it can never be paid twice."""
+
+    member_id: uuid.UUID
+    quantity: Decimal
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,38 +139,54 @@ class LedgerService:
 
     # -- changes of points ------------------------------------------------------------------------
 
-    async def award(self, member_id: uuid.UUID, rule: Rule, quantity: Decimal, note: str | None) -> Posted:
-        return (await self.bulk_award([member_id], rule, quantity, note))[0]
+    async def award(
+        self, member_id: uuid.UUID, rule: Rule, quantity: Decimal, note: str | None, source: str | None = None
+    ) -> Posted:
+        return (await self.award_many([AwardItem(member_id, quantity, source)], rule, note))[0]
 
     async def bulk_award(
         self, member_ids: Sequence[uuid.UUID], rule: Rule, quantity: Decimal, note: str | None
     ) -> list[Posted]:
+        return await self.award_many([AwardItem(member_id, quantity) for member_id in member_ids], rule, note)
+
+    async def award_many(self, items: Sequence[AwardItem], rule: Rule, note: str | None) -> list[Posted]:
         """One transaction per member, all in the caller's database transaction: all or nothing."""
+        member_ids = [item.member_id for item in items]
         if not 1 <= len(member_ids) <= MAX_BULK_MEMBERS:
             raise InvalidInput("member_ids", f"must name 1 to {MAX_BULK_MEMBERS} members")
         if len(set(member_ids)) != len(member_ids):
             raise InvalidInput("member_ids", "must be distinct")
-        points = award_points(rule, quantity)
+        sources = [item.source for item in items if item.source is not None]
+        if len(set(sources)) != len(sources):
+            raise InvalidInput("source", "must be distinct")
+        points = {item.member_id: award_points(rule, item.quantity) for item in items}
         accounts = await self._member_accounts(member_ids)
+        if sources and await self._repo.awarded_sources(sources):
+            raise AlreadyAwarded()
         issuance = await self._issuance_account()
         today = self._clock.today()
         kind = "penalty" if rule.category == "penalty" else "award"
         postings = [
             Posting(
                 kind=kind,
-                member_id=member_id,
-                lines=[(issuance, -points), (accounts[member_id].available_id, points)],
+                member_id=item.member_id,
+                lines=[
+                    (issuance, -points[item.member_id]),
+                    (accounts[item.member_id].available_id, points[item.member_id]),
+                ],
                 local_date=today,
-                earned_delta=points,
+                earned_delta=points[item.member_id],
                 rule=rule,
                 rule_code=rule.code,
-                quantity=quantity,
+                quantity=item.quantity,
                 memo=note,
-                rule_usage={(rule.id, today): points} if points > 0 else {},
+                source=item.source,
+                rule_usage={(rule.id, today): points[item.member_id]} if points[item.member_id] > 0 else {},
             )
-            for member_id in member_ids
+            for item in items
         ]
-        return await self._post(postings, accounts, cap_rule=rule if points > 0 else None)
+        # Penalties (negative rules) never count against a cap; a mixed batch cannot happen (one rule).
+        return await self._post(postings, accounts, cap_rule=rule if rule.points > 0 else None)
 
     async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> Posted:
         if amount == 0:
@@ -322,6 +352,7 @@ class LedgerService:
                     "local_date": posting.local_date,
                     "earned_delta": posting.earned_delta,
                     "digest": digest,
+                    "source": posting.source,
                     "created_at": now,
                 }
             )
@@ -341,7 +372,13 @@ class LedgerService:
                 Posted(transaction_id, posting.member_id, member_change, available.balance, posting.reverses_id)
             )
 
-        await self._repo.insert_transactions(transactions)
+        try:
+            await self._repo.insert_transactions(transactions)
+        except IntegrityError as error:
+            # Two requests paying the same work raced past the check above; the unique index decides.
+            if "uq_ledger_transactions_source" in str(error.orig):
+                raise AlreadyAwarded() from error
+            raise
         await self._repo.insert_entries(entries)
         await self._repo.save_account_states(list(locked.values()))
         await self._repo.add_earned(earned)
