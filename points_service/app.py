@@ -17,16 +17,20 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from points_service.activities.routes import activity_routers
 from points_service.auth.controllers import AuthController
 from points_service.auth.middleware import BearerTokenMiddleware
 from points_service.auth.tokens import AccessTokens
 from points_service.database.session import create_engine, provide_db_session, session_factory
 from points_service.deps import provide_principal
+from points_service.duty.routes import duty_routers
 from points_service.errors import EXCEPTION_HANDLERS
 from points_service.health import live, ready
 from points_service.leaderboards.controllers import LeaderboardController
 from points_service.leaderboards.upkeep import keep_boards_forever
 from points_service.me.controllers import MeController
+from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
+from points_service.mobile.routes import member_page_routers
 from points_service.redis_pool import create_redis
 from points_service.settings import Settings, SettingsError
 
@@ -44,6 +48,8 @@ def page_csrf(jwt_secret: str) -> CSRFConfig:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
+    from admin.console.routes import console_routers
     from admin.routes import admin_router
     from merchants.redemptions.sweep import sweep_forever
     from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
@@ -91,16 +97,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
     api = Router(
         path="/api/v1",
         dependencies={"principal": Provide(provide_principal)},
-        route_handlers=[AuthController, MeController, LeaderboardController, admin_router(), *marketplace_routers()],
+        route_handlers=[
+            AuthController,
+            MeController,
+            LeaderboardController,
+            admin_router(),
+            *marketplace_routers(),
+            *activity_routers(),
+            *duty_routers(),
+        ],
     )
     return Litestar(
-        route_handlers=[api, live, ready, *merchant_page_routers()],
+        route_handlers=[api, live, ready, *merchant_page_routers(), *member_page_routers(), *console_routers()],
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[BearerTokenMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
-        template_config=TemplateConfig(directory=[MERCHANT_TEMPLATES], engine=JinjaTemplateEngine),
+        # Each page keeps its templates under a folder of its own name (merchant/, member/, console/).
+        template_config=TemplateConfig(
+            directory=[MERCHANT_TEMPLATES, MEMBER_TEMPLATES, CONSOLE_TEMPLATES], engine=JinjaTemplateEngine
+        ),
         csrf_config=page_csrf(settings.jwt_secret),
         openapi_config=OpenAPIConfig(
             title="Red Points API",
