@@ -4,11 +4,12 @@ members browse, redeem and cancel."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import HeaderParameter
 
+from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
 from merchants.redemptions.codes import qr_svg
 from merchants.redemptions.service import RedemptionService, status_now
@@ -16,6 +17,7 @@ from merchants.rewards.service import RewardService
 from merchants.schemas import (
     ClerkCreate,
     CodeRequest,
+    MerchantApplication,
     MerchantCreate,
     MerchantUpdate,
     RedemptionCreate,
@@ -45,6 +47,18 @@ class MerchantAdminController(Controller):
         )
         return merchant_body(merchant)
 
+    @get("/", summary="Merchants in the caller's subtree, newest first (status=pending: applications)")
+    async def list_merchants(
+        self,
+        merchant_accounts: MerchantService,
+        status: Literal["pending", "active", "suspended"] | None = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        rows = await merchant_accounts.in_reach_listed(status, limit + 1, decode_cursor(cursor))
+        items = [{**merchant_body(merchant), "created_at": merchant.created_at} for merchant in rows]
+        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+
     @get("/{merchant_id:uuid}", summary="A merchant in the caller's subtree")
     async def read(self, merchant_id: uuid.UUID, merchant_accounts: MerchantService) -> dict[str, Any]:
         return merchant_body(await merchant_accounts.in_reach(merchant_id))
@@ -61,6 +75,21 @@ class MerchantAdminController(Controller):
         self, merchant_id: uuid.UUID, data: MerchantUpdate, merchant_accounts: MerchantService
     ) -> dict[str, Any]:
         merchant = await merchant_accounts.update(merchant_id, data.status, data.name, data.address, data.honours)
+        return merchant_body(merchant)
+
+
+class MerchantApplicationController(Controller):
+    path = "/merchant-applications"
+    tags = ["merchant applications"]
+
+    @post("/", summary="A shop applies to join; it starts pending until staff approve it", security=[])
+    async def apply(
+        self, data: MerchantApplication, request: Request, applications: MerchantApplications
+    ) -> dict[str, Any]:
+        client = request.client.host if request.client else "unknown"
+        merchant = await applications.apply(
+            data.org_unit_id, data.name.strip(), data.address.strip(), data.username, data.password, client
+        )
         return merchant_body(merchant)
 
 

@@ -9,13 +9,20 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
-from merchants.controllers import ClerkController, MemberMarketController, MerchantAdminController
+from merchants.controllers import (
+    ClerkController,
+    MemberMarketController,
+    MerchantAdminController,
+    MerchantApplicationController,
+)
 from merchants.redemptions.service import CodeGuessLimit, RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.settlement.controllers import SettlementAdminController, StatementController
 from merchants.settlement.service import SettlementService
 from merchants.web import STATIC_DIRECTORY, TEMPLATE_DIRECTORY
+from merchants.web.applications import ApplicationPageController
 from merchants.web.controllers import PAGE_CONTROLLERS, PAGE_EXCEPTION_HANDLERS
 from merchants.web.repository import CounterRecords
 from merchants.web.session import provide_page_clerk
@@ -31,6 +38,10 @@ async def provide_merchant_accounts(
     db_session: AsyncSession, principal: Principal, org: OrgService, ledger: LedgerService
 ) -> MerchantService:
     return MerchantService(db_session, principal.tenant_id, org, ledger)
+
+
+async def provide_applications(db_session: AsyncSession, state: State) -> MerchantApplications:
+    return MerchantApplications(db_session, FailureLimiter(state.redis))
 
 
 async def provide_rewards(db_session: AsyncSession, principal: Principal) -> RewardService:
@@ -79,6 +90,12 @@ def marketplace_routers() -> list[Router]:
             dependencies=SHARED,
         ),
         Router(path="/", guards=[require_member], route_handlers=[MemberMarketController], dependencies=SHARED),
+        # Anyone may apply: the shop has no login yet. Limited per client address.
+        Router(
+            path="/",
+            route_handlers=[MerchantApplicationController],
+            dependencies={"applications": Provide(provide_applications)},
+        ),
     ]
 
 
@@ -106,7 +123,7 @@ def merchant_page_routers() -> list[Router]:
     return [
         Router(
             path="/merchant",
-            route_handlers=PAGE_CONTROLLERS,
+            route_handlers=[*PAGE_CONTROLLERS, ApplicationPageController],
             dependencies={
                 **SHARED,
                 "principal": Provide(provide_page_clerk),

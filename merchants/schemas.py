@@ -31,6 +31,16 @@ class MerchantCreate(msgspec.Struct):
     password: Password
 
 
+class MerchantApplication(msgspec.Struct):
+    """A shop applying on its own: the org unit comes from the link its community gave it."""
+
+    name: Text100
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    org_unit_id: uuid.UUID
+    username: Username
+    password: Password
+
+
 class ClerkCreate(msgspec.Struct):
     username: Username
     password: Password

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.models import Merchant
@@ -59,6 +60,24 @@ class MerchantService:
             .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
             .where(Merchant.tenant_id == self._tenant_id, OrgUnit.path.startswith(scope, autoescape=True))
         )
+        return list(await self._session.scalars(statement))
+
+    async def in_reach_listed(
+        self, status: str | None, limit: int, before: tuple[datetime, uuid.UUID] | None
+    ) -> list[Merchant]:
+        """Merchants of the caller's subtree, newest first (staff look for `pending` applications)."""
+        scope = await self._org.scope_path()
+        statement = (
+            select(Merchant)
+            .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
+            .where(Merchant.tenant_id == self._tenant_id, OrgUnit.path.startswith(scope, autoescape=True))
+            .order_by(Merchant.created_at.desc(), Merchant.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            statement = statement.where(Merchant.status == status)
+        if before is not None:
+            statement = statement.where(tuple_(Merchant.created_at, Merchant.id) < tuple_(*before))
         return list(await self._session.scalars(statement))
 
     async def add_clerk(self, merchant_id: uuid.UUID, username: str, password: str) -> LoginAccount:

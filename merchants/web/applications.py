@@ -1,0 +1,85 @@
+"""The shop's own application form at /merchant/apply/{org unit id}: the link (or QR code) a community
+gives to shops it wants to join. Filing it creates a pending merchant and its first clerk login, through
+the same service as POST /api/v1/merchant-applications; staff then approve it."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from merchants.accounts.applications import MerchantApplications
+from merchants.schemas import MerchantApplication
+from merchants.web.controllers import render
+from points_service.auth.rate_limit import FailureLimiter
+from points_service.errors import Conflict, NotFound, TooManyAttempts
+
+FIELDS = ("name", "address", "username")
+
+
+class ApplicationPageController(Controller):
+    path = "/apply"
+
+    @get("/{org_unit_id:uuid}", name="merchant_page:apply")
+    async def form(
+        self, org_unit_id: uuid.UUID, request: Request[Any, Any, Any], db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        community = await _community(db_session, state, org_unit_id)
+        page_path = f"/merchant/apply/{org_unit_id}"
+        if community is None:
+            return render(request, "apply", page_path, status=404, error="community_not_found", values={})
+        return render(request, "apply", page_path, community=community.name, values={})
+
+    @post("/{org_unit_id:uuid}", name="merchant_page:apply_post")
+    async def apply(
+        self, org_unit_id: uuid.UUID, request: Request[Any, Any, Any], db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        page_path = f"/merchant/apply/{org_unit_id}"
+        posted = await request.form()
+        values = {name: str(posted.get(name) or "").strip() for name in FIELDS}
+        password = str(posted.get("password") or "")
+        applications = MerchantApplications(db_session, FailureLimiter(state.redis))
+        community = await _community(db_session, state, org_unit_id)
+        if community is None:
+            return render(request, "apply", page_path, status=404, error="community_not_found", values=values)
+        status, error, error_args = 400, "application_invalid", {}
+        try:
+            data = msgspec.convert(
+                {**values, "org_unit_id": str(org_unit_id), "password": password}, MerchantApplication
+            )
+        except msgspec.ValidationError:
+            pass
+        else:
+            client = request.client.host if request.client else "unknown"
+            try:
+                merchant = await applications.apply(
+                    org_unit_id, data.name, data.address, data.username, data.password, client
+                )
+            except Conflict:
+                status, error = 409, "username_taken"
+            except TooManyAttempts as refusal:
+                status, error, error_args = 429, "too_many_attempts", {"minutes": math.ceil(refusal.retry_after / 60)}
+            else:
+                return render(request, "applied", page_path, community=community.name, shop=merchant.name)
+        return render(
+            request,
+            "apply",
+            page_path,
+            status=status,
+            error=error,
+            error_args=error_args,
+            community=community.name,
+            values=values,
+        )
+
+
+async def _community(db_session: AsyncSession, state: State, org_unit_id: uuid.UUID) -> Any:
+    try:
+        return await MerchantApplications(db_session, FailureLimiter(state.redis)).community(org_unit_id)
+    except NotFound:
+        return None
