@@ -100,3 +100,45 @@ async def test_concurrent_reversals_of_one_transaction_reverse_it_once(community
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_reversed"}
     assert sum(line["amount"] for line in await community.ledger(member["id"])) == 0
+
+
+async def _award_for_work(
+    sessions: async_sessionmaker[AsyncSession], community: Community, member_id: str, rule_code: str, source: str
+) -> str:
+    from decimal import Decimal
+
+    from points_service.errors import AlreadyAwarded
+    from points_service.ledger.repository import LedgerRepository
+    from points_service.ledger.service import LedgerService
+    from points_service.rules.service import RuleService
+    from points_service.tenancy.service import tenant_clock
+
+    async with sessions() as session, session.begin():
+        ledger = LedgerService(
+            LedgerRepository(session, community.tenant_id), await tenant_clock(session, community.tenant_id), None
+        )
+        rule = await RuleService(session, community.tenant_id).by_code(rule_code)
+        try:
+            await ledger.award(uuid.UUID(member_id), rule, Decimal(1), "值守", source=source)
+        except AlreadyAwarded:
+            return "already_awarded"
+    return "awarded"
+
+
+async def test_the_same_piece_of_work_raced_ten_times_is_paid_once(
+    community: Community, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    member = await community.member(unit, login=True)
+    rule = await community.rule(points=8)
+    source = f"shift:{uuid.uuid4()}"
+
+    outcomes = await asyncio.gather(
+        *(_award_for_work(sessions, community, member["id"], rule, source) for _ in range(10))
+    )
+
+    assert sorted(outcomes) == ["already_awarded"] * 9 + ["awarded"]
+    assert (await community.balance(member))["available"] == 8
+    again = await _award_for_work(sessions, community, member["id"], rule, source)
+    assert again == "already_awarded"
+    await assert_reconciles(sessions, community)
