@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-import segno
+from points_service.qr import qr_svg as render_qr
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
@@ -30,4 +30,4 @@ def display(code: str) -> str:
 
 
 def qr_svg(code: str) -> str:
-    return segno.make(display(code), error="m").svg_inline(scale=8, border=2)
+    return render_qr(display(code))

@@ -1,0 +1,418 @@
+"""Activities, claims, proxies and feedback over HTTP: parse, authorise by role, one service call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import HeaderParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.activities.schemas import (
+    ActivityCreate,
+    CheckIn,
+    CheckOut,
+    ClaimCreate,
+    ClaimReject,
+    Confirm,
+    FeedbackCreate,
+    ForMember,
+    ProxyCreate,
+    activity_body,
+    signup_body,
+)
+from points_service.activities.service import ActivityService, Attendee, Confirmation
+from points_service.activities.tokens import (
+    WINDOW_SECONDS,
+    check_in_token,
+    feedback_token,
+    qr_text,
+    token_expires_at,
+)
+from points_service.auth.guards import allow_roles, require_member, require_staff
+from points_service.auth.principal import Principal
+from points_service.claims.models import Claim
+from points_service.claims.service import ClaimService
+from points_service.feedback.service import FeedbackService
+from points_service.idempotency.service import IdempotentWrites
+from points_service.ledger.schemas import posted_body
+from points_service.ledger.service import LedgerService
+from points_service.org.service import OrgService
+from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.proxies.models import ProxyAppointment
+from points_service.proxies.service import ProxyService, actors
+from points_service.qr import qr_svg
+
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+member_or_staff = allow_roles("member", "staff", "admin")
+
+
+def _quantity(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def _is_staff(principal: Principal) -> bool:
+    return principal.role in ("staff", "admin")
+
+
+def confirmation_body(result: Confirmation) -> dict[str, Any]:
+    return {
+        "id": result.activity.id,
+        "confirmed_at": result.activity.confirmed_at,
+        "attended": [
+            {"member_id": member_id, "hours": float(hours), "transaction_id": transaction_id}
+            for member_id, hours, transaction_id in result.attended
+        ],
+        "points_total": result.points_total,
+        "no_shows": result.no_shows,
+        "penalised": [{"member_id": m, "transaction_id": t} for m, t in result.penalised],
+        "penalty_skipped": result.penalty_skipped,
+    }
+
+
+def claim_body(claim: Claim, rule_code: str, shown: dict[uuid.UUID, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "member_id": claim.member_id,
+        "rule_code": rule_code,
+        "quantity": float(claim.quantity),
+        "note": claim.note,
+        "status": claim.status,
+        "created_at": claim.created_at,
+        # Set when someone else filed it for the member (代办).
+        "acted_by": shown.get(claim.filed_by) if claim.filed_by in shown else None,
+        "reason": claim.reason,
+        "decided_at": claim.decided_at,
+        "transaction_id": claim.transaction_id,
+    }
+
+
+def proxy_body(appointment: ProxyAppointment) -> dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "proxy_member_id": appointment.proxy_member_id,
+        "member_id": appointment.member_id,
+        "org_unit_id": appointment.org_unit_id,
+        "created_at": appointment.created_at,
+    }
+
+
+class ActivityController(Controller):
+    path = "/activities"
+    tags = ["activities"]
+
+    @post("/", guards=[require_staff], summary="Create an activity in an org unit of the caller's subtree")
+    async def create(self, data: ActivityCreate, activities: ActivityService) -> dict[str, Any]:
+        fields = {name: getattr(data, name) for name in data.__struct_fields__}
+        fields["title"] = data.title.strip()
+        return activity_body(await activities.create(fields))
+
+    @get(
+        "/",
+        guards=[member_or_staff],
+        summary="Activities a member may join (their unit, its ancestors and its subtree), or a staff "
+        "subtree's; upcoming and running unless include_past",
+    )
+    async def list_activities(
+        self, activities: ActivityService, include_past: bool = False, limit: Limit = 50, cursor: Cursor = None
+    ) -> dict[str, Any]:
+        rows = await activities.listed(include_past, limit, decode_cursor(cursor))
+        items = [activity_body(activity) for activity in rows]
+        return page(items, limit, key=lambda item: (item["starts_at"], item["id"]))
+
+    @get("/{activity_id:uuid}", guards=[member_or_staff], summary="One activity")
+    async def read(self, activity_id: uuid.UUID, activities: ActivityService) -> dict[str, Any]:
+        return activity_body(await activities.visible(activity_id))
+
+    @get("/{activity_id:uuid}/signups", guards=[require_staff], summary="Who signed up, checked in and came")
+    async def signups(
+        self, activity_id: uuid.UUID, activities: ActivityService, principal: Principal, db_session: AsyncSession
+    ) -> dict[str, Any]:
+        rows = await activities.signups(activity_id)
+        shown = await actors(
+            db_session,
+            principal.tenant_id,
+            [a for s, _ in rows for a in (s.acted_by, s.checked_in_by)],
+            viewer_is_staff=True,
+        )
+        return {"items": [{**signup_body(s, shown), "name": name} for s, name in rows], "next_cursor": None}
+
+    @post("/{activity_id:uuid}/signups", guards=[member_or_staff], summary="Sign up (oneself, or a member as proxy)")
+    async def sign_up(
+        self,
+        activity_id: uuid.UUID,
+        activities: ActivityService,
+        principal: Principal,
+        db_session: AsyncSession,
+        data: ForMember | None = None,
+    ) -> dict[str, Any]:
+        signup = await activities.sign_up(activity_id, data.member_id if data else None)
+        shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
+        return signup_body(signup, shown)
+
+    @post(
+        "/{activity_id:uuid}/signups/cancel",
+        status_code=200,
+        guards=[member_or_staff],
+        summary="Cancel a sign-up before the start; the place is given back",
+    )
+    async def cancel(
+        self,
+        activity_id: uuid.UUID,
+        activities: ActivityService,
+        principal: Principal,
+        db_session: AsyncSession,
+        data: ForMember | None = None,
+    ) -> dict[str, Any]:
+        signup = await activities.cancel(activity_id, data.member_id if data else None)
+        shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
+        return signup_body(signup, shown)
+
+    @get(
+        "/{activity_id:uuid}/check-in-code",
+        guards=[require_staff],
+        summary=f"The organiser's current check-in token (rotates every {WINDOW_SECONDS} s)",
+    )
+    async def check_in_code(
+        self, activity_id: uuid.UUID, activities: ActivityService, request: Request
+    ) -> dict[str, Any]:
+        activity = await activities.in_reach(activity_id)
+        now = datetime.now(UTC)
+        token = check_in_token(request.app.state.settings.jwt_secret, activity.id, now)
+        return {
+            "activity_id": activity.id,
+            "token": token,
+            "qr_text": qr_text(activity.id, token),
+            "expires_at": token_expires_at(now),
+            "rotates_every_seconds": WINDOW_SECONDS,
+        }
+
+    @get(
+        "/{activity_id:uuid}/check-in-code.svg",
+        guards=[require_staff],
+        media_type="image/svg+xml",
+        summary="The current check-in token as a QR code for members to scan",
+    )
+    async def check_in_qr(self, activity_id: uuid.UUID, activities: ActivityService, request: Request) -> str:
+        activity = await activities.in_reach(activity_id)
+        token = check_in_token(request.app.state.settings.jwt_secret, activity.id, datetime.now(UTC))
+        return qr_svg(qr_text(activity.id, token))
+
+    @post(
+        "/{activity_id:uuid}/check-in",
+        status_code=200,
+        guards=[member_or_staff],
+        summary="Check in with the organiser's token, inside the window (and near the place, if it has one)",
+    )
+    async def check_in(
+        self,
+        activity_id: uuid.UUID,
+        data: CheckIn,
+        activities: ActivityService,
+        principal: Principal,
+        db_session: AsyncSession,
+    ) -> dict[str, Any]:
+        signup = await activities.check_in(activity_id, data.token, data.latitude, data.longitude, data.member_id)
+        shown = await actors(
+            db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
+        )
+        return signup_body(signup, shown)
+
+    @post("/{activity_id:uuid}/check-out", status_code=200, guards=[member_or_staff], summary="Check out")
+    async def check_out(
+        self,
+        activity_id: uuid.UUID,
+        data: CheckOut,
+        activities: ActivityService,
+        principal: Principal,
+        db_session: AsyncSession,
+    ) -> dict[str, Any]:
+        signup = await activities.check_out(activity_id, data.token, data.member_id)
+        shown = await actors(
+            db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
+        )
+        return signup_body(signup, shown)
+
+    @post(
+        "/{activity_id:uuid}/confirm",
+        guards=[require_staff],
+        summary="Confirm attendance (optionally corrected) and pay everyone in one all-or-nothing award (idem)",
+    )
+    async def confirm(
+        self,
+        activity_id: uuid.UUID,
+        request: Request,
+        activities: ActivityService,
+        ledger: LedgerService,
+        idempotent: IdempotentWrites,
+        data: Confirm | None = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        body = data or Confirm()
+        attendees = (
+            [Attendee(a.member_id, _quantity(a.hours) if a.hours is not None else None) for a in body.attendees]
+            if body.attendees is not None
+            else None
+        )
+
+        async def confirm_attendance() -> dict[str, Any]:
+            return confirmation_body(await activities.confirm(activity_id, attendees, ledger))
+
+        return await idempotent.run(idempotency_key, request.url.path, body, confirm_attendance, status=200)
+
+    @get(
+        "/{activity_id:uuid}/feedback-token",
+        guards=[require_staff],
+        summary="The token residents use to rate the members who served on this activity",
+    )
+    async def feedback_token(
+        self, activity_id: uuid.UUID, activities: ActivityService, request: Request
+    ) -> dict[str, Any]:
+        activity = await activities.in_reach(activity_id)
+        return {"activity_id": activity.id, "token": feedback_token(request.app.state.settings.jwt_secret, activity.id)}
+
+    @post(
+        "/{activity_id:uuid}/feedback",
+        security=[],
+        summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
+    )
+    async def give_feedback(
+        self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
+    ) -> dict[str, Any]:
+        principal = request.scope.get("user")
+        staff = principal if isinstance(principal, Principal) and _is_staff(principal) else None
+        org = OrgService(feedback.session, staff) if staff is not None else None
+        given = await feedback.rate_activity(
+            staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
+        )
+        return {"id": given.id, "member_id": given.member_id, "activity_id": activity_id, "rating": given.rating}
+
+
+class MyEarningController(Controller):
+    path = "/me"
+    tags = ["me"]
+    guards = [require_member]
+
+    @get("/activities", summary="My sign-ups, newest first; `acted_by` names whoever acted for me")
+    async def my_activities(
+        self,
+        activities: ActivityService,
+        principal: Principal,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        rows = await activities.my_signups(limit, decode_cursor(cursor))
+        shown = await actors(
+            db_session, principal.tenant_id, [a for s, _ in rows for a in (s.acted_by, s.checked_in_by)], False
+        )
+        items = [
+            {**signup_body(signup, shown), "activity": activity_body(activity), "id": signup.id}
+            for signup, activity in rows
+        ]
+        return page(items, limit, key=lambda item: (item["signed_up_at"], item["id"]))
+
+    @get("/claims", summary="My claims, newest first; `acted_by` names whoever filed for me")
+    async def my_claims(
+        self,
+        claims: ClaimService,
+        principal: Principal,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        rows = await claims.mine(limit, decode_cursor(cursor))
+        own = principal.account_id
+        shown = await actors(db_session, principal.tenant_id, [c.filed_by for c, _ in rows if c.filed_by != own], False)
+        items = [claim_body(claim, code, shown) for claim, code in rows]
+        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+
+    @get("/feedback", summary="How residents and staff rated my service")
+    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> dict[str, Any]:
+        assert principal.member_id is not None
+        average = await feedback.average(principal.tenant_id, principal.member_id)
+        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+
+
+class ClaimController(Controller):
+    path = "/claims"
+    tags = ["claims"]
+
+    @post(
+        "/", guards=[member_or_staff], summary="File a claim under a rule that needs approval (for oneself or as proxy)"
+    )
+    async def file(
+        self, data: ClaimCreate, claims: ClaimService, principal: Principal, db_session: AsyncSession
+    ) -> dict[str, Any]:
+        claim = await claims.file(data.member_id, data.rule_code, _quantity(data.quantity), data.note)
+        shown = await actors(db_session, principal.tenant_id, [claim.filed_by], _is_staff(principal))
+        if claim.member_id == principal.member_id:
+            shown = {}
+        return claim_body(claim, data.rule_code, shown)
+
+    @get("/{claim_id:uuid}", guards=[require_staff], summary="A claim of a member in the caller's subtree")
+    async def read(
+        self, claim_id: uuid.UUID, claims: ClaimService, principal: Principal, db_session: AsyncSession
+    ) -> dict[str, Any]:
+        claim, rule = await claims.in_reach(claim_id)
+        shown = await actors(db_session, principal.tenant_id, [claim.filed_by], True)
+        return claim_body(claim, rule.code, shown)
+
+    @post(
+        "/{claim_id:uuid}/approve",
+        guards=[require_staff],
+        summary="Approve: the member is awarded under the claim's rule, once (idem)",
+    )
+    async def approve(
+        self,
+        claim_id: uuid.UUID,
+        request: Request,
+        claims: ClaimService,
+        ledger: LedgerService,
+        idempotent: IdempotentWrites,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def approve_claim() -> dict[str, Any]:
+            claim, posted = await claims.approve(claim_id, ledger)
+            return {"id": claim.id, "status": claim.status, **posted_body(posted)}
+
+        return await idempotent.run(idempotency_key, request.url.path, {}, approve_claim, status=200)
+
+    @post("/{claim_id:uuid}/reject", status_code=200, guards=[require_staff], summary="Reject, with a reason")
+    async def reject(self, claim_id: uuid.UUID, data: ClaimReject, claims: ClaimService) -> dict[str, Any]:
+        claim = await claims.reject(claim_id, data.reason)
+        return {"id": claim.id, "status": claim.status, "reason": claim.reason}
+
+
+class ProxyController(Controller):
+    path = "/proxies"
+    tags = ["proxies"]
+    guards = [require_staff]
+
+    @post("/", summary="Appoint a member as proxy (代办员) for a member or for a unit's subtree")
+    async def appoint(self, data: ProxyCreate, proxies: ProxyService) -> dict[str, Any]:
+        return proxy_body(await proxies.appoint(data.proxy_member_id, data.member_id, data.org_unit_id))
+
+    @get("/", summary="Proxy appointments of members in the caller's subtree")
+    async def list_proxies(self, proxies: ProxyService, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+        rows = await proxies.listed(limit, decode_cursor(cursor))
+        return page([proxy_body(row) for row in rows], limit, key=lambda item: (item["created_at"], item["id"]))
+
+    @delete("/{appointment_id:uuid}", summary="End an appointment")
+    async def revoke(self, appointment_id: uuid.UUID, proxies: ProxyService) -> None:
+        await proxies.revoke(appointment_id)
+
+
+class FeedbackController(Controller):
+    path = "/feedback"
+    tags = ["feedback"]
+    guards = [require_staff]
+
+    @get("/members/{member_id:uuid}", summary="A member's average rating (1-5) and how many ratings")
+    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> dict[str, Any]:
+        member = await org.member_in_reach(member_id)
+        average = await feedback.average(member.tenant_id, member_id)
+        return {"member_id": average.member_id, "count": average.count, "average": average.average}

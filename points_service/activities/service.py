@@ -1,0 +1,398 @@
+"""Activities (志愿服务活动): create, browse, sign up, check in and out, confirm attendance.
+
+Confirming pays every attendee in one all-or-nothing `award_many`, each award sourced
+`activity:<activity>:<member>`, so an attendance is paid at most once however often it is confirmed.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from points_service.activities.models import Activity, ActivitySignup
+from points_service.activities.repository import ActivityRepository
+from points_service.activities.tokens import check_in_token_valid
+from points_service.auth.principal import Principal
+from points_service.errors import DomainError, InsufficientPoints, InvalidInput, NotFound
+from points_service.ledger.service import AwardItem, LedgerService
+from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
+from points_service.rules.models import Rule
+from points_service.rules.service import RuleService
+
+# Check-in opens this long before the start (issue 3) and check-out stays open this long after the end.
+CHECK_IN_OPENS_BEFORE = timedelta(minutes=20)
+CHECK_OUT_GRACE = timedelta(minutes=30)
+MAX_CAPACITY = 1000  # one confirmation pays everyone in one award_many, which takes at most 1,000 members
+EARTH_RADIUS_M = 6_371_000.0
+
+
+class ActivityFull(DomainError):
+    code = "activity_full"
+    title = "No places left"
+
+
+class AlreadySignedUp(DomainError):
+    code = "already_signed_up"
+    title = "Already signed up"
+
+
+class NotSignedUp(DomainError):
+    code = "not_signed_up"
+    title = "Not signed up to this activity"
+
+
+class ActivityStarted(DomainError):
+    code = "activity_started"
+    title = "The activity has already started"
+
+
+class ActivityOver(DomainError):
+    code = "activity_over"
+    title = "The activity is over"
+
+
+class OutsideCheckInWindow(DomainError):
+    code = "outside_check_in_window"
+    title = "Check-in is not open now"
+
+
+class InvalidCheckInToken(DomainError):
+    code = "invalid_check_in_token"
+    title = "This check-in code is not valid (it may have expired: scan the code shown now)"
+
+
+class TooFarAway(DomainError):
+    code = "too_far_away"
+    title = "Too far from the activity's place"
+
+
+class LocationRequired(DomainError):
+    status_code = 400
+    code = "location_required"
+    title = "This activity checks where you are: send latitude and longitude"
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "already_checked_in"
+    title = "Already checked in"
+
+
+class NotCheckedIn(DomainError):
+    code = "not_checked_in"
+    title = "Not checked in"
+
+
+class AlreadyConfirmed(DomainError):
+    code = "already_confirmed"
+    title = "Attendance of this activity is already confirmed"
+
+
+class NotStarted(DomainError):
+    code = "activity_not_started"
+    title = "The activity has not started yet"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    member_id: uuid.UUID
+    hours: Decimal | None = None
+
+
+@dataclass
+class Confirmation:
+    activity: Activity
+    attended: list[tuple[uuid.UUID, Decimal, uuid.UUID]] = field(default_factory=list)  # member, hours, txn
+    points_total: int = 0
+    penalised: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # member, txn
+    penalty_skipped: list[uuid.UUID] = field(default_factory=list)
+    no_shows: list[uuid.UUID] = field(default_factory=list)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine): plenty for "is this phone at the community centre"."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def hours_between(start: datetime, end: datetime) -> Decimal:
+    seconds = max((end - start).total_seconds(), 0)
+    return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class ActivityService:
+    def __init__(
+        self,
+        repository: ActivityRepository,
+        principal: Principal,
+        org: OrgService,
+        rules: RuleService,
+        proxies: ProxyService,
+        secret: str,
+    ) -> None:
+        self._repo = repository
+        self._principal = principal
+        self._org = org
+        self._rules = rules
+        self._proxies = proxies
+        self._secret = secret
+
+    # -- staff: create and look after ---------------------------------------------------------------
+
+    async def create(self, fields: dict[str, Any]) -> Activity:
+        await self._org.unit_in_reach(fields["org_unit_id"])
+        if fields["ends_at"] <= fields["starts_at"]:
+            raise InvalidInput("ends_at", "must be after starts_at")
+        if fields["ends_at"] - fields["starts_at"] > timedelta(days=7):
+            raise InvalidInput("ends_at", "an activity lasts at most 7 days")
+        place_fields = [fields.get("latitude"), fields.get("longitude"), fields.get("radius_m")]
+        if fields.get("radius_m") is not None and None in place_fields:
+            raise InvalidInput("radius_m", "a radius needs the place's latitude and longitude")
+        rule = await self._rules.by_code(fields.pop("rule_code"))
+        if rule.category == "penalty":
+            raise InvalidInput("rule_code", "an activity earns by a rule that is not a penalty")
+        penalty_code = fields.pop("no_show_rule_code", None)
+        penalty_rule_id = None
+        if penalty_code is not None:
+            penalty = await self._rules.by_code(penalty_code)
+            if penalty.category != "penalty":
+                raise InvalidInput("no_show_rule_code", "must name a penalty rule")
+            penalty_rule_id = penalty.id
+        return await self._repo.add(
+            {**fields, "rule_id": rule.id, "penalty_rule_id": penalty_rule_id, "created_by": self._principal.account_id}
+        )
+
+    async def in_reach(self, activity_id: uuid.UUID, for_update: bool = False) -> Activity:
+        """Staff: an activity in their subtree, else 404."""
+        found = await self._repo.with_path(activity_id, for_update)
+        if found is None or not found[1].startswith(await self._org.scope_path()):
+            raise NotFound(f"No such activity: {activity_id}")
+        return found[0]
+
+    async def signups(self, activity_id: uuid.UUID) -> list[tuple[ActivitySignup, str]]:
+        await self.in_reach(activity_id)
+        return await self._repo.signups(activity_id)
+
+    # -- anyone: browse ----------------------------------------------------------------------------
+
+    async def listed(self, include_past: bool, limit: int, cursor: tuple[datetime, uuid.UUID] | None) -> list[Activity]:
+        after = None if include_past else datetime.now(UTC)
+        if self._principal.role == "member":
+            assert self._principal.member_id is not None
+            member_path = await self._repo.member_path(self._principal.member_id)
+            return await self._repo.listed(member_path, None, after, limit, cursor)
+        return await self._repo.listed(None, await self._org.scope_path(), after, limit, cursor)
+
+    async def visible(self, activity_id: uuid.UUID) -> Activity:
+        if self._principal.role == "member":
+            assert self._principal.member_id is not None
+            return await self._joinable_by(activity_id, self._principal.member_id)
+        return await self.in_reach(activity_id)
+
+    async def _joinable_by(self, activity_id: uuid.UUID, member_id: uuid.UUID, for_update: bool = False) -> Activity:
+        """An activity of the member's unit, an ancestor of it, or a unit below it; else 404."""
+        found = await self._repo.with_path(activity_id, for_update)
+        if found is None:
+            raise NotFound(f"No such activity: {activity_id}")
+        activity, path = found
+        member_path = await self._repo.member_path(member_id)
+        if not (member_path.startswith(path) or path.startswith(member_path)):
+            raise NotFound(f"No such activity: {activity_id}")
+        return activity
+
+    # -- members (or someone acting for them) ------------------------------------------------------
+
+    async def sign_up(self, activity_id: uuid.UUID, member_id: uuid.UUID | None) -> ActivitySignup:
+        acting = await self._proxies.acting_for(member_id)
+        activity = await self._joinable_by(activity_id, acting.member_id)
+        if activity.confirmed_at is not None or activity.ends_at <= datetime.now(UTC):
+            raise ActivityOver()
+        existing = await self._repo.signup(activity_id, acting.member_id)
+        if existing is not None and existing.status == "signed_up":
+            raise AlreadySignedUp()
+        # The place is taken first: its row lock orders concurrent sign-ups of this activity, and a
+        # refusal below rolls the place back with the request's transaction.
+        if not await self._repo.take_place(activity_id):
+            raise ActivityFull(f"All {activity.capacity} places are taken")
+        if not await self._repo.add_signup(activity_id, acting.member_id, acting.acted_by):
+            raise AlreadySignedUp()
+        signup = await self._repo.signup(activity_id, acting.member_id)
+        assert signup is not None
+        return signup
+
+    async def cancel(self, activity_id: uuid.UUID, member_id: uuid.UUID | None) -> ActivitySignup:
+        acting = await self._proxies.acting_for(member_id)
+        activity = await self._joinable_by(activity_id, acting.member_id)
+        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
+        if signup is None or signup.status != "signed_up":
+            raise NotSignedUp()
+        if activity.starts_at <= datetime.now(UTC) or signup.checked_in_at is not None:
+            raise ActivityStarted("A sign-up cannot be cancelled once the activity has started")
+        signup.status = "cancelled"
+        signup.acted_by = acting.acted_by
+        await self._repo.give_back_place(activity_id)
+        await self._repo.session.flush()
+        return signup
+
+    async def check_in(
+        self,
+        activity_id: uuid.UUID,
+        token: str,
+        latitude: float | None,
+        longitude: float | None,
+        member_id: uuid.UUID | None,
+    ) -> ActivitySignup:
+        acting = await self._proxies.acting_for(member_id)
+        activity = await self._joinable_by(activity_id, acting.member_id)
+        now = datetime.now(UTC)
+        if not check_in_token_valid(self._secret, activity.id, token, now):
+            raise InvalidCheckInToken()
+        if activity.confirmed_at is not None:
+            raise AlreadyConfirmed()
+        opens = activity.starts_at - CHECK_IN_OPENS_BEFORE
+        if not opens <= now <= activity.ends_at:
+            raise OutsideCheckInWindow(
+                f"Check-in is open from {opens.isoformat()} to {activity.ends_at.isoformat()}",
+                opens_at=opens.isoformat(),
+                closes_at=activity.ends_at.isoformat(),
+            )
+        if activity.radius_m is not None:
+            assert activity.latitude is not None and activity.longitude is not None
+            if latitude is None or longitude is None:
+                raise LocationRequired()
+            away = distance_m(latitude, longitude, activity.latitude, activity.longitude)
+            if away > activity.radius_m:
+                raise TooFarAway(
+                    f"Reported {round(away)} m from the place; check-in accepts up to {activity.radius_m} m",
+                    distance_m=round(away),
+                    radius_m=activity.radius_m,
+                )
+        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
+        if signup is None or signup.status != "signed_up":
+            raise NotSignedUp()
+        if signup.checked_in_at is not None:
+            raise AlreadyCheckedIn()
+        signup.checked_in_at = now
+        signup.checked_in_by = acting.acted_by
+        await self._repo.session.flush()
+        return signup
+
+    async def check_out(self, activity_id: uuid.UUID, token: str, member_id: uuid.UUID | None) -> ActivitySignup:
+        acting = await self._proxies.acting_for(member_id)
+        activity = await self._joinable_by(activity_id, acting.member_id)
+        now = datetime.now(UTC)
+        if not check_in_token_valid(self._secret, activity.id, token, now):
+            raise InvalidCheckInToken()
+        if activity.confirmed_at is not None:
+            raise AlreadyConfirmed()
+        if now > activity.ends_at + CHECK_OUT_GRACE:
+            raise OutsideCheckInWindow("Check-out closed", closes_at=(activity.ends_at + CHECK_OUT_GRACE).isoformat())
+        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
+        if signup is None or signup.status != "signed_up":
+            raise NotSignedUp()
+        if signup.checked_in_at is None:
+            raise NotCheckedIn()
+        if signup.checked_out_at is None:
+            signup.checked_out_at = now
+        await self._repo.session.flush()
+        return signup
+
+    async def my_signups(
+        self, limit: int, cursor: tuple[datetime, uuid.UUID] | None
+    ) -> list[tuple[ActivitySignup, Activity]]:
+        assert self._principal.member_id is not None
+        return await self._repo.member_signups(self._principal.member_id, limit, cursor)
+
+    # -- staff: confirm attendance -----------------------------------------------------------------
+
+    async def confirm(
+        self, activity_id: uuid.UUID, attendees: list[Attendee] | None, ledger: LedgerService
+    ) -> Confirmation:
+        # The activity row lock serialises confirmations: the second sees confirmed_at and stops;
+        # the award sources back this up should anything slip past.
+        activity = await self.in_reach(activity_id, for_update=True)
+        if activity.confirmed_at is not None:
+            raise AlreadyConfirmed()
+        now = datetime.now(UTC)
+        if now < activity.starts_at:
+            raise NotStarted()
+        signups = {signup.member_id: signup for signup, _ in await self._repo.signups(activity_id)}
+        paid = self._attendance(activity, signups, attendees)
+        rule = await self._repo.rule(activity.rule_id)
+        result = Confirmation(activity)
+        if paid:
+            items = [
+                AwardItem(
+                    member_id, hours if rule.unit == "hour" else Decimal(1), f"activity:{activity.id}:{member_id}"
+                )
+                for member_id, hours in paid.items()
+            ]
+            posted = await ledger.award_many(items, rule, f"活动: {activity.title}")
+            result.attended = [(p.member_id, paid[p.member_id], p.transaction_id) for p in posted]
+            result.points_total = sum(p.points for p in posted)
+        result.no_shows = [m for m, s in signups.items() if s.checked_in_at is None and m not in paid]
+        if activity.penalty_rule_id is not None and result.no_shows:
+            await self._penalise(activity, await self._repo.rule(activity.penalty_rule_id), result, ledger)
+        await self._repo.record_attendance(
+            [
+                {"id": signup.id, "attended": member_id in paid, "hours": paid.get(member_id, Decimal(0))}
+                for member_id, signup in signups.items()
+            ]
+        )
+        activity.confirmed_at = now
+        activity.confirmed_by = self._principal.account_id
+        await self._repo.session.flush()
+        return result
+
+    def _attendance(
+        self, activity: Activity, signups: dict[uuid.UUID, ActivitySignup], attendees: list[Attendee] | None
+    ) -> dict[uuid.UUID, Decimal]:
+        """Who is paid for how many hours. Without corrections: everyone who checked in, from check-in
+        (not before the start) to check-out, or to the end if they never checked out."""
+        if attendees is None:
+            paid = {}
+            for member_id, signup in signups.items():
+                if signup.checked_in_at is None:
+                    continue
+                start = max(signup.checked_in_at, activity.starts_at)
+                end = min(signup.checked_out_at or activity.ends_at, activity.ends_at)
+                hours = hours_between(start, end)
+                if hours > 0:
+                    paid[member_id] = hours
+            return paid
+        seen: set[uuid.UUID] = set()
+        paid = {}
+        for index, attendee in enumerate(attendees):
+            if attendee.member_id in seen:
+                raise InvalidInput(f"attendees.{index}.member_id", "is listed twice")
+            seen.add(attendee.member_id)
+            if attendee.member_id not in signups:
+                raise NotSignedUp(f"Member {attendee.member_id} is not signed up to this activity")
+            hours = attendee.hours
+            if hours is None:
+                hours = hours_between(activity.starts_at, activity.ends_at)
+            paid[attendee.member_id] = hours
+        return paid
+
+    async def _penalise(self, activity: Activity, penalty: Rule, result: Confirmation, ledger: LedgerService) -> None:
+        """A no-show's penalty cannot take a balance below zero (DESIGN.md 3.3): those who cannot pay
+        it are listed as skipped rather than holding up everyone else's points."""
+        for member_id in result.no_shows:
+            try:
+                async with self._repo.session.begin_nested():
+                    posted = await ledger.award(
+                        member_id,
+                        penalty,
+                        Decimal(1),
+                        f"活动缺席: {activity.title}",
+                        f"activity-no-show:{activity.id}:{member_id}",
+                    )
+                result.penalised.append((member_id, posted.transaction_id))
+            except InsufficientPoints:
+                result.penalty_skipped.append(member_id)

@@ -1,0 +1,66 @@
+"""Check-in and feedback tokens of an activity, derived from the app's secret (nothing stored).
+
+A check-in token is an HMAC of the activity and a 60-second window: the organiser's screen shows the
+current one, and a check-in accepts the current and the previous window only, so a photo of the code
+is useless a minute or two later (issue 3). The feedback token is one per activity and does not
+rotate: the organiser hands it to the residents who were served.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime, timedelta
+
+WINDOW_SECONDS = 60
+QR_PREFIX = "RP-CHECKIN"
+
+
+def _key(secret: str, purpose: bytes) -> bytes:
+    return hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
+
+
+def _mac(key: bytes, message: str) -> str:
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()[:15]
+    return base64.b32encode(digest).decode()
+
+
+def window_of(at: datetime) -> int:
+    return int(at.timestamp()) // WINDOW_SECONDS
+
+
+def check_in_token(secret: str, activity_id: uuid.UUID, at: datetime) -> str:
+    return _mac(_key(secret, b"activity-check-in"), f"{activity_id}:{window_of(at)}")
+
+
+def token_expires_at(at: datetime) -> datetime:
+    """When the token shown at `at` stops being accepted: the end of the window after its own."""
+    return datetime.fromtimestamp((window_of(at) + 2) * WINDOW_SECONDS, UTC)
+
+
+def qr_text(activity_id: uuid.UUID, token: str) -> str:
+    return f"{QR_PREFIX}:{activity_id}:{token}"
+
+
+def token_from_scan(scanned: str) -> str:
+    """A member's app may send the bare token or the whole scanned QR text."""
+    text = scanned.strip()
+    return text.rsplit(":", 1)[-1].upper() if text.upper().startswith(QR_PREFIX) else text.upper()
+
+
+def check_in_token_valid(secret: str, activity_id: uuid.UUID, token: str, now: datetime) -> bool:
+    presented = token_from_scan(token)
+    return any(
+        hmac.compare_digest(presented, check_in_token(secret, activity_id, now - timedelta(seconds=back)))
+        for back in (0, WINDOW_SECONDS)
+    )
+
+
+def feedback_token(secret: str, activity_id: uuid.UUID) -> str:
+    return _mac(_key(secret, b"activity-feedback"), str(activity_id))
+
+
+def feedback_token_valid(secret: str, activity_id: uuid.UUID, token: str) -> bool:
+    return hmac.compare_digest(token.strip().upper(), feedback_token(secret, activity_id))

@@ -1,0 +1,32 @@
+"""Two-way feedback (双向反馈): a resident or staff rates a member's service."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, SmallInteger, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from points_service.database.base import Base, TenantScoped
+
+# What was rated. Shifts and wishes are named now so their areas can add feedback without a migration here.
+FEEDBACK_SUBJECTS = ("activity", "shift", "wish")
+
+
+class Feedback(TenantScoped, Base):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        ForeignKeyConstraint(["tenant_id", "given_by"], ["login_accounts.tenant_id", "login_accounts.id"]),
+        CheckConstraint(f"subject_kind IN {FEEDBACK_SUBJECTS!r}", name="subject_kind"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        Index("ix_feedback_member", "tenant_id", "member_id", "created_at"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    subject_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    rating: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Null: an anonymous resident holding the organiser's feedback token.
+    given_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
