@@ -20,6 +20,7 @@ Stock = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=8760)]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+LimitPeriod = Literal["month", "quarter", "year"]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
@@ -61,6 +62,7 @@ class RewardCreate(msgspec.Struct):
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     stock: Stock | None = None
     per_member_limit: Limit | None = None
+    limit_period: LimitPeriod | None = None
     valid_until: AwareTime | None = None
     redemption_window_hours: Hours = 72
 
@@ -73,6 +75,7 @@ class RewardPatch(msgspec.Struct):
     description: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType = msgspec.UNSET
     stock: Stock | msgspec.UnsetType | None = msgspec.UNSET
     per_member_limit: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    limit_period: LimitPeriod | msgspec.UnsetType | None = msgspec.UNSET
     valid_until: AwareTime | msgspec.UnsetType | None = msgspec.UNSET
     redemption_window_hours: Hours | msgspec.UnsetType = msgspec.UNSET
     status: Literal["active", "inactive"] | msgspec.UnsetType = msgspec.UNSET
@@ -110,6 +113,7 @@ def reward_body(reward: Reward) -> dict[str, Any]:
         "points_price": reward.points_price,
         "stock": reward.stock,
         "per_member_limit": reward.per_member_limit,
+        "limit_period": reward.limit_period,
         "valid_until": reward.valid_until,
         "redemption_window_hours": reward.redemption_window_hours,
         "status": reward.status,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,7 +22,7 @@ from points_service.errors import NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
-from points_service.tenancy.periods import TenantClock
+from points_service.tenancy.periods import TenantClock, period_start
 
 MAX_QUANTITY = 100
 
@@ -82,6 +82,14 @@ class RedemptionService:
 
     # -- member -----------------------------------------------------------------------------------
 
+    def _in_limit_period(self, limit_period: str | None, now: datetime) -> list[Any]:
+        """Redemptions that count against a per-period limit: those made since the tenant-local
+        calendar month, quarter or year began (all of them when the limit is for ever)."""
+        if limit_period is None:
+            return []
+        first_day = period_start(self._clock.today(now), limit_period)
+        return [Redemption.created_at >= datetime.combine(first_day, time(), self._clock.zone)]
+
     async def redeem(self, member_id: uuid.UUID, reward_id: uuid.UUID, quantity: int) -> Redemption:
         found = await self._session.execute(
             select(Reward, Merchant)
@@ -113,10 +121,12 @@ class RedemptionService:
                     # A pending code past expires_at is expired for every purpose, swept or not.
                     (Redemption.status == "fulfilled")
                     | ((Redemption.status == "pending") & (Redemption.expires_at > now)),
+                    *self._in_limit_period(reward.limit_period, now),
                 )
             )
             if int(held or 0) + quantity > reward.per_member_limit:
-                raise LimitReached(f"At most {reward.per_member_limit} of this reward per member")
+                per = f" per {reward.limit_period}" if reward.limit_period else ""
+                raise LimitReached(f"At most {reward.per_member_limit} of this reward per member{per}")
         hold = await self._ledger.hold_for_redemption(member_id, points, f"兑换 {reward.title} × {quantity}")
         if reward.stock is not None:
             # One conditional statement: the row lock it takes makes concurrent redemptions of the

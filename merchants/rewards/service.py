@@ -22,6 +22,7 @@ class RewardService:
 
     async def create(self, merchant_id: uuid.UUID, fields: dict[str, Any]) -> Reward:
         self._check_valid_until(fields.get("valid_until"))
+        self._check_limit_period(fields.get("per_member_limit"), fields.get("limit_period"))
         reward = Reward(id=uuid.uuid4(), tenant_id=self._tenant_id, merchant_id=merchant_id, status="active", **fields)
         self._session.add(reward)
         await self._session.flush()
@@ -48,10 +49,18 @@ class RewardService:
             raise NotFound(f"No such reward: {reward_id}")
         if "valid_until" in fields:
             self._check_valid_until(fields["valid_until"])
+        self._check_limit_period(
+            fields.get("per_member_limit", reward.per_member_limit), fields.get("limit_period", reward.limit_period)
+        )
         for name, value in fields.items():
             setattr(reward, name, value)
         await self._session.flush()
         return reward
+
+    @staticmethod
+    def _check_limit_period(per_member_limit: int | None, limit_period: str | None) -> None:
+        if limit_period is not None and per_member_limit is None:
+            raise InvalidInput("limit_period", "needs a per_member_limit: how many a member may redeem per period")
 
     async def list_for_merchant(self, merchant_id: uuid.UUID) -> list[Reward]:
         return list(

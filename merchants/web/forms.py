@@ -14,7 +14,16 @@ import msgspec
 from merchants.rewards.models import Reward
 from merchants.schemas import RewardCreate, sent_fields
 
-FIELDS = ("title", "description", "points_price", "stock", "per_member_limit", "valid_until", "redemption_window_hours")
+FIELDS = (
+    "title",
+    "description",
+    "points_price",
+    "stock",
+    "per_member_limit",
+    "limit_period",
+    "valid_until",
+    "redemption_window_hours",
+)
 _OPTIONAL_NUMBERS = ("stock", "per_member_limit")
 _FIELD_IN_ERROR = re.compile(r"at `\$\.([a-z_]+)`")
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
@@ -44,6 +53,7 @@ def form_of(reward: Reward, timezone: str) -> RewardForm:
             "points_price": str(reward.points_price),
             "stock": "" if reward.stock is None else str(reward.stock),
             "per_member_limit": "" if reward.per_member_limit is None else str(reward.per_member_limit),
+            "limit_period": reward.limit_period or "",
             "valid_until": valid_until,
             "redemption_window_hours": str(reward.redemption_window_hours),
         }
@@ -54,7 +64,11 @@ def read_reward_form(posted: dict[str, Any], timezone: str) -> RewardForm:
     """Every field of the form; an empty optional field means "none" (unlimited, no end)."""
     values = {name: str(posted.get(name) or "").strip() for name in FIELDS}
     form = RewardForm(values=values)
-    raw: dict[str, Any] = {"title": values["title"], "description": values["description"]}
+    raw: dict[str, Any] = {
+        "title": values["title"],
+        "description": values["description"],
+        "limit_period": values["limit_period"] or None,
+    }
     for name in ("points_price", "redemption_window_hours", *_OPTIONAL_NUMBERS):
         text = values[name]
         if not text and name in _OPTIONAL_NUMBERS:
@@ -71,6 +85,8 @@ def read_reward_form(posted: dict[str, Any], timezone: str) -> RewardForm:
             form.errors["valid_until"] = "field_invalid"
     else:
         raw["valid_until"] = None
+    if raw["limit_period"] and raw.get("per_member_limit") is None and "per_member_limit" not in form.errors:
+        form.errors["limit_period"] = "limit_period_needs_limit"
     if form.errors:
         return form
     try:

@@ -30,3 +30,13 @@ def month_end(day: date) -> date:
 
 def year_start(day: date) -> date:
     return day.replace(month=1, day=1)
+
+
+def quarter_start(day: date) -> date:
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the calendar month, quarter or year holding `day`."""
+    starts = {"month": month_start, "quarter": quarter_start, "year": year_start}
+    return starts[period](day)
