@@ -6,6 +6,8 @@ from litestar import Router
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.approvals.controllers import ApprovalController
+from admin.approvals.service import ApprovalQueue
 from admin.evaluations.controllers import EvaluationController
 from admin.evaluations.service import EvaluationService
 from admin.org.controllers import MemberController, OrgUnitController, StaffController
@@ -31,6 +33,10 @@ async def provide_evaluations(db_session: AsyncSession, principal: Principal, or
     return EvaluationService(db_session, principal, org)
 
 
+async def provide_approvals(db_session: AsyncSession, principal: Principal, org: OrgService) -> ApprovalQueue:
+    return ApprovalQueue(db_session, principal.tenant_id, org)
+
+
 def admin_router() -> Router:
     return Router(
         path="/admin",
@@ -41,6 +47,7 @@ def admin_router() -> Router:
             "idempotent": Provide(provide_idempotent),
             "staff_points": Provide(provide_staff_points),
             "evaluations": Provide(provide_evaluations),
+            "approvals": Provide(provide_approvals),
         },
         route_handlers=[
             OrgUnitController,
@@ -50,5 +57,6 @@ def admin_router() -> Router:
             PointsController,
             EvaluationController,
             WarningController,
+            ApprovalController,
         ],
     )

@@ -1,0 +1,117 @@
+"""Pending item providers: what waits for a staff decision, one function per area.
+
+The approvals queue asks every provider in `PROVIDERS` for the oldest pending items of the caller's
+subtree after the cursor, merges them by (created_at, id) and pages the result. To put another area's
+pending work in the queue (post claims, fulfilled wishes, ...), write a provider with the same signature
+and add it to `PROVIDERS`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.activities.models import Activity, ActivitySignup
+from points_service.claims.models import Claim
+from points_service.org.models import Member, OrgUnit
+from points_service.rules.models import Rule
+
+
+@dataclass(frozen=True)
+class PendingQuery:
+    session: AsyncSession
+    tenant_id: uuid.UUID
+    scope_path: str  # the caller's subtree ("" for a tenant admin)
+    after: tuple[datetime, uuid.UUID] | None  # the cursor: items strictly after this (created_at, id)
+    limit: int  # return at most this many (the queue asks for one more than a page)
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    kind: str
+    id: uuid.UUID
+    created_at: datetime  # when it started waiting; the queue is oldest first
+    unit_id: uuid.UUID
+    unit_name: str
+    link: str  # the API path that shows or decides it
+    summary: str
+    member_id: uuid.UUID | None = None
+    # Staff read the queue, and staff see names unmasked (API.md "Conventions").
+    member_name: str | None = None
+
+
+Provider = Callable[[PendingQuery], Awaitable[list[PendingItem]]]
+
+
+async def pending_claims(query: PendingQuery) -> list[PendingItem]:
+    statement = (
+        select(Claim, Member.name, OrgUnit.id, OrgUnit.name, Rule.name, Rule.code)
+        .join(Member, (Member.tenant_id == Claim.tenant_id) & (Member.id == Claim.member_id))
+        .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
+        .join(Rule, (Rule.tenant_id == Claim.tenant_id) & (Rule.id == Claim.rule_id))
+        .where(Claim.tenant_id == query.tenant_id, Claim.status == "pending")
+        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+    )
+    if query.after is not None:
+        statement = statement.where(func.row(Claim.created_at, Claim.id) > func.row(*query.after))
+    statement = statement.order_by(Claim.created_at, Claim.id).limit(query.limit)
+    return [
+        PendingItem(
+            kind="claim",
+            id=claim.id,
+            created_at=claim.created_at,
+            unit_id=unit_id,
+            unit_name=unit_name,
+            link=f"/api/v1/claims/{claim.id}",
+            summary=f"{rule_name} ({rule_code}) × {claim.quantity.normalize():f}",
+            member_id=claim.member_id,
+            member_name=member_name,
+        )
+        for claim, member_name, unit_id, unit_name, rule_name, rule_code in await query.session.execute(statement)
+    ]
+
+
+async def attendance_to_confirm(query: PendingQuery) -> list[PendingItem]:
+    """Activities that have ended and whose attendance nobody has confirmed; waiting since their end."""
+    signed_up = (
+        select(func.count())
+        .where(
+            ActivitySignup.tenant_id == Activity.tenant_id,
+            ActivitySignup.activity_id == Activity.id,
+            ActivitySignup.status == "signed_up",
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(Activity, OrgUnit.name, signed_up)
+        .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
+        .where(Activity.tenant_id == query.tenant_id, Activity.confirmed_at.is_(None), Activity.ends_at < query.now)
+        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+    )
+    if query.after is not None:
+        statement = statement.where(func.row(Activity.ends_at, Activity.id) > func.row(*query.after))
+    statement = statement.order_by(Activity.ends_at, Activity.id).limit(query.limit)
+    return [
+        PendingItem(
+            kind="attendance",
+            id=activity.id,
+            created_at=activity.ends_at,
+            unit_id=activity.org_unit_id,
+            unit_name=unit_name,
+            link=f"/api/v1/activities/{activity.id}/confirm",
+            summary=f"{activity.title}: {count} signed up",
+        )
+        for activity, unit_name, count in await query.session.execute(statement)
+    ]
+
+
+PROVIDERS: dict[str, Provider] = {
+    "claim": pending_claims,
+    "attendance": attendance_to_confirm,
+}

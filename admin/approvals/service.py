@@ -1,0 +1,37 @@
+"""The staff approvals queue: every provider's pending items of the caller's subtree, oldest first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.approvals.providers import PROVIDERS, PendingItem, PendingQuery
+from points_service.errors import InvalidInput
+from points_service.org.service import OrgService
+
+
+class ApprovalQueue:
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, org: OrgService) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+        self._org = org
+
+    async def pending(
+        self, kinds: list[str] | None, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> list[PendingItem]:
+        """Up to limit + 1 items (the extra one says whether a next page exists)."""
+        unknown = [kind for kind in kinds or [] if kind not in PROVIDERS]
+        if unknown:
+            raise InvalidInput("kind", f"one of {', '.join(PROVIDERS)}")
+        query = PendingQuery(
+            self._session, self._tenant_id, await self._org.scope_path(), after, limit + 1, datetime.now(UTC)
+        )
+        items: list[PendingItem] = []
+        # One session, so providers run one after another; each returns at most a page and a bit.
+        for kind, provider in PROVIDERS.items():
+            if not kinds or kind in kinds:
+                items.extend(await provider(query))
+        items.sort(key=lambda item: (item.created_at, item.id))
+        return items[: limit + 1]
