@@ -294,4 +294,40 @@ class EvaluationService:
         for member_id, earned, penalties in rows:
             raw["earned_points"][member_id] = int(earned or 0)
             raw["penalty_points"][member_id] = int(penalties or 0)
+        await self._activity_values(evaluation, members, raw)
         return raw
+
+    async def _activity_values(
+        self, evaluation: Evaluation, members: Sequence[uuid.UUID], raw: dict[str, dict[uuid.UUID, Any]]
+    ) -> None:
+        """activities_attended: confirmed attendances of activities starting in the period (tenant's days);
+        feedback_score: the mean rating (1-5) received in the period, 0 for a member nobody rated."""
+        attended = await self._session.execute(
+            text("""SELECT s.member_id, count(*) FROM activity_signups s
+                      JOIN activities a ON a.tenant_id = s.tenant_id AND a.id = s.activity_id
+                      JOIN tenants t ON t.id = a.tenant_id
+                     WHERE s.tenant_id = :tenant AND s.member_id = ANY(:members) AND s.attended
+                       AND (a.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY s.member_id"""),
+            self._period_params(evaluation, members),
+        )
+        for member_id, count in attended:
+            raw["activities_attended"][member_id] = int(count)
+        ratings = await self._session.execute(
+            text("""SELECT f.member_id, round(avg(f.rating), 2) FROM feedback f
+                      JOIN tenants t ON t.id = f.tenant_id
+                     WHERE f.tenant_id = :tenant AND f.member_id = ANY(:members)
+                       AND (f.created_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY f.member_id"""),
+            self._period_params(evaluation, members),
+        )
+        for member_id, average in ratings:
+            raw["feedback_score"][member_id] = float(average)
+
+    def _period_params(self, evaluation: Evaluation, members: Sequence[uuid.UUID]) -> dict[str, Any]:
+        return {
+            "tenant": self._tenant_id,
+            "members": list(members),
+            "start": evaluation.period_start,
+            "end": evaluation.period_end,
+        }

@@ -80,3 +80,44 @@ async def test_staff_outside_the_subtree_cannot_rate_or_read_averages(community:
 
     assert rated.status_code == 404
     assert (await outsider.get(f"/api/v1/feedback/members/{member['id']}")).status_code == 404
+
+
+async def test_attendance_and_ratings_feed_the_evaluation_metrics(community: Community) -> None:
+    from tests.points_service.test_activities import current_token
+
+    unit = await community.org_unit()
+    activity = await create_activity(community.admin, unit, await community.rule(points=5), starts_in=-10)
+    came, came_phone = await member_phone(community, unit, "甲")
+    absent, absent_phone = await member_phone(community, unit, "乙")
+    for phone in (came_phone, absent_phone):
+        await sign_up(phone, activity["id"])
+    await came_phone.post(
+        f"/api/v1/activities/{activity['id']}/check-in",
+        json={"token": await current_token(community.admin, activity["id"])},
+    )
+    assert (await community.admin.post(f"/api/v1/activities/{activity['id']}/confirm")).status_code == 200
+    url = f"/api/v1/activities/{activity['id']}/feedback"
+    for rating in (5, 4):
+        assert (await community.admin.post(url, json={"member_id": came["id"], "rating": rating})).status_code == 201
+    created = await community.admin.post(
+        "/api/v1/admin/evaluations",
+        json={
+            "name": "志愿服务考评",
+            "org_unit_id": unit,
+            "target": "all",
+            "period_start": "2020-01-01",
+            "period_end": "2099-12-31",
+            "metrics": [{"metric": "activities_attended", "weight": 1}, {"metric": "feedback_score", "weight": 1}],
+            "top_n": 1,
+        },
+    )
+    evaluation_id = created.json()["id"]
+
+    run = await community.admin.post(f"/api/v1/admin/evaluations/{evaluation_id}/run")
+    results = (await community.admin.get(f"/api/v1/admin/evaluations/{evaluation_id}/results")).json()["items"]
+
+    assert run.status_code == 200 and run.json()["unsourced_metrics"] == []
+    raw = {item["member_id"]: item["metrics"] for item in results}
+    assert (raw[came["id"]]["activities_attended"], raw[came["id"]]["feedback_score"]) == (1, 4.5)
+    assert (raw[absent["id"]]["activities_attended"], raw[absent["id"]]["feedback_score"]) == (0, 0)
+    assert results[0]["member_id"] == came["id"] and results[0]["top_n"] is True
