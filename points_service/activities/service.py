@@ -106,7 +106,7 @@ class Attendee:
 @dataclass
 class Confirmation:
     activity: Activity
-    attended: list[tuple[uuid.UUID, Decimal, uuid.UUID]] = field(default_factory=list)  # member, hours, txn
+    attended: list[tuple[uuid.UUID, Decimal, uuid.UUID | None]] = field(default_factory=list)  # member, hours, txn
     points_total: int = 0
     penalised: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # member, txn
     penalty_skipped: list[uuid.UUID] = field(default_factory=list)
@@ -326,16 +326,17 @@ class ActivityService:
         paid = self._attendance(activity, signups, attendees)
         rule = await self._repo.rule(activity.rule_id)
         result = Confirmation(activity)
-        if paid:
-            items = [
-                AwardItem(
-                    member_id, hours if rule.unit == "hour" else Decimal(1), f"activity:{activity.id}:{member_id}"
-                )
-                for member_id, hours in paid.items()
-            ]
+        quantities = {member_id: hours if rule.unit == "hour" else Decimal(1) for member_id, hours in paid.items()}
+        # A few minutes under an hourly rule can round to 0 points, which no ledger entry may carry: that
+        # attendance is recorded but earns nothing, rather than failing everyone else's award.
+        earning = {m: q for m, q in quantities.items() if (rule.points * q).quantize(Decimal(1), ROUND_HALF_UP) != 0}
+        transactions: dict[uuid.UUID, uuid.UUID | None] = dict.fromkeys(paid)
+        if earning:
+            items = [AwardItem(m, q, f"activity:{activity.id}:{m}") for m, q in earning.items()]
             posted = await ledger.award_many(items, rule, f"活动: {activity.title}")
-            result.attended = [(p.member_id, paid[p.member_id], p.transaction_id) for p in posted]
+            transactions.update({p.member_id: p.transaction_id for p in posted})
             result.points_total = sum(p.points for p in posted)
+        result.attended = [(m, paid[m], transaction) for m, transaction in transactions.items()]
         result.no_shows = [m for m, s in signups.items() if s.checked_in_at is None and m not in paid]
         if activity.penalty_rule_id is not None and result.no_shows:
             await self._penalise(activity, await self._repo.rule(activity.penalty_rule_id), result, ledger)

@@ -443,3 +443,26 @@ async def test_confirming_before_the_start_or_naming_someone_not_signed_up_is_re
     )
     assert unknown.status_code == 409 and code_of(unknown) == "not_signed_up"
     assert await ledger_lines(community, stranger["id"]) == []
+
+
+async def test_an_attendance_too_short_to_earn_a_point_is_recorded_without_failing_the_others(
+    community: Community,
+) -> None:
+    unit = await community.org_unit()
+    hourly = await community.rule(points=1, unit="hour")
+    activity = await create_activity(community.admin, unit, hourly, starts_in=-10)
+    brief, phone_a = await member_phone(community, unit, "张三")
+    full, phone_b = await member_phone(community, unit, "李四")
+    for phone in (phone_a, phone_b):
+        await sign_up(phone, activity["id"])
+
+    confirmed = await community.admin.post(
+        f"/api/v1/activities/{activity['id']}/confirm",
+        json={"attendees": [{"member_id": brief["id"], "hours": 0.2}, {"member_id": full["id"], "hours": 2}]},
+    )
+
+    assert confirmed.status_code == 200, confirmed.text
+    attended = {item["member_id"]: item["transaction_id"] for item in confirmed.json()["attended"]}
+    assert attended[brief["id"]] is None and attended[full["id"]] is not None
+    assert await ledger_lines(community, brief["id"]) == []
+    assert [line[:2] for line in await ledger_lines(community, full["id"])] == [("award", 2)]
