@@ -142,3 +142,18 @@ async def test_the_same_claim_approved_twenty_times_at_once_pays_once(community:
     codes = Counter((r.status_code, r.json().get("code") if r.status_code >= 400 else None) for r in responses)
     assert codes == {(200, None): 1, (409, "not_pending"): 19}
     assert [line[:2] for line in await ledger_lines(community, member["id"])] == [("award", 10)]
+
+
+async def test_approve_is_idempotent_with_a_key(community: Community) -> None:
+    unit = await community.org_unit()
+    rule = await community.rule(points=10, requires_approval=True)
+    member, phone = await member_phone(community, unit)
+    claim = await file_claim(phone, rule)
+    url = f"/api/v1/claims/{claim['id']}/approve"
+
+    first = await community.admin.post(url, headers={"Idempotency-Key": "approve-1"})
+    replay = await community.admin.post(url, headers={"Idempotency-Key": "approve-1"})
+
+    assert first.status_code == replay.status_code == 200
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == first.json()
+    assert [line[:2] for line in await ledger_lines(community, member["id"])] == [("award", 10)]
