@@ -1,9 +1,15 @@
-"""QR codes as inline SVG, for anything a phone scans: redemption codes, activity check-in tokens."""
+"""QR codes as SVG, for anything a phone scans: redemption codes, activity check-in tokens."""
 
 from __future__ import annotations
+
+import io
 
 import segno
 
 
 def qr_svg(text: str) -> str:
-    return segno.make(text, error="m").svg_inline(scale=8, border=2)
+    """A standalone SVG document (with its namespace, so a browser draws it served as image/svg+xml or
+    shown through <img>), which also works pasted inline into HTML."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    return out.getvalue().decode()
