@@ -14,6 +14,7 @@ from admin.org.controllers import MemberController, OrgUnitController, StaffCont
 from admin.points.controllers import PointsController
 from admin.points.service import StaffPointsService
 from admin.rules.controllers import RuleController
+from admin.settings.controllers import SettingsController
 from admin.warnings.controllers import WarningController
 from points_service.auth.guards import require_staff
 from points_service.auth.principal import Principal
@@ -57,6 +58,7 @@ def admin_router() -> Router:
             PointsController,
             EvaluationController,
             WarningController,
+            SettingsController,
             ApprovalController,
         ],
     )

@@ -19,6 +19,7 @@ from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
+from points_service.tenancy.service import member_ranking
 
 
 class LeaderboardController(Controller):
@@ -42,6 +43,8 @@ class LeaderboardController(Controller):
         board = parse_board(period, at, ledger.clock.today())
         unit = await self._unit(principal, db_session, org, org_unit_id)
         member_id = principal.member_id if principal.role == "member" else None
+        # The tenant's choice of what members see; staff and admins always see the whole board.
+        ranking = await member_ranking(db_session, principal.tenant_id) if member_id else "public"
         top, mine, _ = await LeaderboardService(db_session, state.redis, principal.tenant_id).top(
             board, unit.id, unit.path, limit, member_id
         )
@@ -50,6 +53,7 @@ class LeaderboardController(Controller):
             "period": board.period,
             "at": board.at,
             "org_unit_id": unit.id,
+            "member_ranking": ranking,
             "items": [
                 {
                     "rank": s.rank,
@@ -57,9 +61,9 @@ class LeaderboardController(Controller):
                     "points": s.points,
                     "display_name": mask_name(s.name) if masked else s.name,
                 }
-                for s in top
+                for s in (top if ranking == "public" else [])
             ],
-            "me": {"rank": mine.rank, "points": mine.points} if mine else None,
+            "me": {"rank": mine.rank, "points": mine.points} if mine and ranking != "hidden" else None,
         }
 
     @staticmethod

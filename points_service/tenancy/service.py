@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.errors import NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.models import Tenant
@@ -23,3 +24,16 @@ async def create_tenant(session: AsyncSession, name: str, timezone: str = "Asia/
 async def tenant_clock(session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:
     timezone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
     return TenantClock(timezone or "Asia/Shanghai")
+
+
+async def member_ranking(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    return await session.scalar(select(Tenant.member_ranking).where(Tenant.id == tenant_id)) or "public"
+
+
+async def set_member_ranking(session: AsyncSession, tenant_id: uuid.UUID, value: str) -> str:
+    tenant = await session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
+    if tenant is None:
+        raise NotFound("No such tenant")
+    tenant.member_ranking = value
+    await session.flush()
+    return tenant.member_ranking

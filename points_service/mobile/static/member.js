@@ -299,8 +299,9 @@ async function showHome() {
   $("earned-month").textContent = balance.earned_this_month;
   $("earned-year").textContent = balance.earned_this_year;
   const rank = $("rank");
-  rank.hidden = !board;
-  if (board) {
+  // The tenant may hide ranks from members (member_ranking "hidden"): then nothing is said at all.
+  rank.hidden = !board || board.member_ranking === "hidden";
+  if (!rank.hidden) {
     rank.textContent = board.me
       ? t("rank", { rank: board.me.rank, points: board.me.points, unit: me.org_unit?.name ?? "" })
       : t("no_rank");

@@ -1,0 +1,1 @@
+"""Tenant-wide settings that staff choose (what members see of the rankings)."""
