@@ -200,14 +200,37 @@ def sweep() -> None:
 @main.command()
 @click.option("--admin-username", default="admin", show_default=True)
 @click.option("--admin-password", default="admin-password", show_default=True)
-def demo(admin_username: str, admin_password: str) -> None:
-    """Load a small demo community: org levels, members, rules and awards."""
+@click.option(
+    "--scale",
+    type=click.Choice(["community", "district"]),
+    default="community",
+    show_default=True,
+    help="community: a small demo in minutes' reading; district: 55 communities and a year of points.",
+)
+@click.option("--members", type=click.IntRange(1, 200_000), default=None, help="District size (default 8000).")
+def demo(admin_username: str, admin_password: str, scale: str, members: int | None) -> None:
+    """Load a demo: a small community, or a district at real scale (--scale district)."""
     from points_service.demo import load_demo
 
     with resolved_settings() as settings:
         migrate_to_head(settings)
+        if scale == "district":
+            click.echo(str(asyncio.run(load_district_demo(settings, members))))
+            return
         summary = run_in_session(settings, lambda s: load_demo(s, settings.tenant_name, admin_username, admin_password))
         click.echo(summary)
+
+
+async def load_district_demo(settings: Settings, members: int | None) -> object:
+    import points_service.database.registry  # noqa: F401 (every table mapped: logins refer to merchants)
+    from points_service.database.session import create_engine, session_factory
+    from points_service.district_demo import DEFAULT_MEMBERS, load_district
+
+    engine = create_engine(settings.database_url or "", pool_size=2)
+    try:
+        return await load_district(session_factory(engine), members or DEFAULT_MEMBERS)
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":
