@@ -1,8 +1,8 @@
 """`points-service demo --scale district`: a district shaped like the source documents (DESIGN.md
 section 2), so that rankings, evaluations and warnings are tried on real volumes.
 
-55 communities, each with residential areas, compound branches and building groups; thousands of
-members (in-service, retired, mobile Party members and residents), cadres in their positions; then a
+One district, its streets, 55 communities, each with residential areas, compound branches and
+building groups; thousands of members (in-service, retired, mobile Party members and residents), cadres in their positions; then a
 year of earned points whose skew is that of real communities: a few very active volunteers, many who
 take part now and then, a quiet tail, some penalties and some reversed awards.
 
@@ -42,6 +42,7 @@ from points_service.tenancy.periods import TenantClock, month_start
 from points_service.tenancy.service import create_tenant
 
 COMMUNITIES = 55
+STREET_COMMUNITIES = 8  # a street (街道) oversees about eight communities
 AREAS_PER_COMMUNITY = 3
 BRANCHES_PER_AREA = 3
 GROUPS_PER_BRANCH = 3
@@ -142,11 +143,20 @@ async def _org_tree(
     groups: list[uuid.UUID] = []
     branches: list[uuid.UUID] = []
     units = 0
+    async with sessions() as session, session.begin():
+        org = OrgService(session, principal)
+        district = await org.create_unit("示范区区委", "district", None)
+        streets = [
+            (await org.create_unit(f"第{number}街道党工委", "street", district.id)).id
+            for number in range(1, (communities + STREET_COMMUNITIES - 1) // STREET_COMMUNITIES + 1)
+        ]
+        units += 1 + len(streets)
     with progress("org tree (communities)", communities) as advance:
         for community_number in range(1, communities + 1):
             async with sessions() as session, session.begin():
                 org = OrgService(session, principal)
-                community = await org.create_unit(f"第{community_number}社区党委", "community", None)
+                street = streets[(community_number - 1) // STREET_COMMUNITIES]
+                community = await org.create_unit(f"第{community_number}社区党委", "community", street)
                 units += 1
                 for area_number in range(1, AREAS_PER_COMMUNITY + 1):
                     area = await org.create_unit(f"{community_number}-{area_number}居民区党组织", "area", community.id)

@@ -47,7 +47,7 @@ async def test_the_district_demo_builds_a_district_with_a_year_of_points(session
         )
         failed = [check for check in await reconcile(session, tenant_id=tenant_id) if not check.ok]
 
-    assert kinds == {"community": 3, "area": 9, "branch": 27, "group": 81}
+    assert kinds == {"district": 1, "street": 1, "community": 3, "area": 9, "branch": 27, "group": 81}
     assert summary.members == 120 and statuses == {"in_service", "retired", "mobile", "none"}
     assert secretaries == 27  # one per branch
     assert months[0] == date(2025, 12, 1) and months[-1] == date(2026, 11, 1) and len(months) == 12
