@@ -2,9 +2,10 @@
 section 2), so that rankings, evaluations and warnings are tried on real volumes.
 
 One district, its streets, 55 communities, each with residential areas, compound branches and
-building groups; thousands of members (in-service, retired, mobile Party members and residents), cadres in their positions; then a
-year of earned points whose skew is that of real communities: a few very active volunteers, many who
-take part now and then, a quiet tail, some penalties and some reversed awards.
+building groups; thousands of members (in-service, retired and mobile Party members, residents),
+cadres in their positions; then a year of earned points whose skew is that of real communities: a
+few very active volunteers, many who take part now and then, a quiet tail, some penalties and some
+reversed awards.
 
 Every point goes through LedgerService: awards in batches (`award_many`, up to 1,000 members, one
 rule and one day each) with a clock pinned to the day the work was done, committed month by month
