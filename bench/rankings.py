@@ -1,0 +1,242 @@
+"""Rankings at district scale: leaderboard reads per second over HTTP, one evaluation of every member of
+the district with six metrics over twelve months, and a rebuild of every leaderboard from the ledger.
+
+    .venv/bin/python bench/rankings.py --members 10000 --duration 15 --workers 2
+
+1. Starts the embedded PostgreSQL and Valkey in a fresh temporary folder and loads the district demo
+   (`points_service.district_demo`, every point through the ledger service) with `--members` members.
+2. In this process: times `leaderboards.store.rebuild` (every board of the tenant, from the ledger's
+   monthly earned totals) and `EvaluationService.run` of an evaluation of the whole district (target
+   `all`, six metrics, 12 months). Both are also given per ledger line / per member, and extrapolated
+   to the issue's sizes (5 million ledger lines, 100,000 members) when the run is smaller: an
+   extrapolation, and printed as one.
+3. Serves the app (`points-service serve --workers N`) on the same data and measures with `wrk`
+   `GET /api/v1/leaderboards` of the district (month board, top 20) as the district admin, and, as the
+   machine's ceiling for this app server, `GET /health/live` with the same wrk settings.
+
+Prints figures and asserts nothing; targets (issue 5, 2 cores): leaderboard reads >= 3,000/s with
+p99 <= 30 ms; evaluation of 10,000 members < 2 s, of 100,000 < 20 s; rebuild from 5 million lines < 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import Service, log  # noqa: E402
+
+METRICS = [
+    ("earned_points", 3),
+    ("penalty_points", 1),
+    ("activities_attended", 2),
+    ("duty_hours", 1),
+    ("micro_wishes_fulfilled", 1),
+    ("feedback_score", 1),
+]
+
+
+def load_and_time(data_dir: Path, members: int, rebuilds: int) -> dict[str, Any]:
+    from points_service.database.migrate import upgrade
+    from points_service.embedded import embedded_services
+
+    with embedded_services(data_dir) as services:
+        upgrade(services.database_url)
+        return asyncio.run(_load_and_time(services.database_url, services.redis_url, members, rebuilds))
+
+
+async def _load_and_time(database_url: str, redis_url: str, members: int, rebuilds: int) -> dict[str, Any]:
+    import points_service.database.registry  # noqa: F401 (every table mapped)
+    from admin.evaluations.controllers import DEFAULT_BANDS
+    from admin.evaluations.service import EvaluationService
+    from points_service.auth.principal import Principal
+    from points_service.database.session import create_engine, session_factory
+    from points_service.district_demo import DistrictSummary, load_district
+    from points_service.leaderboards.store import rebuild
+    from points_service.org.service import OrgService
+    from points_service.redis_pool import create_redis
+
+    results: dict[str, Any] = {}
+    engine = create_engine(database_url, pool_size=4)
+    sessions = session_factory(engine)
+    started = time.monotonic()
+    summary = await load_district(sessions, members)
+    assert isinstance(summary, DistrictSummary), summary
+    results["load_seconds"] = time.monotonic() - started
+    results["district"] = str(summary).splitlines()[0]
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                _sql(
+                    "SELECT t.id, a.id FROM tenants t JOIN login_accounts a ON a.tenant_id = t.id "
+                    "WHERE a.username = 'district-admin'"
+                )
+            )
+        ).one()
+        tenant_id, admin_id = row
+        root = await session.scalar(
+            _sql("SELECT id FROM org_units WHERE tenant_id = :t AND kind = 'district'"), {"t": tenant_id}
+        )
+        lines = await session.scalar(_sql("SELECT count(*) FROM ledger_entries WHERE tenant_id = :t"), {"t": tenant_id})
+    results.update(tenant_id=str(tenant_id), root_unit=str(root), ledger_lines=int(lines), members=members)
+
+    redis = create_redis(redis_url)
+    timings = []
+    for _ in range(rebuilds):
+        async with sessions() as session:
+            started = time.monotonic()
+            await rebuild(session, redis, tenant_id)
+            timings.append(time.monotonic() - started)
+    await redis.aclose()
+    results["rebuild_seconds"] = statistics.median(timings)
+    log(f"rebuild of every board from {lines} ledger lines: {timings}")
+
+    principal = Principal(account_id=admin_id, tenant_id=tenant_id, role="admin")
+    today = date.today()
+    async with sessions() as session, session.begin():
+        evaluations = EvaluationService(session, principal, OrgService(session, principal))
+        evaluation = await evaluations.create(
+            {
+                "name": "年度考评 (bench)",
+                "org_unit_id": root,
+                "target": "all",
+                "period_start": date(today.year - 1, today.month, 1),
+                "period_end": today,
+                "metrics": [{"metric": name, "weight": float(Decimal(weight))} for name, weight in METRICS],
+                "top_n": 10,
+                "cadre_position": None,
+                "grade_bands": dict(DEFAULT_BANDS),
+            }
+        )
+    async with sessions() as session, session.begin():
+        evaluations = EvaluationService(session, principal, OrgService(session, principal))
+        started = time.monotonic()
+        _, count, _ = await evaluations.run(evaluation.id)
+        results["evaluation_seconds"] = time.monotonic() - started
+        results["evaluated_members"] = count
+    await engine.dispose()
+    return results
+
+
+def _sql(statement: str) -> Any:
+    from sqlalchemy import text
+
+    return text(statement)
+
+
+def wrk(url: str, token: str | None, duration: int, connections: int, threads: int) -> dict[str, Any]:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if token:
+        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "per_second": rate,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def read_phase(data_dir: Path, loaded: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    service = Service(data_dir, args.workers, data_dir / "server.log")
+    service.start()
+    try:
+        token = httpx.post(
+            f"{service.base_url}/api/v1/auth/login",
+            json={"username": "district-admin", "password": "demo-password"},
+            timeout=30,
+        ).json()["access_token"]
+        board = f"{service.base_url}/api/v1/leaderboards?period=month&limit=20&org_unit_id={loaded['root_unit']}"
+        first = httpx.get(board, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        first.raise_for_status()
+        log(f"board answers with {len(first.json()['items'])} rows; warming up {args.warmup}s")
+        wrk(board, token, args.warmup, args.connections, args.threads)
+        reads = wrk(board, token, args.duration, args.connections, args.threads)
+        ceiling = wrk(f"{service.base_url}/health/live", None, args.duration, args.connections, args.threads)
+        return {"reads": reads, "ceiling": ceiling}
+    finally:
+        service.stop()
+
+
+def report(loaded: dict[str, Any], served: dict[str, Any] | None) -> None:
+    members, lines = loaded["members"], loaded["ledger_lines"]
+    per_line = loaded["rebuild_seconds"] / max(lines, 1)
+    per_member = loaded["evaluation_seconds"] / max(loaded["evaluated_members"], 1)
+    print()
+    print(loaded["district"])
+    print(f"  loading took {loaded['load_seconds']:.0f} s")
+    print(f"rebuild of every leaderboard: {loaded['rebuild_seconds']:.2f} s for {lines:,} ledger lines")
+    if lines < 5_000_000:
+        print(f"  extrapolated (linear) to 5,000,000 lines: {per_line * 5_000_000:.0f} s  (target < 60 s)")
+    print(
+        f"evaluation, 6 metrics, 12 months: {loaded['evaluation_seconds']:.2f} s "
+        f"for {loaded['evaluated_members']:,} members  (target < 2 s for 10,000)"
+    )
+    if members < 100_000:
+        print(f"  extrapolated (linear) to 100,000 members: {per_member * 100_000:.1f} s  (target < 20 s)")
+    if served:
+        reads, ceiling = served["reads"], served["ceiling"]
+        ratio = reads["per_second"] / ceiling["per_second"] if ceiling["per_second"] else 0
+        print(
+            f"leaderboard reads: {reads['per_second']:.0f}/s, p99 {reads['p99_ms']} ms, non-2xx {reads['non_2xx']} "
+            f"(target >= 3,000/s, p99 <= 30 ms)"
+        )
+        print(
+            f"  ceiling of this app server (GET /health/live): {ceiling['per_second']:.0f}/s, p99 {ceiling['p99_ms']} "
+            f"ms; reads are {ratio:.2f} of it"
+        )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--rebuilds", type=int, default=3, help="rebuilds to time (the median is reported)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=40,
+        help="seconds of reads before measuring; also lets the upkeep loop rebuild the boards the restart emptied",
+    )
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-http", action="store_true", help="no wrk phase (wrk is not installed)")
+    parser.add_argument("--keep-data", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"rankings-bench-{uuid.uuid4().hex[:6]}-"))
+    log(f"data in {data_dir}")
+    loaded = load_and_time(data_dir, args.members, args.rebuilds)
+    served = None if args.skip_http else read_phase(data_dir, loaded, args)
+    report(loaded, served)
+    if not args.keep_data:
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
