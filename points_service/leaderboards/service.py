@@ -59,17 +59,21 @@ class LeaderboardService:
         tied = await self._redis.zrangebyscore(key, border, border, withscores=True)
         scores = {member: int(score) for member, score in [*head, *tied]}
         ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        ranks: dict[int, int] = {}
-        for _, points in ordered:
-            if points not in ranks:
-                ranks[points] = await self._redis.zcount(key, f"({points}", "+inf") + 1
+        distinct = list(dict.fromkeys(points for _, points in ordered))
+        # One round trip for every rank on the page (and the caller's score), not one per score.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for points in distinct:
+                pipe.zcount(key, f"({points}", "+inf")
+            if me is not None:
+                pipe.zscore(key, str(me))
+            answers = await pipe.execute()
+        ranks = {points: above + 1 for points, above in zip(distinct, answers, strict=False)}
         top = [(ranks[points], uuid.UUID(member), points) for member, points in ordered]
         mine = None
-        if me is not None:
-            score = await self._redis.zscore(key, str(me))
-            if score is not None:
-                rank = await self._redis.zcount(key, f"({int(score)}", "+inf") + 1
-                mine = Standing(rank, me, "", int(score))
+        score = answers[-1] if me is not None else None
+        if me is not None and score is not None:
+            rank = ranks.get(int(score)) or await self._redis.zcount(key, f"({int(score)}", "+inf") + 1
+            mine = Standing(rank, me, "", int(score))
         return top, mine
 
     async def _from_database(
