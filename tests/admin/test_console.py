@@ -204,3 +204,47 @@ async def test_staff_cannot_open_an_evaluation_of_another_subtree(community: Com
 
     assert page.status_code == 404
     assert "二区考评" not in listed.text
+
+
+async def test_an_admin_publishes_after_confirming_and_the_run_button_is_gone(community: Community, desk: Any) -> None:
+    from playwright.async_api import expect
+
+    unit, _, _ = await a_community_with_points(community)
+    created = await community.admin.post(
+        "/api/v1/admin/evaluations",
+        json={
+            "name": "季度考评",
+            "org_unit_id": unit,
+            "target": "all",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "metrics": [{"metric": "earned_points", "weight": 1}],
+        },
+    )
+    evaluation = created.json()["id"]
+    assert (await community.admin.post(f"/api/v1/admin/evaluations/{evaluation}/run")).status_code == 200
+
+    await sign_in(desk, community.admin_username)
+    await desk.goto(f"/admin/evaluations/{evaluation}")
+    await desk.check("#publish-confirm")
+    await desk.click("#publish")
+
+    await expect(desk.locator("#status")).to_have_text("已发布")
+    await expect(desk.locator("#run")).to_have_count(0)
+    again = await community.admin.post(f"/api/v1/admin/evaluations/{evaluation}/run")
+    assert again.status_code == 409
+    await screenshot(desk, "05-published")
+
+
+async def test_staff_see_warnings_with_counts(community: Community, desk: Any) -> None:
+    from playwright.async_api import expect
+
+    unit = await community.org_unit("红旗社区")
+    await community.member(unit, name="钱七")
+    await sign_in(desk, await staff_login(community, unit))
+
+    await desk.click("nav a[href='/admin/warnings']")
+
+    inactive = desk.locator("section.warning[data-kind='inactive_members'] .count")
+    await expect(inactive).to_have_text("1 项")
+    await screenshot(desk, "06-warnings")
