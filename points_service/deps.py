@@ -24,20 +24,23 @@ async def provide_principal(request: Request) -> Principal:
     return current_principal(request)
 
 
-async def provide_ledger(db_session: AsyncSession, principal: Principal, state: State) -> LedgerService:
+async def provide_clock(db_session: AsyncSession, principal: Principal, state: State) -> TenantClock:
     # A tenant's time zone is set when the tenant is created and no endpoint changes it, so each
     # process reads it once instead of on every request.
     clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
     if principal.tenant_id not in clocks:
         clocks[principal.tenant_id] = await tenant_clock(db_session, principal.tenant_id)
+    return clocks[principal.tenant_id]
+
+
+async def provide_ledger(db_session: AsyncSession, principal: Principal, state: State) -> LedgerService:
+    clock = await provide_clock(db_session, principal, state)
     tenant_id = principal.tenant_id
 
     async def publish_earned(touched: list[tuple[uuid.UUID, str, date]]) -> None:
         await publish_or_mark_stale(db_session, state.redis, tenant_id, touched)
 
-    return LedgerService(
-        LedgerRepository(db_session, tenant_id), clocks[tenant_id], principal.account_id, publish_earned
-    )
+    return LedgerService(LedgerRepository(db_session, tenant_id), clock, principal.account_id, publish_earned)
 
 
 async def provide_org(db_session: AsyncSession, principal: Principal) -> OrgService:

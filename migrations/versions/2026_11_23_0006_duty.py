@@ -1,4 +1,4 @@
-"""Posts and shifts, micro-wishes, problem reports and in-service registration.
+"""Reserved for posts and shifts; left empty when it landed, so their tables arrive in 0009.
 
 Revision ID: 0006
 Revises: 0005

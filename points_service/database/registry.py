@@ -12,19 +12,24 @@ from points_service.activities import models as activity_models
 from points_service.auth import models as auth_models
 from points_service.claims import models as claim_models
 from points_service.database.base import Base
+from points_service.duty import models as duty_models
 from points_service.feedback import models as feedback_models
 from points_service.idempotency import models as idempotency_models
 from points_service.ledger import models as ledger_models
 from points_service.org import models as org_models
 from points_service.proxies import models as proxy_models
+from points_service.registration import models as registration_models
+from points_service.reports import models as report_models
 from points_service.rules import models as rules_models
 from points_service.tenancy import models as tenancy_models
+from points_service.wishes import models as wish_models
 
 __all__ = [
     "Base",
     "activity_models",
     "auth_models",
     "claim_models",
+    "duty_models",
     "evaluation_models",
     "feedback_models",
     "idempotency_models",
@@ -33,7 +38,10 @@ __all__ = [
     "org_models",
     "proxy_models",
     "redemption_models",
+    "registration_models",
+    "report_models",
     "reward_models",
     "rules_models",
     "tenancy_models",
+    "wish_models",
 ]

@@ -4,7 +4,50 @@ mounted by the app factory under /api/v1."""
 from __future__ import annotations
 
 from litestar import Router
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.activities.routes import provide_proxies
+from points_service.auth.principal import Principal
+from points_service.deps import provide_clock, provide_idempotent, provide_ledger, provide_org
+from points_service.duty.controllers import (
+    DutyAttendanceController,
+    MyDutyController,
+    PostClaimController,
+    PostController,
+    ShiftController,
+)
+from points_service.duty.service import DutyService
+from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
+from points_service.rules.service import RuleService
+from points_service.tenancy.periods import TenantClock
+
+
+async def provide_duty(
+    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService, clock: TenantClock
+) -> DutyService:
+    return DutyService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies, clock)
 
 
 def duty_routers() -> list[Router]:
-    return []
+    return [
+        Router(
+            path="/",
+            dependencies={
+                "org": Provide(provide_org),
+                "ledger": Provide(provide_ledger),
+                "idempotent": Provide(provide_idempotent),
+                "proxies": Provide(provide_proxies),
+                "clock": Provide(provide_clock),
+                "duty": Provide(provide_duty),
+            },
+            route_handlers=[
+                PostController,
+                PostClaimController,
+                ShiftController,
+                MyDutyController,
+                DutyAttendanceController,
+            ],
+        )
+    ]

@@ -72,6 +72,27 @@ class OrgService:
                 raise NotFound(f"No such member: {member_id}")
         return found
 
+    async def member_unit_path(self, member_id: uuid.UUID) -> str:
+        path = await self._session.scalar(
+            select(OrgUnit.path)
+            .join(Member, (Member.tenant_id == OrgUnit.tenant_id) & (Member.org_unit_id == OrgUnit.id))
+            .where(Member.tenant_id == self._tenant_id, Member.id == member_id)
+        )
+        if path is None:
+            raise NotFound(f"No such member: {member_id}")
+        return str(path)
+
+    async def near_member(self, member_id: uuid.UUID, unit_path: str) -> bool:
+        """What a member may see and join: their own unit's, an ancestor's, or a unit's below theirs."""
+        member_path = await self.member_unit_path(member_id)
+        return member_path.startswith(unit_path) or unit_path.startswith(member_path)
+
+    async def unit_path(self, unit_id: uuid.UUID) -> str:
+        unit = await self._unit(unit_id)
+        if unit is None:
+            raise NotFound(f"No such org unit: {unit_id}")
+        return unit.path
+
     # -- org units --------------------------------------------------------------------------------
 
     async def _unit(self, unit_id: uuid.UUID) -> OrgUnit | None:

@@ -1,0 +1,111 @@
+"""What goes over the wire for posts, post claims and shifts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from points_service.duty.models import Post, PostClaim, Shift
+from points_service.duty.service import shift_status
+
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+RuleCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
+
+
+class PostCreate(msgspec.Struct):
+    org_unit_id: uuid.UUID
+    name: Name
+    rule_code: RuleCode
+    duty: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    schedule: Annotated[str, msgspec.Meta(max_length=300)] = ""
+
+
+class PostUpdate(msgspec.Struct):
+    active: bool
+
+
+class ForMember(msgspec.Struct):
+    """Whom the act is for: absent for oneself; staff and appointed proxies (代办) name the member."""
+
+    member_id: uuid.UUID | None = None
+
+
+class Decision(msgspec.Struct):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class ShiftWindow(msgspec.Struct):
+    starts_at: AwareTime
+    ends_at: AwareTime
+
+
+class ShiftVerify(msgspec.Struct):
+    checked_in_at: AwareTime
+    checked_out_at: AwareTime
+
+
+class ShiftsCreate(msgspec.Struct):
+    """Either `windows` (one-off shifts) or a weekly pattern (what communities run): `weekday` (1 Monday …
+    7 Sunday), `start_time`, `end_time` in the tenant's local time, from `first_day` for `weeks` weeks."""
+
+    member_id: uuid.UUID
+    windows: Annotated[list[ShiftWindow], msgspec.Meta(min_length=1, max_length=200)] | None = None
+    weekday: Annotated[int, msgspec.Meta(ge=1, le=7)] | None = None
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
+    first_day: date | None = None
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=26)] = 4
+
+
+def post_body(post: Post, rule_code: str, unit_name: str | None = None, holders: int | None = None) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "org_unit_id": post.org_unit_id,
+        "org_unit_name": unit_name,
+        "name": post.name,
+        "duty": post.duty,
+        "schedule": post.schedule,
+        "rule_code": rule_code,
+        "active": post.active,
+        "holders": holders,
+        "created_at": post.created_at,
+    }
+
+
+def post_claim_body(claim: PostClaim, acted_by: dict[uuid.UUID, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "post_id": claim.post_id,
+        "member_id": claim.member_id,
+        "status": claim.status,
+        "acted_by": acted_by.get(claim.acted_by) if claim.acted_by else None,
+        "reason": claim.reason,
+        "created_at": claim.created_at,
+        "decided_at": claim.decided_at,
+    }
+
+
+def shift_body(shift: Shift, shown: dict[uuid.UUID, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`shown`: labels of the logins that checked in or out for the member (代办), where the viewer
+    may see them."""
+    shown = shown or {}
+    return {
+        "id": shift.id,
+        "post_id": shift.post_id,
+        "member_id": shift.member_id,
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+        "status": shift_status(shift, datetime.now(UTC)),
+        "checked_in_at": shift.checked_in_at,
+        "checked_in_by": shown.get(shift.checked_in_by) if shift.checked_in_by else None,
+        "checked_out_at": shift.checked_out_at,
+        "checked_out_by": shown.get(shift.checked_out_by) if shift.checked_out_by else None,
+        "hours": float(shift.hours) if shift.hours is not None else None,
+        "transaction_id": shift.transaction_id,
+        "unpaid_reason": shift.unpaid_reason,
+    }

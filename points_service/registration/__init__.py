@@ -1,0 +1,1 @@
+"""In-service Party members' registration with their residential community (双报到)."""
