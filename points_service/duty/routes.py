@@ -22,12 +22,20 @@ from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
+from points_service.wishes.controllers import WishController
+from points_service.wishes.service import WishService
 
 
 async def provide_duty(
     db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService, clock: TenantClock
 ) -> DutyService:
     return DutyService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies, clock)
+
+
+async def provide_wishes(
+    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService
+) -> WishService:
+    return WishService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies)
 
 
 def duty_routers() -> list[Router]:
@@ -41,6 +49,7 @@ def duty_routers() -> list[Router]:
                 "proxies": Provide(provide_proxies),
                 "clock": Provide(provide_clock),
                 "duty": Provide(provide_duty),
+                "wishes": Provide(provide_wishes),
             },
             route_handlers=[
                 PostController,
@@ -48,6 +57,7 @@ def duty_routers() -> list[Router]:
                 ShiftController,
                 MyDutyController,
                 DutyAttendanceController,
+                WishController,
             ],
         )
     ]
