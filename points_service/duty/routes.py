@@ -20,6 +20,8 @@ from points_service.duty.controllers import (
 from points_service.duty.service import DutyService
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
+from points_service.reports.controllers import ReportController
+from points_service.reports.service import ReportService
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
 from points_service.wishes.controllers import WishController
@@ -38,6 +40,12 @@ async def provide_wishes(
     return WishService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies)
 
 
+async def provide_reports(
+    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService, clock: TenantClock
+) -> ReportService:
+    return ReportService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies, clock)
+
+
 def duty_routers() -> list[Router]:
     return [
         Router(
@@ -50,6 +58,7 @@ def duty_routers() -> list[Router]:
                 "clock": Provide(provide_clock),
                 "duty": Provide(provide_duty),
                 "wishes": Provide(provide_wishes),
+                "reports": Provide(provide_reports),
             },
             route_handlers=[
                 PostController,
@@ -58,6 +67,7 @@ def duty_routers() -> list[Router]:
                 MyDutyController,
                 DutyAttendanceController,
                 WishController,
+                ReportController,
             ],
         )
     ]
