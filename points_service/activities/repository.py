@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.org.models import Member, OrgUnit
+from points_service.registration.models import ServiceRegistration
 from points_service.rules.models import Rule
 
 
@@ -51,6 +52,17 @@ class ActivityRepository:
         assert path is not None, "a member always belongs to a unit"
         return path
 
+    async def registered_path(self, member_id: uuid.UUID) -> str | None:
+        """The path of the community an in-service member registered with (双报到), if any."""
+        return await self.session.scalar(
+            select(OrgUnit.path)
+            .join(
+                ServiceRegistration,
+                (ServiceRegistration.tenant_id == OrgUnit.tenant_id) & (ServiceRegistration.community_id == OrgUnit.id),
+            )
+            .where(ServiceRegistration.tenant_id == self.tenant_id, ServiceRegistration.member_id == member_id)
+        )
+
     async def listed(
         self,
         member_path: str | None,
@@ -58,20 +70,23 @@ class ActivityRepository:
         after: datetime | None,
         limit: int,
         cursor: tuple[datetime, uuid.UUID] | None,
+        registered_path: str | None = None,
     ) -> list[Activity]:
-        """A member's joinable activities (their unit's ancestors and own subtree) or a staff subtree's,
-        by start time."""
+        """A member's joinable activities (their unit's ancestors and own subtree, and the community
+        they registered with as an in-service member) or a staff subtree's, by start time."""
         statement = (
             select(Activity)
             .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
             .where(Activity.tenant_id == self.tenant_id)
         )
         if member_path is not None:
-            statement = statement.where(
-                or_(
-                    literal(member_path).startswith(OrgUnit.path), OrgUnit.path.startswith(member_path, autoescape=True)
-                )
-            )
+            joinable = [
+                literal(member_path).startswith(OrgUnit.path),
+                OrgUnit.path.startswith(member_path, autoescape=True),
+            ]
+            if registered_path is not None:
+                joinable.append(OrgUnit.path.startswith(registered_path, autoescape=True))
+            statement = statement.where(or_(*joinable))
         if scope_path:
             statement = statement.where(OrgUnit.path.startswith(scope_path, autoescape=True))
         if after is not None:

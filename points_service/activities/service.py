@@ -185,8 +185,10 @@ class ActivityService:
         after = None if include_past else datetime.now(UTC)
         if self._principal.role == "member":
             assert self._principal.member_id is not None
-            member_path = await self._repo.member_path(self._principal.member_id)
-            return await self._repo.listed(member_path, None, after, limit, cursor)
+            member_id = self._principal.member_id
+            member_path = await self._repo.member_path(member_id)
+            registered = await self._repo.registered_path(member_id)
+            return await self._repo.listed(member_path, None, after, limit, cursor, registered)
         return await self._repo.listed(None, await self._org.scope_path(), after, limit, cursor)
 
     async def visible(self, activity_id: uuid.UUID) -> Activity:
@@ -196,14 +198,18 @@ class ActivityService:
         return await self.in_reach(activity_id)
 
     async def _joinable_by(self, activity_id: uuid.UUID, member_id: uuid.UUID, for_update: bool = False) -> Activity:
-        """An activity of the member's unit, an ancestor of it, or a unit below it; else 404."""
+        """An activity of the member's unit, an ancestor of it, a unit below it, or of the community the
+        member registered with; else 404."""
         found = await self._repo.with_path(activity_id, for_update)
         if found is None:
             raise NotFound(f"No such activity: {activity_id}")
         activity, path = found
         member_path = await self._repo.member_path(member_id)
         if not (member_path.startswith(path) or path.startswith(member_path)):
-            raise NotFound(f"No such activity: {activity_id}")
+            # In-service members serve where they live: the community they registered with (双报到).
+            registered = await self._repo.registered_path(member_id)
+            if registered is None or not path.startswith(registered):
+                raise NotFound(f"No such activity: {activity_id}")
         return activity
 
     # -- members (or someone acting for them) ------------------------------------------------------

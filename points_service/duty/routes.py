@@ -20,6 +20,8 @@ from points_service.duty.controllers import (
 from points_service.duty.service import DutyService
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
+from points_service.registration.controllers import MyRegistrationController, RegistrationController
+from points_service.registration.service import RegistrationService
 from points_service.reports.controllers import ReportController
 from points_service.reports.service import ReportService
 from points_service.rules.service import RuleService
@@ -46,6 +48,12 @@ async def provide_reports(
     return ReportService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies, clock)
 
 
+async def provide_registrations(
+    db_session: AsyncSession, principal: Principal, org: OrgService, clock: TenantClock
+) -> RegistrationService:
+    return RegistrationService(db_session, principal, org, clock)
+
+
 def duty_routers() -> list[Router]:
     return [
         Router(
@@ -59,6 +67,7 @@ def duty_routers() -> list[Router]:
                 "duty": Provide(provide_duty),
                 "wishes": Provide(provide_wishes),
                 "reports": Provide(provide_reports),
+                "registrations": Provide(provide_registrations),
             },
             route_handlers=[
                 PostController,
@@ -68,6 +77,8 @@ def duty_routers() -> list[Router]:
                 DutyAttendanceController,
                 WishController,
                 ReportController,
+                RegistrationController,
+                MyRegistrationController,
             ],
         )
     ]
