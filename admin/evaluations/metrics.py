@@ -26,10 +26,10 @@ METRICS = {
         Metric("earned_points", "获得积分", True, True),
         Metric("penalty_points", "扣分", False, True),
         Metric("activities_attended", "参加活动次数", True, True),
-        Metric("duty_hours", "值守时长", True, False),
-        Metric("duty_attendance_rate", "值守出勤率", True, False),
-        Metric("micro_wishes_fulfilled", "完成微心愿", True, False),
-        Metric("reports_resolved", "民情办结", True, False),
+        Metric("duty_hours", "值守时长", True, True),
+        Metric("duty_attendance_rate", "值守出勤率", True, True),
+        Metric("micro_wishes_fulfilled", "完成微心愿", True, True),
+        Metric("reports_resolved", "民情办结", True, True),
         Metric("feedback_score", "服务评价", True, True),
     )
 }

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.evaluations.metrics import METRICS, percentiles
 from admin.evaluations.models import Evaluation, EvaluationResult
 from points_service.auth.principal import Principal
+from points_service.duty.service import CHECK_OUT_GRACE
 from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
 from points_service.org.models import Member
 from points_service.org.service import OrgService
@@ -295,7 +296,50 @@ class EvaluationService:
             raw["earned_points"][member_id] = int(earned or 0)
             raw["penalty_points"][member_id] = int(penalties or 0)
         await self._activity_values(evaluation, members, raw)
+        await self._duty_values(evaluation, members, raw)
         return raw
+
+    async def _duty_values(
+        self, evaluation: Evaluation, members: Sequence[uuid.UUID], raw: dict[str, dict[uuid.UUID, Any]]
+    ) -> None:
+        """duty_hours: verified hours of shifts starting in the period; duty_attendance_rate: shifts
+        attended / shifts due (a shift is due once attended or over: future shifts count against
+        nobody; a member with no shift due reads 0); micro_wishes_fulfilled: wishes verified in the
+        period that the member fulfilled; reports_resolved: reports resolved in the period that
+        credit the member (the reporter, unless staff credited someone else)."""
+        params = {**self._period_params(evaluation, members), "grace": CHECK_OUT_GRACE}
+        shifts = await self._session.execute(
+            text("""SELECT s.member_id, count(*) AS due, count(s.checked_in_at) AS attended,
+                           coalesce(sum(s.hours), 0) AS hours
+                      FROM shifts s JOIN tenants t ON t.id = s.tenant_id
+                     WHERE s.tenant_id = :tenant AND s.member_id = ANY(:members)
+                       AND (s.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                       AND (s.checked_in_at IS NOT NULL OR s.ends_at + :grace < now())
+                     GROUP BY s.member_id"""),
+            params,
+        )
+        for member_id, due, attended, hours in shifts:
+            raw["duty_hours"][member_id] = float(hours)
+            raw["duty_attendance_rate"][member_id] = round(attended / due, 4) if due else 0
+        wishes = await self._session.execute(
+            text("""SELECT w.claimed_by, count(*) FROM wishes w JOIN tenants t ON t.id = w.tenant_id
+                     WHERE w.tenant_id = :tenant AND w.claimed_by = ANY(:members) AND w.status = 'verified'
+                       AND (w.verified_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY w.claimed_by"""),
+            params,
+        )
+        for member_id, count in wishes:
+            raw["micro_wishes_fulfilled"][member_id] = int(count)
+        reports = await self._session.execute(
+            text("""SELECT r.resolved_by_member_id, count(*) FROM problem_reports r JOIN tenants t ON t.id = r.tenant_id
+                     WHERE r.tenant_id = :tenant AND r.resolved_by_member_id = ANY(:members)
+                       AND r.status = 'resolved'
+                       AND (r.resolved_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY r.resolved_by_member_id"""),
+            params,
+        )
+        for member_id, count in reports:
+            raw["reports_resolved"][member_id] = int(count)
 
     async def _activity_values(
         self, evaluation: Evaluation, members: Sequence[uuid.UUID], raw: dict[str, dict[uuid.UUID, Any]]

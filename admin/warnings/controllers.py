@@ -27,12 +27,14 @@ class WarningController(Controller):
         ledger: LedgerService,
         org_unit_id: uuid.UUID | None = None,
         inactive_days: Annotated[int, Parameter(ge=1, le=3650)] = 30,
+        attendance_below: Annotated[float, Parameter(ge=0, le=1, description="Duty attendance threshold")] = 0.8,
+        duty_days: Annotated[int, Parameter(ge=1, le=366, description="Duty attendance window, days")] = 30,
     ) -> dict[str, Any]:
         unit_id = org_unit_id or principal.org_unit_id
         if unit_id is None:
             raise InvalidInput("org_unit_id", "an admin names the org unit to check")
         service = WarningService(db_session, principal.tenant_id, org, ledger.clock)
-        unit, checks = await service.run(unit_id, inactive_days)
+        unit, checks = await service.run(unit_id, inactive_days, attendance_below, duty_days)
         return {
             "org_unit_id": unit.id,
             "checks": [

@@ -1,8 +1,5 @@
-"""Early warnings (预警), computed on demand over a subtree: who has gone quiet, what has run out.
-
-Checks whose records do not exist yet (in-service registration, duty attendance, unstaffed posts: the
-earning issue) are listed with `available: false` rather than silently reporting nothing.
-"""
+"""Early warnings (预警), computed on demand over a subtree: who has gone quiet, who has not registered
+with a community, who misses their shifts, which posts nobody holds, what has run out."""
 
 from __future__ import annotations
 
@@ -15,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.duty.service import CHECK_OUT_GRACE
 from points_service.org.models import OrgUnit
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
@@ -38,16 +36,90 @@ class WarningService:
         self._org = org
         self._clock = clock
 
-    async def run(self, unit_id: uuid.UUID, inactive_days: int) -> tuple[OrgUnit, list[WarningCheck]]:
+    async def run(
+        self, unit_id: uuid.UUID, inactive_days: int, attendance_below: float = 0.8, duty_days: int = 30
+    ) -> tuple[OrgUnit, list[WarningCheck]]:
         unit, children = await self._org.unit_with_children(unit_id)
         checks = [
             await self._inactive_members(unit, children, inactive_days),
             await self._rewards_without_stock(unit, children),
-            WarningCheck("in_service_not_registered", "在职党员未报到", available=False),
-            WarningCheck("low_duty_attendance", "值守出勤率低", available=False),
-            WarningCheck("posts_without_holder", "岗位无人认领", available=False),
+            await self._in_service_not_registered(unit, children),
+            await self._low_duty_attendance(unit, children, attendance_below, duty_days),
+            await self._posts_without_holder(unit, children),
         ]
         return unit, checks
+
+    async def _in_service_not_registered(self, unit: OrgUnit, children: list[OrgUnit]) -> WarningCheck:
+        rows = list(
+            await self._session.execute(
+                text("""SELECT m.id, m.name, u.path, u.name AS unit_name
+                      FROM members m
+                      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+                     WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND m.party_status = 'in_service'
+                       AND NOT EXISTS (SELECT 1 FROM service_registrations r
+                                        WHERE r.tenant_id = m.tenant_id AND r.member_id = m.id)
+                     ORDER BY u.name, m.name, m.id"""),
+                {"tenant": self._tenant_id, "path": unit.path},
+            )
+        )
+        check = WarningCheck("in_service_not_registered", "在职党员未报到", available=True)
+        check.items = [{"member_id": r.id, "name": r.name, "org_unit": r.unit_name} for r in rows[:MAX_LISTED]]
+        check.counts_per_unit = self._count_per_child([r.path for r in rows], children)
+        return check
+
+    async def _low_duty_attendance(
+        self, unit: OrgUnit, children: list[OrgUnit], below: float, days: int
+    ) -> WarningCheck:
+        """Holders whose shifts due in the last `days` days were attended less than `below` of the time."""
+        rows = list(
+            await self._session.execute(
+                text("""SELECT m.id, m.name, u.path, u.name AS unit_name,
+                           count(*) AS due, count(s.checked_in_at) AS attended
+                      FROM shifts s
+                      JOIN members m ON m.tenant_id = s.tenant_id AND m.id = s.member_id
+                      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+                     WHERE s.tenant_id = :tenant AND starts_with(u.path, :path)
+                       AND s.starts_at >= now() - make_interval(days => :days)
+                       AND (s.checked_in_at IS NOT NULL OR s.ends_at + :grace < now())
+                     GROUP BY m.id, m.name, u.path, u.name
+                    HAVING count(s.checked_in_at)::float / count(*) < :below
+                     ORDER BY count(s.checked_in_at)::float / count(*), m.name, m.id"""),
+                {"tenant": self._tenant_id, "path": unit.path, "days": days, "grace": CHECK_OUT_GRACE, "below": below},
+            )
+        )
+        check = WarningCheck("low_duty_attendance", f"近{days}天值守出勤率低于{below:.0%}", available=True)
+        check.items = [
+            {
+                "member_id": r.id,
+                "name": r.name,
+                "org_unit": r.unit_name,
+                "due": r.due,
+                "attended": r.attended,
+                "rate": round(r.attended / r.due, 4),
+            }
+            for r in rows[:MAX_LISTED]
+        ]
+        check.counts_per_unit = self._count_per_child([r.path for r in rows], children)
+        return check
+
+    async def _posts_without_holder(self, unit: OrgUnit, children: list[OrgUnit]) -> WarningCheck:
+        rows = list(
+            await self._session.execute(
+                text("""SELECT p.id, p.name, u.path, u.name AS unit_name
+                      FROM posts p
+                      JOIN org_units u ON u.tenant_id = p.tenant_id AND u.id = p.org_unit_id
+                     WHERE p.tenant_id = :tenant AND starts_with(u.path, :path) AND p.active
+                       AND NOT EXISTS (SELECT 1 FROM post_claims c
+                                        WHERE c.tenant_id = p.tenant_id AND c.post_id = p.id
+                                          AND c.status = 'approved')
+                     ORDER BY u.name, p.name, p.id"""),
+                {"tenant": self._tenant_id, "path": unit.path},
+            )
+        )
+        check = WarningCheck("posts_without_holder", "岗位无人认领", available=True)
+        check.items = [{"post_id": r.id, "name": r.name, "org_unit": r.unit_name} for r in rows[:MAX_LISTED]]
+        check.counts_per_unit = self._count_per_child([r.path for r in rows], children)
+        return check
 
     def _count_per_child(self, paths: list[str], children: list[OrgUnit]) -> dict[str, int]:
         counts: Counter[str] = Counter()

@@ -10,6 +10,9 @@ import httpx
 from tests.conftest import Community
 from tests.points_service.test_activities import create_activity, member_phone, sign_up
 from tests.points_service.test_claims import file_claim
+from tests.points_service.test_duty import create_post
+from tests.points_service.test_reports import report
+from tests.points_service.test_wishes import post_wish
 
 
 async def queue(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -74,6 +77,31 @@ async def test_decided_items_leave_the_queue(community: Community) -> None:
     assert (await community.admin.post(f"/api/v1/activities/{activity['id']}/confirm")).status_code == 200
 
     assert [item["id"] for item in await queue(community.admin)] == [waiting["id"]]
+
+
+async def test_post_claims_fulfilled_wishes_and_new_reports_wait_in_the_queue_until_decided(
+    community: Community,
+) -> None:
+    unit = await community.org_unit()
+    post = await create_post(community.admin, unit, await community.rule(category="duty", unit="hour"))
+    _, phone = await member_phone(community, unit, "张三")
+    claim = (await phone.post(f"/api/v1/posts/{post['id']}/claims")).json()
+    wish = await post_wish(community.admin, unit, rule_code=await community.rule(category="wish"))
+    await phone.post(f"/api/v1/wishes/{wish['id']}/claim")
+    await phone.post(f"/api/v1/wishes/{wish['id']}/fulfil", json={"note": "已完成"})
+    filed = await report(phone)
+
+    waiting = [(item["kind"], item["id"], item["member"]["name"]) for item in await queue(community.admin)]
+    assert waiting == [
+        ("post_claim", claim["id"], "张三"),
+        ("wish", wish["id"], "张三"),
+        ("report", filed["id"], "张三"),
+    ]
+
+    assert (await community.admin.post(f"/api/v1/post-claims/{claim['id']}/approve")).status_code == 200
+    assert (await community.admin.post(f"/api/v1/wishes/{wish['id']}/verify")).status_code == 200
+    assert (await community.admin.post(f"/api/v1/reports/{filed['id']}/accept")).status_code == 200
+    assert await queue(community.admin) == []
 
 
 async def test_members_cannot_read_the_queue_and_bad_parameters_are_refused(community: Community) -> None:

@@ -10,6 +10,9 @@ from typing import Any
 from openpyxl import load_workbook
 
 from tests.conftest import Community
+from tests.points_service.test_duty import at, create_post, holder, one_shift
+from tests.points_service.test_reports import report
+from tests.points_service.test_wishes import post_wish
 
 TODAY = date.today().isoformat()
 
@@ -159,3 +162,41 @@ async def test_period_start_after_end_is_refused(community: Community) -> None:
 
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+
+
+async def test_duty_wish_and_report_metrics_read_what_members_did(community: Community) -> None:
+    """甲 served one of two due shifts (1.5 h verified), fulfilled a wish and resolved a report;
+    乙 holds the post too but missed their only shift; 丙 did none of it."""
+    unit = await community.org_unit()
+    rule = await community.rule(points=10, category="duty", unit="hour")
+    post = await create_post(community.admin, unit, rule)
+    first, first_phone = await holder(community, unit, post, "甲")
+    second, _ = await holder(community, unit, post, "乙")
+    await community.member(unit, name="丙")
+    served = await one_shift(community.admin, post, first["id"], -30, -28)
+    await one_shift(community.admin, post, first["id"], -10, -8)
+    await one_shift(community.admin, post, second["id"], -10, -8)
+    await one_shift(community.admin, post, second["id"], 24, 26)  # not due yet: counts against nobody
+    verified = await community.admin.post(
+        f"/api/v1/shifts/{served}/verify", json={"checked_in_at": at(-30), "checked_out_at": at(-28.5)}
+    )
+    assert verified.status_code == 200, verified.text
+    wish = await post_wish(community.admin, unit, rule_code=await community.rule(points=5, category="wish"))
+    await first_phone.post(f"/api/v1/wishes/{wish['id']}/claim")
+    await first_phone.post(f"/api/v1/wishes/{wish['id']}/fulfil", json={"note": "已送到"})
+    assert (await community.admin.post(f"/api/v1/wishes/{wish['id']}/verify")).status_code == 200
+    filed = await report(first_phone)
+    assert (
+        await community.admin.post(f"/api/v1/reports/{filed['id']}/resolve", json={"resolution": "已修好"})
+    ).status_code == 200
+    metrics = ["duty_hours", "duty_attendance_rate", "micro_wishes_fulfilled", "reports_resolved"]
+    evaluation_id = await evaluation(community, unit, [{"metric": m, "weight": 1} for m in metrics], 1)
+
+    run = (await community.admin.post(f"/api/v1/admin/evaluations/{evaluation_id}/run")).json()
+    raw = {}
+    for name, member_id in (("甲", first["id"]), ("乙", second["id"])):
+        breakdown = (await community.admin.get(f"/api/v1/admin/evaluations/{evaluation_id}/results/{member_id}")).json()
+        raw[name] = [m["raw"] for m in breakdown["metrics"]]
+
+    assert run["unsourced_metrics"] == []
+    assert raw == {"甲": [1.5, 0.5, 1, 1], "乙": [0, 0.0, 0, 0]}
