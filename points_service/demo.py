@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import uuid
+from datetime import time
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -12,9 +14,11 @@ from points_service.auth.accounts import create_login
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.bootstrap import ensure_tenant
+from points_service.duty.service import DutyService, WeeklySchedule
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
 
@@ -27,6 +31,17 @@ RULES = [
     ("REPORT", "民情上报被采纳", "report", 10, "each", 30, None),
     ("MEETING", "参加组织生活会", "meeting", 5, "each", 5, None),
     ("MISCONDUCT", "违反值守纪律", "penalty", -20, "each", None, None),
+    ("DUTY_HOUR", "岗位值守(每小时)", "duty", 10, "hour", 40, None),
+]
+# One community's seven posts (DESIGN.md section 2), each with its duty and schedule (定岗定责定时).
+POSTS = [
+    ("文明监督岗", "劝导乱扔垃圾、乱停车等不文明行为", "每周六 9:00-11:00"),
+    ("民事调解岗", "调解邻里纠纷, 记录调解结果", "每周三 14:00-16:00"),
+    ("环境卫生岗", "巡查楼道和公共区域卫生", "每周六 8:00-10:00"),
+    ("安全信息岗", "巡查消防通道、电动车充电等安全隐患并上报", "每周五 19:00-21:00"),
+    ("便民服务岗", "为老人代购代办、测血压、修小家电", "每周日 9:00-11:00"),
+    ("敲门问帮岗", "走访独居老人和困难家庭, 记录需求", "每周四 15:00-17:00"),
+    ("移风易俗岗", "宣传婚事新办、丧事简办, 劝导燃放烟花", "每月最后一个周六 9:00-11:00"),
 ]
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
 GIVEN = [
@@ -101,9 +116,35 @@ async def load_demo(session: AsyncSession, tenant_name: str, admin_username: str
             await ledger.award(member_id, rules[code], quantity, "演示数据")
             awards += 1
     await ledger.bulk_award(member_ids[:10], rules["REPORT"], Decimal(1), "演示: 批量奖励")
+    shifts = await load_posts(session, principal, org, TenantClock(tenant.timezone), community.id, member_ids)
     return (
         f"demo loaded: tenant {tenant.name!r}, 15 org units, {len(member_ids)} members, {len(RULES)} rules, "
-        f"{awards + 10} awards\n"
+        f"{awards + 10} awards, {len(POSTS)} posts, {shifts} shifts\n"
         f"sign in as admin {admin_username!r} / {admin_password!r}, staff {staff.username!r} / 'demo-password', "
         f"members 'demo1'..'demo3' / 'demo-password'"
     )
+
+
+async def load_posts(
+    session: AsyncSession,
+    principal: Principal,
+    org: OrgService,
+    clock: TenantClock,
+    community_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+) -> int:
+    """The seven posts, the first six held by a demo member each with four weekly shifts ahead; the
+    seventh is left without a holder, so the warnings page has something to say."""
+    proxies = ProxyService(session, principal, org)
+    duty = DutyService(session, principal, org, RuleService(session, principal.tenant_id), proxies, clock)
+    weekdays = [6, 3, 6, 5, 7, 4]
+    shifts = 0
+    for index, (name, task, schedule) in enumerate(POSTS):
+        post = await duty.create_post(community_id, name, task, schedule, "DUTY_HOUR")
+        if index >= len(weekdays):
+            continue
+        claim = await duty.claim_post(post.id, member_ids[index])
+        await duty.decide_post_claim(claim.id, True, None)
+        pattern = WeeklySchedule(weekdays[index], time(9), time(11), clock.today(), 4)
+        shifts += len(await duty.schedule(post.id, member_ids[index], duty.weekly(pattern)))
+    return shifts

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.district_demo import DistrictSummary, load_district, no_progress
+from points_service.duty.models import Post, PostClaim, Shift
 from points_service.ledger.reconcile import reconcile
 from points_service.org.models import Member, OrgUnit
 from points_service.tenancy.models import Tenant
@@ -68,6 +69,13 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions) 
     async with sessions() as session:
         tenant_id = await session.scalar(select(Tenant.id).where(Tenant.name == f"演示社区 {admin}"))
         count = await session.scalar(select(func.count()).where(Member.tenant_id == tenant_id))
+        posts = list(await session.scalars(select(Post.name).where(Post.tenant_id == tenant_id).order_by(Post.name)))
+        held = await session.scalar(
+            select(func.count()).where(PostClaim.tenant_id == tenant_id, PostClaim.status == "approved")
+        )
+        shifts = await session.scalar(select(func.count()).where(Shift.tenant_id == tenant_id))
         failed = [check for check in await reconcile(session, tenant_id=tenant_id) if not check.ok]
     assert count == 40
+    assert "文明监督岗" in posts and "移风易俗岗" in posts and len(posts) == 7
+    assert (held, shifts) == (6, 24)
     assert failed == []
