@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import Community, ServedApp
 from tests.merchants import test_merchant_page as merchant_page
 from tests.merchants.test_merchant_page import fits_the_phone
 from tests.merchants.test_redemption_flow import shop
 from tests.points_service.test_activities import create_activity, current_token
+from tests.points_service.test_duty import backdate_check_in, create_post, holder, one_shift
 
 # Chromium at phone size, from the merchant page's tests.
 browser = merchant_page.browser
@@ -153,6 +155,33 @@ async def test_a_member_signs_up_and_checks_in_with_the_organisers_code(communit
     await expect(row).to_contain_text("签到成功")
     await fits_the_phone(page)
     await screenshot(page, "06-checked-in")
+
+
+async def test_a_post_holder_checks_in_and_out_of_a_shift_and_sees_the_points(
+    community: Community, page: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from playwright.async_api import expect
+
+    unit = await community.org_unit()
+    rule = await community.rule(points=10, category="duty", unit="hour")
+    post = await create_post(community.admin, unit, rule)
+    member, _ = await holder(community, unit, post, "王小红")
+    shift = await one_shift(community.admin, post, member["id"], -3, 1)
+
+    await sign_in(page, member["username"])
+    await page.click("[data-tab=activities]")
+    row = page.locator(f"#shift-list li[data-shift='{shift}']")
+    await expect(row).to_contain_text("文明监督岗")
+    await row.locator("button").click()
+    await expect(page.locator("#message")).to_have_text("签到成功")
+    await expect(row.locator("button")).to_have_text("签退")
+
+    await backdate_check_in(sessions, shift, 2)  # two hours on duty pass
+    await row.locator("button").click()
+    await expect(page.locator("#message")).to_have_text("签退成功, 获得 20 积分")
+    await expect(row).to_contain_text("已完成 2 小时")
+    await fits_the_phone(page)
+    await screenshot(page, "07-shift-checked-out")
 
 
 async def test_a_clerk_or_staff_login_is_turned_away(community: Community, page: Any) -> None:

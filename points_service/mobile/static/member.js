@@ -51,6 +51,14 @@ const MESSAGES = {
     check_in_code: "签到码",
     check_in: "签到",
     checked_in: "签到成功",
+    my_shifts: "我的岗位值守",
+    empty_shifts: "暂无值守安排",
+    check_out: "签退",
+    checked_out: "签退成功, 获得 {points} 积分",
+    shift_scheduled: "待值守",
+    shift_on_duty: "值守中",
+    shift_completed: "已完成 {hours} 小时",
+    shift_missed: "缺勤",
     kind_award: "奖励",
     kind_penalty: "扣分",
     kind_adjustment: "调整",
@@ -129,6 +137,14 @@ const MESSAGES = {
     check_in_code: "Check-in code",
     check_in: "Check in",
     checked_in: "Checked in",
+    my_shifts: "My duty shifts",
+    empty_shifts: "No shifts scheduled",
+    check_out: "Check out",
+    checked_out: "Checked out: {points} points",
+    shift_scheduled: "Scheduled",
+    shift_on_duty: "On duty",
+    shift_completed: "Done, {hours} h",
+    shift_missed: "Missed",
     kind_award: "Award",
     kind_penalty: "Penalty",
     kind_adjustment: "Adjustment",
@@ -454,6 +470,47 @@ async function showActivities() {
   }
 }
 
+async function showShifts() {
+  const shifts = await api("/me/shifts");
+  const list = $("shift-list");
+  list.replaceChildren();
+  if (!shifts.items.length) list.append(emptyItem("empty_shifts"));
+  for (const shift of shifts.items) {
+    const item = element("li");
+    item.dataset.shift = shift.id;
+    const what = element("span", "what", shift.post_name);
+    what.append(element("span", "meta", `${localTime(shift.starts_at)} – ${localTime(shift.ends_at)}`));
+    item.append(what);
+    const actions = element("span", "actions");
+    const act = (path, key) => {
+      const button = element("button", "primary", t(key));
+      button.type = "button";
+      button.addEventListener("click", () => shiftAct(shift, path, button));
+      actions.append(button);
+    };
+    if (shift.status === "scheduled") act("check-in", "check_in");
+    else if (shift.status === "on_duty") act("check-out", "check_out");
+    else actions.append(element("span", "meta", t(`shift_${shift.status}`, { hours: shift.hours ?? 0 })));
+    item.append(actions);
+    list.append(item);
+  }
+}
+
+async function shiftAct(shift, path, button) {
+  button.disabled = true;
+  try {
+    const done = await api(`/shifts/${shift.id}/${path}`, {
+      method: "POST",
+      headers: path === "check-out" ? { "Idempotency-Key": idempotencyKey() } : {},
+    });
+    say(path === "check-out" ? t("checked_out", { points: done.points }) : t("checked_in"), true);
+    await showShifts();
+  } catch (problem) {
+    say(explain(problem));
+    button.disabled = false;
+  }
+}
+
 async function signUp(activity, button) {
   button.disabled = true;
   try {
@@ -490,7 +547,7 @@ async function checkIn(activity, token, button) {
   }
 }
 
-const VIEWS = { home: showHome, rewards: showRewards, activities: showActivities };
+const VIEWS = { home: showHome, rewards: showRewards, activities: () => Promise.all([showActivities(), showShifts()]) };
 let currentTab = "home";
 
 async function open(tab) {
