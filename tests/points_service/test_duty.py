@@ -84,28 +84,16 @@ async def test_a_member_claims_a_post_staff_approve_and_weekly_shifts_follow_loc
     assert member_approves.status_code == 403
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
-    weekly = await community.admin.post(
-        f"/api/v1/posts/{post['id']}/shifts",
-        json={
-            "member_id": member["id"],
-            "weekday": 6,
-            "start_time": "09:00",
-            "end_time": "11:00",
-            "first_day": "2030-03-04",
-            "weeks": 4,
-        },
-    )
-    again = await community.admin.post(
-        f"/api/v1/posts/{post['id']}/shifts",
-        json={
-            "member_id": member["id"],
-            "weekday": 6,
-            "start_time": "09:00",
-            "end_time": "11:00",
-            "first_day": "2030-03-04",
-            "weeks": 4,
-        },
-    )
+    saturdays = {
+        "member_id": member["id"],
+        "weekday": 6,
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "first_day": "2030-03-04",
+        "weeks": 4,
+    }
+    weekly = await community.admin.post(f"/api/v1/posts/{post['id']}/shifts", json=saturdays)
+    again = await community.admin.post(f"/api/v1/posts/{post['id']}/shifts", json=saturdays)
     assert weekly.status_code == 201, weekly.text
     # Saturdays 9:00 Beijing time = 01:00 UTC, four weeks from the first Saturday on or after 4 March.
     starts = [item["starts_at"] for item in weekly.json()["items"]]
