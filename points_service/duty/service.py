@@ -18,13 +18,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.duty.models import Post, PostClaim, Shift
 from points_service.errors import CapReached, Conflict, DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, award_points
 from points_service.org.models import Member, OrgUnit
 from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
+from points_service.proxies.service import ProxyService, actor_label
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
@@ -495,6 +496,20 @@ class DutyService:
         await self._session.flush()
         return CheckOut(shift, points, balance)
 
+    async def _acted_for_member(self, shift: Shift) -> uuid.UUID | None:
+        """The login that checked in or out for the member, if it was not the member's own."""
+        for account_id in (shift.checked_out_by, shift.checked_in_by):
+            if account_id is None:
+                continue
+            own = await self._session.scalar(
+                select(LoginAccount.member_id).where(
+                    LoginAccount.tenant_id == self._tenant_id, LoginAccount.id == account_id
+                )
+            )
+            if own != shift.member_id:
+                return account_id
+        return None
+
     async def _pay(self, shift: Shift, ledger: LedgerService) -> tuple[int, int | None]:
         post, _ = await self._post_with_path(shift.post_id)
         rule = await self._session.scalar(
@@ -507,10 +522,15 @@ class DutyService:
         except InvalidInput:
             shift.unpaid_reason = "too_short"  # under a point's worth of verified time
             return 0, None
+        note = post.name
+        acted = await self._acted_for_member(shift)
+        if acted is not None:
+            # The member's history names who checked in or out for them (代办).
+            note = f"{note} ({await actor_label(self._session, self._tenant_id, acted)})"
         try:
             # A savepoint, so a reached cap leaves the verified shift on record instead of undoing it.
             async with self._session.begin_nested():
-                posted = await ledger.award(shift.member_id, rule, quantity, post.name, f"shift:{shift.id}")
+                posted = await ledger.award(shift.member_id, rule, quantity, note, f"shift:{shift.id}")
         except CapReached as reached:
             shift.unpaid_reason = f"cap_reached: {reached.detail}"[:200]
             return 0, None

@@ -243,15 +243,25 @@ async def test_staff_verify_a_forgotten_check_out_and_a_missed_shift_counts_agai
     ]
 
 
-async def test_staff_check_in_for_an_elderly_holder_and_it_shows_who_acted(community: Community) -> None:
+async def test_staff_check_in_and_out_for_an_elderly_holder_and_the_history_says_who_acted(
+    community: Community, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     unit = await community.org_unit()
     rule = await community.rule(points=10, category="duty", unit="hour")
     post = await create_post(community.admin, unit, rule)
-    member, _ = await holder(community, unit, post)
-    shift = await one_shift(community.admin, post, member["id"], -1, 1)
+    member, phone = await holder(community, unit, post)
+    shift = await one_shift(community.admin, post, member["id"], -2, 1)
     staff = await community.staff(unit)
 
     checked_in = await staff.post(f"/api/v1/shifts/{shift}/check-in", json={"member_id": member["id"]})
     assert checked_in.status_code == 200 and checked_in.json()["status"] == "on_duty"
-    listed = (await staff.get(f"/api/v1/posts/{post['id']}/shifts", params={"from": at(-2), "to": at(2)})).json()
+    await backdate_check_in(sessions, shift, 1)
+    out = await staff.post(f"/api/v1/shifts/{shift}/check-out", json={"member_id": member["id"]})
+
+    assert out.status_code == 200 and out.json()["points"] == 10
+    listed = (await staff.get(f"/api/v1/posts/{post['id']}/shifts", params={"from": at(-3), "to": at(2)})).json()
     assert listed["items"][0]["checked_in_by"] is not None
+    [mine] = (await phone.get("/api/v1/me/shifts")).json()["items"]
+    assert mine["checked_out_by"]["name"]  # the member sees someone acted for them
+    [(kind, points, _, memo)] = await ledger_lines(community, member["id"])
+    assert (kind, points) == ("award", 10) and memo.startswith("文明监督岗 (代办: ")
