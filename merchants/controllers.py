@@ -4,10 +4,9 @@ members browse, redeem and cancel."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import HeaderParameter
 
 from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
@@ -29,11 +28,9 @@ from merchants.schemas import (
     sent_fields,
 )
 from points_service.auth.principal import Principal
-from points_service.idempotency.service import IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.org.names import mask_name
 from points_service.pagination import Cursor, Limit, decode_cursor, page
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 
 
 class MerchantAdminController(Controller):

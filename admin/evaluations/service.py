@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.evaluations.metrics import METRICS, percentiles
 from admin.evaluations.models import Evaluation, EvaluationResult
 from points_service.auth.principal import Principal
-from points_service.duty.service import CHECK_OUT_GRACE
+from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
 from points_service.org.models import Member
 from points_service.org.service import OrgService
@@ -309,13 +309,13 @@ class EvaluationService:
         credit the member (the reporter, unless staff credited someone else)."""
         params = {**self._period_params(evaluation, members), "grace": CHECK_OUT_GRACE}
         shifts = await self._session.execute(
-            text("""SELECT s.member_id, count(*) AS due, count(s.checked_in_at) AS attended,
+            text(f"""SELECT s.member_id, count(*) AS due, count(s.checked_in_at) AS attended,
                            coalesce(sum(s.hours), 0) AS hours
                       FROM shifts s JOIN tenants t ON t.id = s.tenant_id
                      WHERE s.tenant_id = :tenant AND s.member_id = ANY(:members)
                        AND (s.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                       AND (s.checked_in_at IS NOT NULL OR s.ends_at + :grace < now())
-                     GROUP BY s.member_id"""),
+                       AND {SHIFT_DUE_SQL}
+                     GROUP BY s.member_id"""),  # noqa: S608
             params,
         )
         for member_id, due, attended, hours in shifts:

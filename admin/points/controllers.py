@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import HeaderParameter
 
 from admin.points.service import StaffPointsService
 from points_service.auth.guards import require_admin
-from points_service.idempotency.service import IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.schemas import ledger_page
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
@@ -20,7 +19,6 @@ MAX_INT = 1_000_000_000
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 Quantity = Annotated[float, msgspec.Meta(gt=0, le=1000)]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 
 
 class AwardRequest(msgspec.Struct):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.duty.service import CHECK_OUT_GRACE
+from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.org.models import OrgUnit
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
@@ -73,17 +73,17 @@ class WarningService:
         """Holders whose shifts due in the last `days` days were attended less than `below` of the time."""
         rows = list(
             await self._session.execute(
-                text("""SELECT m.id, m.name, u.path, u.name AS unit_name,
+                text(f"""SELECT m.id, m.name, u.path, u.name AS unit_name,
                            count(*) AS due, count(s.checked_in_at) AS attended
                       FROM shifts s
                       JOIN members m ON m.tenant_id = s.tenant_id AND m.id = s.member_id
                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
                      WHERE s.tenant_id = :tenant AND starts_with(u.path, :path)
                        AND s.starts_at >= now() - make_interval(days => :days)
-                       AND (s.checked_in_at IS NOT NULL OR s.ends_at + :grace < now())
+                       AND {SHIFT_DUE_SQL}
                      GROUP BY m.id, m.name, u.path, u.name
                     HAVING count(s.checked_in_at)::float / count(*) < :below
-                     ORDER BY count(s.checked_in_at)::float / count(*), m.name, m.id"""),
+                     ORDER BY count(s.checked_in_at)::float / count(*), m.name, m.id"""),  # noqa: S608
                 {"tenant": self._tenant_id, "path": unit.path, "days": days, "grace": CHECK_OUT_GRACE, "below": below},
             )
         )

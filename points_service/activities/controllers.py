@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.schemas import (
@@ -32,12 +31,12 @@ from points_service.activities.tokens import (
     qr_text,
     token_expires_at,
 )
-from points_service.auth.guards import allow_roles, require_member, require_staff
+from points_service.auth.guards import member_or_staff, require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.claims.models import Claim
 from points_service.claims.service import ClaimService
 from points_service.feedback.service import FeedbackService
-from points_service.idempotency.service import IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
@@ -45,9 +44,6 @@ from points_service.pagination import Cursor, Limit, decode_cursor, page
 from points_service.proxies.models import ProxyAppointment
 from points_service.proxies.service import ProxyService, actors
 from points_service.qr import qr_svg
-
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-member_or_staff = allow_roles("member", "staff", "admin")
 
 
 def _quantity(value: float) -> Decimal:

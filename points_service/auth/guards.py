@@ -32,4 +32,6 @@ def allow_roles(*roles: str) -> Guard:
 require_member = allow_roles("member")
 require_staff = allow_roles("staff", "admin")
 require_admin = allow_roles("admin")
+# Earning calls: members act for themselves (or as proxies), staff for members of their subtree.
+member_or_staff = allow_roles("member", "staff", "admin")
 require_any_role = allow_roles("member", "clerk", "staff", "admin")

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.guards import allow_roles, require_member, require_staff
+from points_service.activities.schemas import ForMember
+from points_service.auth.guards import member_or_staff, require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.duty.schemas import (
     Decision,
-    ForMember,
     PostCreate,
     PostUpdate,
     ShiftsCreate,
@@ -25,13 +25,11 @@ from points_service.duty.schemas import (
 )
 from points_service.duty.service import DutyService, WeeklySchedule
 from points_service.errors import InvalidInput
-from points_service.idempotency.service import IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
 from points_service.pagination import Cursor, Limit, decode_cursor, page
 from points_service.proxies.service import actors
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-member_or_staff = allow_roles("member", "staff", "admin")
 MAX_RANGE = timedelta(days=366)
 From = Annotated[datetime | None, QueryParameter(name="from", description="Start (inclusive), with its offset")]
 To = Annotated[datetime | None, QueryParameter(name="to", description="End (exclusive), with its offset")]
@@ -237,8 +235,7 @@ class MyDutyController(Controller):
         rows = await duty.my_post_claims()
         return {
             "items": [
-                {**post_claim_body(claim, {}), "post": post_body(held, await duty.rule_code(held))}
-                for claim, held in rows
+                {**post_claim_body(claim, {}), "post": post_body(held, rule_code)} for claim, held, rule_code in rows
             ]
         }
 

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from points_service.activities.schemas import AwareTime, RuleCode
 from points_service.duty.models import Post, PostClaim, Shift
 from points_service.duty.service import shift_status
 
-AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
-RuleCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 
 
@@ -27,12 +26,6 @@ class PostCreate(msgspec.Struct):
 
 class PostUpdate(msgspec.Struct):
     active: bool
-
-
-class ForMember(msgspec.Struct):
-    """Whom the act is for: absent for oneself; staff and appointed proxies (代办) name the member."""
-
-    member_id: uuid.UUID | None = None
 
 
 class Decision(msgspec.Struct):

@@ -85,6 +85,11 @@ class PostInactive(DomainError):
     title = "This post is no longer staffed"
 
 
+# When a shift counts for the attendance rate: attended, or over (with the check-out grace) unattended.
+# As SQL over a `shifts s` alias with a `:grace` parameter, for the evaluation and warning queries.
+SHIFT_DUE_SQL = "(s.checked_in_at IS NOT NULL OR s.ends_at + :grace < now())"
+
+
 def shift_status(shift: Shift, now: datetime) -> str:
     if shift.checked_out_at is not None:
         return "completed"
@@ -231,15 +236,10 @@ class DutyService:
             .join(Rule, (Rule.tenant_id == Post.tenant_id) & (Rule.id == Post.rule_id))
             .where(Post.tenant_id == self._tenant_id)
         )
-        if self._principal.member_id is not None and self._principal.role == "member":
-            member_path = await self._org.member_unit_path(self._principal.member_id)
-            statement = statement.where(
-                Post.active,
-                or_(
-                    func.starts_with(member_path, OrgUnit.path),
-                    OrgUnit.path.startswith(member_path, autoescape=True),
-                ),
-            )
+        if self._principal.role == "member":
+            assert self._principal.member_id is not None
+            near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)
+            statement = statement.where(Post.active, near)
         else:
             statement = statement.where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
         if after is not None:
@@ -336,16 +336,18 @@ class DutyService:
         )
         return [(claim, name) for claim, name in rows]
 
-    async def my_post_claims(self) -> list[tuple[PostClaim, Post]]:
+    async def my_post_claims(self) -> list[tuple[PostClaim, Post, str]]:
+        """My claims with their posts and the posts' rule codes."""
         assert self._principal.member_id is not None
         rows = await self._session.execute(
-            select(PostClaim, Post)
+            select(PostClaim, Post, Rule.code)
             .join(Post, (Post.tenant_id == PostClaim.tenant_id) & (Post.id == PostClaim.post_id))
+            .join(Rule, (Rule.tenant_id == Post.tenant_id) & (Rule.id == Post.rule_id))
             .where(PostClaim.tenant_id == self._tenant_id, PostClaim.member_id == self._principal.member_id)
             .order_by(PostClaim.created_at.desc(), PostClaim.id.desc())
             .limit(200)
         )
-        return [(claim, post) for claim, post in rows]
+        return [(claim, post, code) for claim, post, code in rows]
 
     # -- shifts -----------------------------------------------------------------------------------
 

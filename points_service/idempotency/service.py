@@ -6,10 +6,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Response
+from litestar.params import HeaderParameter
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,8 @@ from points_service.errors import (
 from points_service.idempotency.models import IdempotencyRecord
 
 Action = Callable[[], Awaitable[Any]]
+# The header of a retryable write (API.md "Idempotency"), as handlers declare it.
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 # How long a repeat waits for the first request with its key before answering 409.
 WAIT_FOR_FIRST = "10s"
 

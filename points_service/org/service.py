@@ -87,6 +87,11 @@ class OrgService:
         member_path = await self.member_unit_path(member_id)
         return member_path.startswith(unit_path) or unit_path.startswith(member_path)
 
+    async def near_member_clause(self, member_id: uuid.UUID, path_column: Any) -> Any:
+        """`near_member` as a SQL condition on a unit path column, for lists."""
+        member_path = await self.member_unit_path(member_id)
+        return or_(func.starts_with(member_path, path_column), path_column.startswith(member_path, autoescape=True))
+
     async def unit_path(self, unit_id: uuid.UUID) -> str:
         unit = await self._unit(unit_id)
         if unit is None:

@@ -8,22 +8,19 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import QueryParameter
 
-from points_service.auth.guards import allow_roles, require_staff
-from points_service.errors import InvalidInput
-from points_service.idempotency.service import IdempotentWrites
+from points_service.activities.schemas import RuleCode
+from points_service.auth.guards import member_or_staff, require_staff
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService, Posted
 from points_service.pagination import Cursor, Limit, decode_cursor, page
 from points_service.reports.models import ProblemReport, ReportEvent
 from points_service.reports.service import ReportService
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-member_or_staff = allow_roles("member", "staff", "admin")
 Category = Literal["hazard", "dispute", "facility", "sanitation", "household_visit", "other"]
 Status = Literal["submitted", "accepted", "resolved", "rejected"]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
-RuleCode = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class ReportCreate(msgspec.Struct):
@@ -110,8 +107,6 @@ class ReportController(Controller):
         first: Annotated[date, QueryParameter(name="from", description="First tenant-local day")],
         last: Annotated[date, QueryParameter(name="to", description="Last tenant-local day (inclusive)")],
     ) -> dict[str, Any]:
-        if last < first:
-            raise InvalidInput("to", "must be on or after `from`")
         stats = await reports.stats(org_unit_id, first, last)
         return {
             "org_unit_id": org_unit_id,

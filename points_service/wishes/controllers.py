@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import HeaderParameter
 
-from points_service.auth.guards import allow_roles, require_staff
+from points_service.activities.schemas import ForMember, RuleCode
+from points_service.auth.guards import member_or_staff, require_staff
 from points_service.auth.principal import Principal
-from points_service.idempotency.service import IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import LedgerService
 from points_service.org.names import mask_name
@@ -20,8 +20,6 @@ from points_service.pagination import Cursor, Limit, decode_cursor, page
 from points_service.wishes.models import Wish
 from points_service.wishes.service import WishService
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-member_or_staff = allow_roles("member", "staff", "admin")
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=r"\S")]
 WishStatus = Literal["open", "claimed", "fulfilled", "verified", "cancelled"]
 
@@ -33,11 +31,7 @@ class WishCreate(msgspec.Struct):
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
     resident_contact: Annotated[str, msgspec.Meta(max_length=50)] | None = None
     # Staff only: the rule that pays it (members' wishes get theirs when staff verify).
-    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-
-
-class ForMember(msgspec.Struct):
-    member_id: uuid.UUID | None = None
+    rule_code: RuleCode | None = None
 
 
 class Fulfil(msgspec.Struct):
@@ -46,7 +40,7 @@ class Fulfil(msgspec.Struct):
 
 
 class Verify(msgspec.Struct):
-    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    rule_code: RuleCode | None = None
 
 
 class Reason(msgspec.Struct):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidInput, NotFound
-from points_service.ledger.service import LedgerService, Posted, award_points
+from points_service.ledger.service import LedgerService, Posted
 from points_service.org.models import OrgUnit
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
@@ -115,14 +115,8 @@ class WishService:
             statement = statement.where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
         else:
             assert self._principal.member_id is not None
-            member_path = await self._org.member_unit_path(self._principal.member_id)
-            statement = statement.where(
-                or_(
-                    func.starts_with(member_path, OrgUnit.path),
-                    OrgUnit.path.startswith(member_path, autoescape=True),
-                    Wish.claimed_by == self._principal.member_id,
-                )
-            )
+            near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)
+            statement = statement.where(or_(near, Wish.claimed_by == self._principal.member_id))
         if status is not None:
             statement = statement.where(Wish.status == status)
         if after is not None:
@@ -209,7 +203,6 @@ class WishService:
             assert rule is not None
         else:
             raise InvalidInput("rule_code", "this wish names no rule: choose the rule that pays it")
-        award_points(rule, ONE)  # refuses a rule counted by the hour before anything is written
         assert wish.claimed_by is not None
         posted = await ledger.award(wish.claimed_by, rule, ONE, f"微心愿: {wish.title}", f"wish:{wish.id}")
         wish.status = "verified"

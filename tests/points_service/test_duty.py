@@ -38,6 +38,13 @@ async def create_post(staff: httpx.AsyncClient, unit: str, rule: str, name: str 
     return dict(response.json())
 
 
+async def hourly_post(community: Community, **rule_fields: Any) -> tuple[str, str, dict[str, Any]]:
+    """A community with a civility-watch post paying 10 points an hour: (unit, rule code, post)."""
+    unit = await community.org_unit()
+    rule = await community.rule(points=10, category="duty", unit="hour", **rule_fields)
+    return unit, rule, await create_post(community.admin, unit, rule)
+
+
 async def holder(community: Community, unit: str, post: dict[str, Any], name: str = "李四") -> tuple[Any, Any]:
     """A member who claimed the post and whom staff approved."""
     member, phone = await member_phone(community, unit, name)
@@ -67,9 +74,7 @@ async def backdate_check_in(sessions: async_sessionmaker[AsyncSession], shift_id
 
 
 async def test_a_member_claims_a_post_staff_approve_and_weekly_shifts_follow_local_time(community: Community) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, _, post = await hourly_post(community)
     member, phone = await member_phone(community, unit)
 
     listed = (await phone.get("/api/v1/posts")).json()["items"]
@@ -108,9 +113,7 @@ async def test_a_member_claims_a_post_staff_approve_and_weekly_shifts_follow_loc
 
 
 async def test_only_approved_holders_get_shifts_and_a_rejection_needs_a_reason(community: Community) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, _, post = await hourly_post(community)
     member, phone = await member_phone(community, unit)
     claim = (await phone.post(f"/api/v1/posts/{post['id']}/claims")).json()
 
@@ -131,9 +134,7 @@ async def test_only_approved_holders_get_shifts_and_a_rejection_needs_a_reason(c
 async def test_checked_out_shift_pays_verified_hours_once(
     community: Community, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, rule, post = await hourly_post(community)
     member, phone = await holder(community, unit, post)
     shift = await one_shift(community.admin, post, member["id"], -3, 1)
 
@@ -156,9 +157,7 @@ async def test_checked_out_shift_pays_verified_hours_once(
 async def test_the_same_shift_checked_out_at_once_pays_once(
     community: Community, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, rule, post = await hourly_post(community)
     member, phone = await holder(community, unit, post)
     shift = await one_shift(community.admin, post, member["id"], -2, 1)
     assert (await phone.post(f"/api/v1/shifts/{shift}/check-in")).status_code == 200
@@ -175,9 +174,7 @@ async def test_the_same_shift_checked_out_at_once_pays_once(
 async def test_a_daily_cap_holds_across_shifts_and_the_unpaid_shift_says_why(
     community: Community, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour", daily_cap=25)
-    post = await create_post(community.admin, unit, rule)
+    unit, _, post = await hourly_post(community, daily_cap=25)
     member, phone = await holder(community, unit, post)
     first = await one_shift(community.admin, post, member["id"], -3, 1)
     second = await one_shift(community.admin, post, member["id"], -2.5, 1)
@@ -195,9 +192,7 @@ async def test_a_daily_cap_holds_across_shifts_and_the_unpaid_shift_says_why(
 
 
 async def test_check_in_only_inside_the_window_and_only_by_the_holder(community: Community) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, _, post = await hourly_post(community)
     member, phone = await holder(community, unit, post)
     _, stranger = await member_phone(community, unit, "王五")
     later = await one_shift(community.admin, post, member["id"], 2, 4)
@@ -246,9 +241,7 @@ async def test_staff_verify_a_forgotten_check_out_and_a_missed_shift_counts_agai
 async def test_staff_check_in_and_out_for_an_elderly_holder_and_the_history_says_who_acted(
     community: Community, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    unit = await community.org_unit()
-    rule = await community.rule(points=10, category="duty", unit="hour")
-    post = await create_post(community.admin, unit, rule)
+    unit, _, post = await hourly_post(community)
     member, phone = await holder(community, unit, post)
     shift = await one_shift(community.admin, post, member["id"], -2, 1)
     staff = await community.staff(unit)
