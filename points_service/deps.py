@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from litestar import Request
 from litestar.datastructures import State
@@ -14,7 +13,7 @@ from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.upkeep import publish_or_mark_stale
 from points_service.ledger.repository import LedgerRepository
-from points_service.ledger.service import LedgerService
+from points_service.ledger.service import EarnedChange, LedgerService
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import tenant_clock
@@ -37,8 +36,8 @@ async def provide_ledger(db_session: AsyncSession, principal: Principal, state: 
     clock = await provide_clock(db_session, principal, state)
     tenant_id = principal.tenant_id
 
-    async def publish_earned(touched: list[tuple[uuid.UUID, str, date]]) -> None:
-        await publish_or_mark_stale(db_session, state.redis, tenant_id, touched)
+    async def publish_earned(changes: list[EarnedChange]) -> None:
+        await publish_or_mark_stale(state.redis, tenant_id, changes)
 
     return LedgerService(LedgerRepository(db_session, tenant_id), clock, principal.account_id, publish_earned)
 

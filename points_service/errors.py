@@ -236,6 +236,11 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
             f"{field}: {_UNSTORABLE_MESSAGE}",
             errors=[{"field": field, "message": _UNSTORABLE_MESSAGE}],
         )
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The pool does not ping before every checkout (a round trip on every request): a connection
+        # the database dropped (a restart) fails once here, the pool discards it, and a retry works.
+        logger.warning("database connection lost; the pool reconnects")
+        return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         return problem(400, "validation_error", "Invalid input", errors[0]["message"], errors=errors)

@@ -6,51 +6,41 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from datetime import date
 
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.leaderboards.periods import ancestors, board_key, boards_of, ready_key
+from points_service.ledger.service import EarnedChange
 
 logger = logging.getLogger(__name__)
 
 
-async def publish_standings(
-    session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, touched: list[tuple[uuid.UUID, str, date]]
-) -> None:
-    """Write the current totals (not increments) of the touched members on every board they stand on.
+async def publish_standings(redis: Redis, tenant_id: uuid.UUID, changes: list[EarnedChange]) -> None:
+    """Write the current totals (not increments) of the changed members on every board they stand on.
 
     Absolute scores make a late or repeated write harmless and let a rebuild and live updates
     overlap without losing points: whatever lands last is a total that was true when it was read.
+    The ledger reads the totals in the transaction that changed them, so nothing is read here.
     """
-    member_ids = list({member_id for member_id, _, _ in touched})
-    earned: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
-    for member_id, month, points in await session.execute(
-        text(
-            "SELECT member_id, month, earned FROM member_earned_monthly "
-            "WHERE tenant_id = :tenant AND member_id = ANY(:members)"
-        ),
-        {"tenant": tenant_id, "members": member_ids},
-    ):
-        earned[member_id][month] = int(points)
     async with redis.pipeline(transaction=False) as pipe:
-        for member_id, path, month in touched:
-            months = earned.get(member_id, {})
+        for change in changes:
+            months = change.earned_by_month
+            month = change.month
             totals = {
                 "month": months.get(month, 0),
                 "year": sum(points for m, points in months.items() if m.year == month.year),
                 "all": sum(months.values()),
             }
             for board in boards_of(month):
-                for unit_id in ancestors(path):
+                for unit_id in ancestors(change.unit_path):
                     key = board_key(tenant_id, board, unit_id)
                     if totals[board.period]:
-                        pipe.zadd(key, {str(member_id): totals[board.period]})
+                        pipe.zadd(key, {str(change.member_id): totals[board.period]})
                     else:
                         # No earned points in the period (say, after a reversal): off the board.
-                        pipe.zrem(key, str(member_id))
+                        pipe.zrem(key, str(change.member_id))
         await pipe.execute()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import date
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.leaderboards.periods import ready_key
 from points_service.leaderboards.store import is_ready, publish_standings, rebuild
+from points_service.ledger.service import EarnedChange
 from points_service.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,9 @@ UPKEEP_EVERY_SECONDS = 30
 STALE_TENANTS: set[uuid.UUID] = set()
 
 
-async def publish_or_mark_stale(
-    session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, touched: list[tuple[uuid.UUID, str, date]]
-) -> None:
+async def publish_or_mark_stale(redis: Redis, tenant_id: uuid.UUID, changes: list[EarnedChange]) -> None:
     try:
-        await publish_standings(session, redis, tenant_id, touched)
+        await publish_standings(redis, tenant_id, changes)
     except (RedisError, OSError):
         STALE_TENANTS.add(tenant_id)
         logger.warning("leaderboards: Redis unavailable; boards of tenant %s will be rebuilt", tenant_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.ledger.models import LOCKED_ACCOUNT_KINDS, LedgerAccount, LedgerEntry, LedgerTransaction
-from points_service.org.models import Member, OrgUnit
+from points_service.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 
 @dataclass
@@ -20,9 +19,18 @@ class LockedAccount:
     id: uuid.UUID
     kind: str
     member_id: uuid.UUID | None
+    merchant_id: uuid.UUID | None
     balance: int
     entry_count: int
     last_hash: str
+
+
+@dataclass(frozen=True)
+class EarnedMonth:
+    member_id: uuid.UUID
+    month: date
+    earned: int
+    unit_path: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,35 @@ class MemberAccounts:
     # As read, without a lock: good for showing, never for deciding a change.
     available: int = 0
     held: int = 0
+
+
+def _by_member(rows: Iterable[tuple[Any, str, uuid.UUID, int]]) -> dict[uuid.UUID, MemberAccounts]:
+    by_member: dict[uuid.UUID, dict[str, tuple[uuid.UUID, int]]] = {}
+    for member_id, kind, account_id, balance in rows:
+        by_member.setdefault(member_id, {})[kind] = (account_id, balance)
+    return {
+        member_id: MemberAccounts(
+            member_id,
+            kinds["member_available"][0],
+            kinds["member_held"][0],
+            kinds["member_available"][1],
+            kinds["member_held"][1],
+        )
+        for member_id, kinds in by_member.items()
+    }
+
+
+def member_accounts_of(locked: dict[uuid.UUID, LockedAccount]) -> dict[uuid.UUID, MemberAccounts]:
+    return _by_member(
+        (account.member_id, account.kind, account.id, account.balance)
+        for account in locked.values()
+        if account.member_id is not None
+    )
+
+
+def _columns(prefix: str, rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[Any]]:
+    """Rows as one array per column, the shape `unnest` takes."""
+    return {prefix + param: [row[column] for row in rows] for param, column in names.items()}
 
 
 class LedgerRepository:
@@ -61,48 +98,28 @@ class LedgerRepository:
                 LedgerAccount.tenant_id == self.tenant_id, LedgerAccount.member_id.in_(member_ids)
             )
         )
-        by_member: dict[uuid.UUID, dict[str, tuple[uuid.UUID, int]]] = {}
-        for member_id, kind, account_id, balance in rows:
-            by_member.setdefault(member_id, {})[kind] = (account_id, balance)
-        return {
-            member_id: MemberAccounts(
-                member_id,
-                kinds["member_available"][0],
-                kinds["member_held"][0],
-                kinds["member_available"][1],
-                kinds["member_held"][1],
-            )
-            for member_id, kinds in by_member.items()
-        }
+        return _by_member((member_id, kind, account_id, balance) for member_id, kind, account_id, balance in rows)
 
-    async def unit_paths(self, member_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-        rows = await self.session.execute(
-            select(Member.id, OrgUnit.path)
-            .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
-            .where(Member.tenant_id == self.tenant_id, Member.id.in_(member_ids))
-        )
-        return {member_id: path for member_id, path in rows}
+    async def lock_accounts(
+        self, member_ids: Sequence[uuid.UUID], merchant_id: uuid.UUID | None = None
+    ) -> dict[uuid.UUID, LockedAccount]:
+        """Every cached account of these members (and of the merchant), locked in one statement.
 
-    async def lock_accounts(self, account_ids: set[uuid.UUID]) -> dict[uuid.UUID, LockedAccount]:
-        # Sorted ids, one statement: every transfer takes its locks in the same global order,
-        # so two transfers over the same accounts queue instead of deadlocking.
+        Sorted by id within one statement: every transfer takes its locks in the same global order,
+        so two transfers over the same accounts queue instead of deadlocking. System accounts are
+        never locked (DESIGN.md 3.6: no hot rows)."""
         rows = await self.session.execute(
-            select(
-                LedgerAccount.id,
-                LedgerAccount.kind,
-                LedgerAccount.member_id,
-                LedgerAccount.balance,
-                LedgerAccount.entry_count,
-                LedgerAccount.last_hash,
-            )
-            .where(
-                LedgerAccount.tenant_id == self.tenant_id,
-                LedgerAccount.id.in_(sorted(account_ids)),
-                # System accounts are never locked (DESIGN.md 3.6: no hot rows).
-                LedgerAccount.kind.in_(LOCKED_ACCOUNT_KINDS),
-            )
-            .order_by(LedgerAccount.id)
-            .with_for_update()
+            text(
+                """
+                SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
+                  FROM ledger_accounts
+                 WHERE tenant_id = :tenant
+                   AND (member_id = ANY(:members) OR merchant_id = CAST(:merchant AS uuid))
+                 ORDER BY id
+                   FOR UPDATE
+                """
+            ),
+            {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id},
         )
         return {row.id: LockedAccount(*row) for row in rows}
 
@@ -141,78 +158,133 @@ class LedgerRepository:
         )
         return list(rows)
 
-    async def insert_transactions(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(LedgerTransaction), rows)
+    async def write_postings(
+        self,
+        transactions: list[dict[str, Any]],
+        entries: list[dict[str, Any]],
+        accounts: Sequence[LockedAccount],
+        earned: dict[tuple[uuid.UUID, date], int],
+        usage: dict[tuple[uuid.UUID, uuid.UUID, date], int],
+    ) -> list[EarnedMonth]:
+        """Write everything a set of postings changes in one statement (one round trip), and read
+        back every earned month of the members whose earned points changed, with their unit path.
 
-    async def insert_entries(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(LedgerEntry), rows)
-
-    async def save_account_states(self, accounts: Sequence[LockedAccount]) -> None:
-        await self.session.execute(
+        The parts are data-modifying CTEs of one statement: they succeed or fail together, foreign
+        keys are checked at its end, and the deferred sum-to-zero trigger still runs at commit. The
+        final SELECT sees the table as it was before the statement, so the months just written
+        are taken from the upsert's RETURNING and the others from the table."""
+        earned_keys = list(earned)
+        usage_keys = list(usage)
+        rows = await self.session.execute(
             text(
                 """
-                UPDATE ledger_accounts AS a
-                   SET balance = v.balance, entry_count = v.entry_count, last_hash = v.last_hash
-                  FROM unnest(CAST(:ids AS uuid[]), CAST(:balances AS bigint[]), CAST(:counts AS bigint[]),
-                              CAST(:hashes AS text[])) AS v(id, balance, entry_count, last_hash)
-                 WHERE a.tenant_id = :tenant AND a.id = v.id
+                WITH new_transactions AS (
+                    INSERT INTO ledger_transactions
+                        (tenant_id, id, kind, member_id, rule_id, rule_code, quantity, memo, actor_account_id,
+                         reverses_id, local_date, earned_delta, digest, source, created_at)
+                    SELECT :tenant, t.*
+                      FROM unnest(CAST(:t_ids AS uuid[]), CAST(:t_kinds AS text[]), CAST(:t_members AS uuid[]),
+                                  CAST(:t_rules AS uuid[]), CAST(:t_rule_codes AS text[]),
+                                  CAST(:t_quantities AS numeric[]), CAST(:t_memos AS text[]),
+                                  CAST(:t_actors AS uuid[]), CAST(:t_reverses AS uuid[]),
+                                  CAST(:t_dates AS date[]), CAST(:t_earned AS bigint[]),
+                                  CAST(:t_digests AS text[]), CAST(:t_sources AS text[]),
+                                  CAST(:t_created AS timestamptz[])) AS t
+                ),
+                new_entries AS (
+                    INSERT INTO ledger_entries (tenant_id, transaction_id, account_id, amount, seq, prev_hash, hash)
+                    SELECT :tenant, e.*
+                      FROM unnest(CAST(:e_transactions AS uuid[]), CAST(:e_accounts AS uuid[]),
+                                  CAST(:e_amounts AS bigint[]), CAST(:e_seqs AS bigint[]),
+                                  CAST(:e_prev AS text[]), CAST(:e_hashes AS text[])) AS e
+                ),
+                account_states AS (
+                    UPDATE ledger_accounts AS a
+                       SET balance = v.balance, entry_count = v.entry_count, last_hash = v.last_hash
+                      FROM unnest(CAST(:a_ids AS uuid[]), CAST(:a_balances AS bigint[]),
+                                  CAST(:a_counts AS bigint[]), CAST(:a_hashes AS text[]))
+                           AS v(id, balance, entry_count, last_hash)
+                     WHERE a.tenant_id = :tenant AND a.id = v.id
+                ),
+                cap_usage AS (
+                    INSERT INTO member_rule_daily (tenant_id, member_id, rule_id, day, points)
+                    SELECT :tenant, v.*
+                      FROM unnest(CAST(:u_members AS uuid[]), CAST(:u_rules AS uuid[]), CAST(:u_days AS date[]),
+                                  CAST(:u_points AS bigint[])) AS v(member_id, rule_id, day, points)
+                    ON CONFLICT (tenant_id, member_id, rule_id, day)
+                    DO UPDATE SET points = member_rule_daily.points + EXCLUDED.points
+                ),
+                earned_now AS (
+                    INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
+                    SELECT :tenant, v.*
+                      FROM unnest(CAST(:m_members AS uuid[]), CAST(:m_months AS date[]), CAST(:m_earned AS bigint[]))
+                           AS v(member_id, month, earned)
+                    ON CONFLICT (tenant_id, member_id, month)
+                    DO UPDATE SET earned = member_earned_monthly.earned + EXCLUDED.earned
+                    RETURNING member_id, month, earned
+                ),
+                earned_months AS (
+                    SELECT member_id, month, earned FROM earned_now
+                    UNION ALL
+                    SELECT e.member_id, e.month, e.earned
+                      FROM member_earned_monthly e
+                     WHERE e.tenant_id = :tenant AND e.member_id = ANY(:m_members)
+                       AND NOT EXISTS (SELECT 1 FROM earned_now n WHERE n.member_id = e.member_id AND n.month = e.month)
+                )
+                SELECT em.member_id, em.month, em.earned, u.path
+                  FROM earned_months em
+                  JOIN members m ON m.tenant_id = :tenant AND m.id = em.member_id
+                  JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
                 """
             ),
             {
                 "tenant": self.tenant_id,
-                "ids": [account.id for account in accounts],
-                "balances": [account.balance for account in accounts],
-                "counts": [account.entry_count for account in accounts],
-                "hashes": [account.last_hash for account in accounts],
+                **_columns(
+                    "t_",
+                    transactions,
+                    {
+                        "ids": "id",
+                        "kinds": "kind",
+                        "members": "member_id",
+                        "rules": "rule_id",
+                        "rule_codes": "rule_code",
+                        "quantities": "quantity",
+                        "memos": "memo",
+                        "actors": "actor_account_id",
+                        "reverses": "reverses_id",
+                        "dates": "local_date",
+                        "earned": "earned_delta",
+                        "digests": "digest",
+                        "sources": "source",
+                        "created": "created_at",
+                    },
+                ),
+                **_columns(
+                    "e_",
+                    entries,
+                    {
+                        "transactions": "transaction_id",
+                        "accounts": "account_id",
+                        "amounts": "amount",
+                        "seqs": "seq",
+                        "prev": "prev_hash",
+                        "hashes": "hash",
+                    },
+                ),
+                "a_ids": [account.id for account in accounts],
+                "a_balances": [account.balance for account in accounts],
+                "a_counts": [account.entry_count for account in accounts],
+                "a_hashes": [account.last_hash for account in accounts],
+                "u_members": [key[0] for key in usage_keys],
+                "u_rules": [key[1] for key in usage_keys],
+                "u_days": [key[2] for key in usage_keys],
+                "u_points": [usage[key] for key in usage_keys],
+                "m_members": [key[0] for key in earned_keys],
+                "m_months": [key[1] for key in earned_keys],
+                "m_earned": [earned[key] for key in earned_keys],
             },
         )
-
-    async def add_earned(self, earned: dict[tuple[uuid.UUID, date], int]) -> None:
-        if not earned:
-            return
-        keys = list(earned)
-        await self.session.execute(
-            text(
-                """
-                INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
-                SELECT :tenant, v.member_id, v.month, v.earned
-                  FROM unnest(CAST(:members AS uuid[]), CAST(:months AS date[]), CAST(:amounts AS bigint[]))
-                       AS v(member_id, month, earned)
-                ON CONFLICT (tenant_id, member_id, month)
-                DO UPDATE SET earned = member_earned_monthly.earned + EXCLUDED.earned
-                """
-            ),
-            {
-                "tenant": self.tenant_id,
-                "members": [k[0] for k in keys],
-                "months": [k[1] for k in keys],
-                "amounts": [earned[k] for k in keys],
-            },
-        )
-
-    async def add_rule_usage(self, usage: dict[tuple[uuid.UUID, uuid.UUID, date], int]) -> None:
-        if not usage:
-            return
-        keys = list(usage)
-        await self.session.execute(
-            text(
-                """
-                INSERT INTO member_rule_daily (tenant_id, member_id, rule_id, day, points)
-                SELECT :tenant, v.member_id, v.rule_id, v.day, v.points
-                  FROM unnest(CAST(:members AS uuid[]), CAST(:rules AS uuid[]), CAST(:days AS date[]),
-                              CAST(:amounts AS bigint[])) AS v(member_id, rule_id, day, points)
-                ON CONFLICT (tenant_id, member_id, rule_id, day)
-                DO UPDATE SET points = member_rule_daily.points + EXCLUDED.points
-                """
-            ),
-            {
-                "tenant": self.tenant_id,
-                "members": [k[0] for k in keys],
-                "rules": [k[1] for k in keys],
-                "days": [k[2] for k in keys],
-                "amounts": [usage[k] for k in keys],
-            },
-        )
+        return [EarnedMonth(*row) for row in rows]
 
     async def transaction(self, transaction_id: uuid.UUID) -> LedgerTransaction | None:
         return await self.session.scalar(
@@ -236,22 +308,34 @@ class LedgerRepository:
         )
         return [(row.account_id, row.amount) for row in rows]
 
-    async def earned(self, member_id: uuid.UUID, month: date, year_start: date) -> tuple[int, int, int]:
+    async def balance(
+        self, member_id: uuid.UUID, month: date, year_start: date
+    ) -> tuple[int, int, int, int, int] | None:
+        """(available, held, earned in all, this month, this year), read in one statement so the
+        figures belong to one snapshot; None for an unknown member."""
         row = (
             await self.session.execute(
                 text(
                     """
-                    SELECT coalesce(sum(earned), 0) AS total,
-                           coalesce(sum(earned) FILTER (WHERE month = :month), 0) AS this_month,
-                           coalesce(sum(earned) FILTER (WHERE month >= :year_start), 0) AS this_year
-                      FROM member_earned_monthly
-                     WHERE tenant_id = :tenant AND member_id = :member
+                    SELECT max(a.balance) FILTER (WHERE a.kind = 'member_available') AS available,
+                           max(a.balance) FILTER (WHERE a.kind = 'member_held') AS held,
+                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+                             WHERE e.tenant_id = :tenant AND e.member_id = :member) AS total,
+                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+                             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month = :month) AS this_month,
+                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+                             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month >= :year_start)
+                               AS this_year
+                      FROM ledger_accounts a
+                     WHERE a.tenant_id = :tenant AND a.member_id = :member
                     """
                 ),
                 {"tenant": self.tenant_id, "member": member_id, "month": month, "year_start": year_start},
             )
         ).one()
-        return int(row.total), int(row.this_month), int(row.this_year)
+        if row.available is None:
+            return None
+        return int(row.available), int(row.held), int(row.total), int(row.this_month), int(row.this_year)
 
     async def history(
         self,

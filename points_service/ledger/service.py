@@ -28,7 +28,13 @@ from points_service.errors import (
 )
 from points_service.ledger.hashing import chained_entry_hash, transaction_digest, unchained_entry_hash
 from points_service.ledger.models import EARNING_KINDS, LOCKED_ACCOUNT_KINDS
-from points_service.ledger.repository import LedgerRepository, LockedAccount, MemberAccounts
+from points_service.ledger.repository import (
+    EarnedMonth,
+    LedgerRepository,
+    LockedAccount,
+    MemberAccounts,
+    member_accounts_of,
+)
 from points_service.rules.models import Rule
 from points_service.tenancy.periods import TenantClock, month_end, month_start, year_start
 
@@ -37,8 +43,22 @@ MAX_BULK_MEMBERS = 1000
 REVERSIBLE_KINDS = ("award", "penalty", "adjustment")
 
 
-# (member, org unit path, month) whose earned points changed -> the live leaderboards; after commit only.
-PublishEarned = Callable[[list[tuple[uuid.UUID, str, date]]], Awaitable[None]]
+@dataclass(frozen=True)
+class EarnedChange:
+    """A member whose earned points changed in `month`, with every month's total as committed."""
+
+    member_id: uuid.UUID
+    unit_path: str
+    month: date
+    earned_by_month: dict[date, int]
+
+
+# Earned points that changed -> the live leaderboards; after commit only.
+PublishEarned = Callable[[list[EarnedChange]], Awaitable[None]]
+
+# A tenant's issuance account is opened with the tenant and never changes, so each process looks
+# it up once per tenant instead of on every award.
+_ISSUANCE_ACCOUNTS: dict[uuid.UUID, uuid.UUID] = {}
 
 
 @dataclass
@@ -160,10 +180,10 @@ class LedgerService:
         if len(set(sources)) != len(sources):
             raise InvalidInput("source", "must be distinct")
         points = {item.member_id: award_points(rule, item.quantity) for item in items}
-        accounts = await self._member_accounts(member_ids)
+        issuance = await self._issuance_account()
+        locked, accounts = await self._lock(member_ids)
         if sources and await self._repo.awarded_sources(sources):
             raise AlreadyAwarded()
-        issuance = await self._issuance_account()
         today = self._clock.today()
         kind = "penalty" if rule.category == "penalty" else "award"
         postings = [
@@ -186,15 +206,15 @@ class LedgerService:
             for item in items
         ]
         # Penalties (negative rules) never count against a cap; a mixed batch cannot happen (one rule).
-        return await self._post(postings, accounts, cap_rule=rule if rule.points > 0 else None)
+        return await self._post(postings, locked, accounts, cap_rule=rule if rule.points > 0 else None)
 
     async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> Posted:
         if amount == 0:
             raise InvalidInput("amount", "must not be zero")
         if not reason.strip():
             raise InvalidInput("reason", "must not be empty")
-        accounts = await self._member_accounts([member_id])
         issuance = await self._issuance_account()
+        locked, accounts = await self._lock([member_id])
         posting = Posting(
             kind="adjustment",
             member_id=member_id,
@@ -203,7 +223,7 @@ class LedgerService:
             earned_delta=amount,
             memo=reason.strip(),
         )
-        return (await self._post([posting], accounts))[0]
+        return (await self._post([posting], locked, accounts))[0]
 
     async def reverse(self, transaction_id: uuid.UUID, reason: str) -> Posted:
         if not reason.strip():
@@ -213,10 +233,10 @@ class LedgerService:
             raise NotFound("No such transaction")
         if original.kind not in REVERSIBLE_KINDS:
             raise NotReversible(f"A {original.kind} transaction is not reversed by staff")
-        accounts = await self._member_accounts([original.member_id])
+        await self._issuance_account()
         # Lock first, then look: a concurrent reversal of the same transaction has either committed
         # (and is seen here) or waits behind this lock. The unique index on reverses_id backs this up.
-        await self._repo.lock_accounts({accounts[original.member_id].available_id})
+        locked, accounts = await self._lock([original.member_id])
         if await self._repo.reversal_of(transaction_id) is not None:
             raise AlreadyReversed()
         lines = [(account_id, -amount) for account_id, amount in await self._repo.entries_of(transaction_id)]
@@ -235,33 +255,32 @@ class LedgerService:
             reverses_id=original.id,
             rule_usage=usage,
         )
-        return (await self._post([posting], accounts))[0]
+        return (await self._post([posting], locked, accounts))[0]
 
     # -- redemptions: member available -> held -> merchant (or back) -----------------------------
 
     async def lock_member(self, member_id: uuid.UUID) -> None:
         """Take the member's account locks up front, in the ledger's order, for a use case that
         checks other rows (limits, stock) before it posts."""
-        accounts = (await self._member_accounts([member_id]))[member_id]
-        await self._repo.lock_accounts({accounts.available_id, accounts.held_id})
+        await self._lock([member_id])
 
     async def hold_for_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
-        accounts = await self._member_accounts([member_id])
+        locked, accounts = await self._lock([member_id])
         lines = [(accounts[member_id].available_id, -points), (accounts[member_id].held_id, points)]
-        return await self._post_member_transfer("redemption_hold", member_id, lines, memo, accounts)
+        return await self._post_member_transfer("redemption_hold", member_id, lines, memo, locked, accounts)
 
     async def release_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
-        accounts = await self._member_accounts([member_id])
+        locked, accounts = await self._lock([member_id])
         lines = [(accounts[member_id].held_id, -points), (accounts[member_id].available_id, points)]
-        return await self._post_member_transfer("redemption_release", member_id, lines, memo, accounts)
+        return await self._post_member_transfer("redemption_release", member_id, lines, memo, locked, accounts)
 
     async def settle_redemption(self, member_id: uuid.UUID, merchant_id: uuid.UUID, points: int, memo: str) -> Posted:
-        accounts = await self._member_accounts([member_id])
-        merchant_account = await self._repo.merchant_account_id(merchant_id)
+        locked, accounts = await self._lock([member_id], merchant_id)
+        merchant_account = next((a.id for a in locked.values() if a.merchant_id == merchant_id), None)
         if merchant_account is None:
             raise RuntimeError("merchant has no ledger account; it is opened with the merchant")
         lines = [(accounts[member_id].held_id, -points), (merchant_account, points)]
-        return await self._post_member_transfer("redemption_fulfil", member_id, lines, memo, accounts)
+        return await self._post_member_transfer("redemption_fulfil", member_id, lines, memo, locked, accounts)
 
     async def _post_member_transfer(
         self,
@@ -269,21 +288,23 @@ class LedgerService:
         member_id: uuid.UUID,
         lines: list[tuple[uuid.UUID, int]],
         memo: str,
+        locked: dict[uuid.UUID, LockedAccount],
         accounts: dict[uuid.UUID, MemberAccounts],
     ) -> Posted:
         # Spending is not earning (DESIGN.md 3.5): these never change earned points.
         posting = Posting(
             kind=kind, member_id=member_id, lines=lines, local_date=self._clock.today(), earned_delta=0, memo=memo
         )
-        return (await self._post([posting], accounts))[0]
+        return (await self._post([posting], locked, accounts))[0]
 
     # -- reading ----------------------------------------------------------------------------------
 
     async def balance(self, member_id: uuid.UUID) -> Balance:
-        accounts = (await self._member_accounts([member_id]))[member_id]
         today = self._clock.today()
-        total, this_month, this_year = await self._repo.earned(member_id, month_start(today), year_start(today))
-        return Balance(accounts.available, accounts.held, total, this_month, this_year)
+        found = await self._repo.balance(member_id, month_start(today), year_start(today))
+        if found is None:
+            raise NotFound(f"No such member: {member_id}")
+        return Balance(*found)
 
     async def history(
         self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None
@@ -301,21 +322,42 @@ class LedgerService:
             raise NotFound(f"No such member: {missing[0]}")
         return accounts
 
+    async def _lock(
+        self, member_ids: Sequence[uuid.UUID], merchant_id: uuid.UUID | None = None
+    ) -> tuple[dict[uuid.UUID, LockedAccount], dict[uuid.UUID, MemberAccounts]]:
+        """Lock every cached account the change may touch before reading anything it decides on.
+        Both of a member's accounts are locked even when one is untouched, so every answer can
+        report the available balance as of this transaction."""
+        locked = await self._repo.lock_accounts(member_ids, merchant_id)
+        accounts = member_accounts_of(locked)
+        missing = [member_id for member_id in member_ids if member_id not in accounts]
+        if missing:
+            raise NotFound(f"No such member: {missing[0]}")
+        return locked, accounts
+
     async def _issuance_account(self) -> uuid.UUID:
-        account_id = await self._repo.system_account_id("issuance")
-        if account_id is None:
-            raise RuntimeError("tenant has no issuance account; it is opened with the tenant")
-        return account_id
+        tenant_id = self._repo.tenant_id
+        if tenant_id not in _ISSUANCE_ACCOUNTS:
+            account_id = await self._repo.system_account_id("issuance")
+            if account_id is None:
+                raise RuntimeError("tenant has no issuance account; it is opened with the tenant")
+            _ISSUANCE_ACCOUNTS[tenant_id] = account_id
+        return _ISSUANCE_ACCOUNTS[tenant_id]
 
     async def _post(
-        self, postings: list[Posting], accounts: dict[uuid.UUID, MemberAccounts], cap_rule: Rule | None = None
+        self,
+        postings: list[Posting],
+        locked: dict[uuid.UUID, LockedAccount],
+        accounts: dict[uuid.UUID, MemberAccounts],
+        cap_rule: Rule | None = None,
     ) -> list[Posted]:
-        # The member's available account is locked even when untouched (a fulfilment moves held
-        # points), so every answer can report the available balance as of this transaction.
-        locked = await self._repo.lock_accounts(
-            {account_id for posting in postings for account_id, _ in posting.lines}
-            | {accounts[posting.member_id].available_id for posting in postings}
-        )
+        issuance = _ISSUANCE_ACCOUNTS.get(self._repo.tenant_id)
+        for posting in postings:
+            for account_id, _ in posting.lines:
+                # An account neither locked here nor the issuance account would be written without
+                # its lock and its chain: a programming error, never a request's fault.
+                if account_id not in locked and account_id != issuance:
+                    raise RuntimeError(f"account {account_id} is not locked by this posting")
         if cap_rule is not None:
             await self._check_caps(cap_rule, postings)
 
@@ -324,6 +366,7 @@ class LedgerService:
         entries: list[dict[str, Any]] = []
         earned: dict[tuple[uuid.UUID, date], int] = {}
         usage: dict[tuple[uuid.UUID, uuid.UUID, date], int] = {}
+        touched: dict[uuid.UUID, LockedAccount] = {}
         results: list[Posted] = []
         for posting in postings:
             transaction_id = uuid.uuid4()
@@ -358,6 +401,8 @@ class LedgerService:
             )
             for account_id, amount in posting.lines:
                 entries.append(self._entry(locked.get(account_id), account_id, transaction_id, amount, digest))
+                if account_id in locked:
+                    touched[account_id] = locked[account_id]
             available = locked[accounts[posting.member_id].available_id]
             if any(locked[account_id].balance < 0 for account_id, _ in posting.lines if account_id in locked):
                 raise InsufficientPoints(f"The balance would fall below zero (member {posting.member_id})")
@@ -373,26 +418,34 @@ class LedgerService:
             )
 
         try:
-            await self._repo.insert_transactions(transactions)
+            earned_months = await self._repo.write_postings(
+                transactions, entries, list(touched.values()), earned, usage
+            )
         except IntegrityError as error:
             # Two requests paying the same work raced past the check above; the unique index decides.
             if "uq_ledger_transactions_source" in str(error.orig):
                 raise AlreadyAwarded() from error
             raise
-        await self._repo.insert_entries(entries)
-        await self._repo.save_account_states(list(locked.values()))
-        await self._repo.add_earned(earned)
         if earned and self._publish_earned is not None:
-            await self._queue_leaderboard_update(earned)
-        await self._repo.add_rule_usage(usage)
+            self._queue_leaderboard_update(earned, earned_months)
         return results
 
-    async def _queue_leaderboard_update(self, earned: dict[tuple[uuid.UUID, date], int]) -> None:
-        paths = await self._repo.unit_paths({member_id for member_id, _ in earned})
-        touched = [(member_id, paths[member_id], month) for (member_id, month), delta in earned.items() if delta]
+    def _queue_leaderboard_update(
+        self, earned: dict[tuple[uuid.UUID, date], int], earned_months: list[EarnedMonth]
+    ) -> None:
+        by_member: dict[uuid.UUID, dict[date, int]] = {}
+        paths: dict[uuid.UUID, str] = {}
+        for row in earned_months:
+            by_member.setdefault(row.member_id, {})[row.month] = row.earned
+            paths[row.member_id] = row.unit_path
+        changes = [
+            EarnedChange(member_id, paths[member_id], month, by_member[member_id])
+            for (member_id, month), delta in earned.items()
+            if delta
+        ]
         publish = self._publish_earned
         assert publish is not None
-        after_commit(self._repo.session, lambda: publish(touched))
+        after_commit(self._repo.session, lambda: publish(changes))
 
     def _entry(
         self,

@@ -93,8 +93,8 @@ async def run_history(services: Services, steps: list[tuple[str, int, int]]) -> 
         for kind, target, quantity in steps:
             async with sessions() as session:
 
-                async def publish(touched, session=session):
-                    await publish_standings(session, redis, tenant.id, touched)
+                async def publish(changes):
+                    await publish_standings(redis, tenant.id, changes)
 
                 ledger = LedgerService(
                     LedgerRepository(session, tenant.id), TenantClock(tenant.timezone), None, publish
