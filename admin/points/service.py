@@ -22,14 +22,14 @@ class StaffPointsService:
         self._ledger = ledger
 
     async def award(self, member_id: uuid.UUID, rule_code: str, quantity: Decimal, note: str | None) -> dict[str, Any]:
-        await self._org.member_in_reach(member_id)
+        await self._org.check_members_in_reach([member_id])
         rule = await self._rules.by_code(rule_code)
         return posted_body(await self._ledger.award(member_id, rule, quantity, note))
 
     async def bulk_award(
         self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
     ) -> dict[str, Any]:
-        await self._org.members_in_reach(member_ids)
+        await self._org.check_members_in_reach(member_ids)
         rule = await self._rules.by_code(rule_code)
         posted = await self._ledger.bulk_award(member_ids, rule, quantity, note)
         return {
@@ -39,7 +39,7 @@ class StaffPointsService:
         }
 
     async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> dict[str, Any]:
-        await self._org.member_in_reach(member_id)
+        await self._org.check_members_in_reach([member_id])
         return posted_body(await self._ledger.adjust(member_id, amount, reason))
 
     async def reverse(self, transaction_id: uuid.UUID, reason: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Redemptions (DESIGN.md section 3): pending -> fulfilled | cancelled | expired, each step one
-ledger transaction. Lock order, everywhere: the redemption row, then the member's accounts (in id
-order, by the ledger), then the merchant account, then the reward row."""
+ledger transaction. Lock order, everywhere: the redemption row, then the member's accounts and the
+merchant account (in id order, in one statement, by the ledger), then the reward row."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from merchants.accounts.models import Merchant
 from merchants.errors import LimitReached, MerchantSuspended, NotPending, OutOfStock, RewardUnavailable
@@ -54,6 +55,7 @@ class CounterView:
     reward_title: str
     member_name: str
     status: str
+    merchant_status: str
 
 
 def status_now(redemption: Redemption, now: datetime | None = None) -> str:
@@ -92,26 +94,26 @@ class RedemptionService:
 
     async def redeem(self, member_id: uuid.UUID, reward_id: uuid.UUID, quantity: int) -> Redemption:
         found = await self._session.execute(
-            select(Reward, Merchant)
+            select(Reward, Merchant, self._serves(member_id))
             .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
             .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id)
         )
         row = found.first()
         if row is None:
             raise NotFound(f"No such reward: {reward_id}")
-        reward, merchant = row
+        reward, merchant, serves_member = row
         now = datetime.now(UTC)
         if (
             reward.status != "active"
             or merchant.status != "active"
             or (reward.valid_until is not None and reward.valid_until <= now)
-            or not await self._serves(merchant, member_id)
+            or not serves_member
         ):
             raise RewardUnavailable("This reward cannot be redeemed now")
         points = reward.points_price * quantity
         # The member's locks first: two redemptions of one member are decided one after the other,
         # so the per-member limit and the balance are read as they really are.
-        await self._ledger.lock_member(member_id)
+        locks = await self._ledger.lock_member(member_id)
         if reward.per_member_limit is not None:
             held = await self._session.scalar(
                 select(func.coalesce(func.sum(Redemption.quantity), 0)).where(
@@ -127,18 +129,9 @@ class RedemptionService:
             if int(held or 0) + quantity > reward.per_member_limit:
                 per = f" per {reward.limit_period}" if reward.limit_period else ""
                 raise LimitReached(f"At most {reward.per_member_limit} of this reward per member{per}")
-        hold = await self._ledger.hold_for_redemption(member_id, points, f"兑换 {reward.title} × {quantity}")
-        if reward.stock is not None:
-            # One conditional statement: the row lock it takes makes concurrent redemptions of the
-            # last items queue, and `stock >= quantity` is re-checked on the fresh row.
-            taken = await self._session.scalar(
-                update(Reward)
-                .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock >= quantity)
-                .values(stock=Reward.stock - quantity)
-                .returning(Reward.id)
-            )
-            if taken is None:
-                raise OutOfStock("Not enough left of this reward")
+        hold = await self._ledger.hold_for_redemption(
+            member_id, points, f"兑换 {reward.title} × {quantity}", locks=locks
+        )
         expires_at = now + timedelta(hours=reward.redemption_window_hours)
         if reward.valid_until is not None:
             expires_at = min(expires_at, reward.valid_until)
@@ -157,6 +150,18 @@ class RedemptionService:
         )
         self._session.add(redemption)
         await self._session.flush()
+        if reward.stock is not None:
+            # One conditional statement: the row lock it takes makes concurrent redemptions of the
+            # last items queue, and `stock >= quantity` is re-checked on the fresh row. It comes
+            # last, so a popular reward's row is locked for this statement and the commit only.
+            taken = await self._session.scalar(
+                update(Reward)
+                .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock >= quantity)
+                .values(stock=Reward.stock - quantity)
+                .returning(Reward.id)
+            )
+            if taken is None:
+                raise OutOfStock("Not enough left of this reward")
         return redemption
 
     async def mine(
@@ -206,9 +211,13 @@ class RedemptionService:
         if code is not None:
             row = (
                 await self._session.execute(
-                    select(Redemption, Reward.title, Member.name)
+                    select(Redemption, Reward.title, Member.name, Merchant.status)
                     .join(Reward, (Reward.tenant_id == Redemption.tenant_id) & (Reward.id == Redemption.reward_id))
                     .join(Member, (Member.tenant_id == Redemption.tenant_id) & (Member.id == Redemption.member_id))
+                    .join(
+                        Merchant,
+                        (Merchant.tenant_id == Redemption.tenant_id) & (Merchant.id == Redemption.merchant_id),
+                    )
                     .where(
                         Redemption.tenant_id == self._tenant_id,
                         Redemption.code == code,
@@ -220,15 +229,12 @@ class RedemptionService:
             if self._guesses is not None:
                 await self._guesses.record_miss()
             raise NotFound("No such code at this merchant")
-        redemption, title, name = row
-        return CounterView(redemption, title, name, status_now(redemption))
+        redemption, title, name, merchant_status = row
+        return CounterView(redemption, title, name, status_now(redemption), merchant_status)
 
     async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> Redemption:
         view = await self.verify(merchant_id, typed_code)
-        merchant_status = await self._session.scalar(
-            select(Merchant.status).where(Merchant.tenant_id == self._tenant_id, Merchant.id == merchant_id)
-        )
-        if merchant_status != "active":
+        if view.merchant_status != "active":
             raise MerchantSuspended("A suspended merchant cannot hand over rewards")
         if view.redemption.status == "pending" and view.status == "expired":
             await self._expire_if_due(view.redemption.id)
@@ -315,18 +321,26 @@ class RedemptionService:
             .execution_options(populate_existing=True)
         )
 
-    async def _serves(self, merchant: Merchant, member_id: uuid.UUID) -> bool:
-        merchant_unit = (
-            select(OrgUnit.path)
-            .where(OrgUnit.tenant_id == self._tenant_id, OrgUnit.id == merchant.org_unit_id)
+    def _serves(self, member_id: uuid.UUID) -> Any:
+        """Whether the selected reward's merchant serves the member: the member's unit lies in the
+        merchant's subtree. A column expression, so it is read with the reward."""
+        merchant_unit = aliased(OrgUnit)
+        member_unit = aliased(OrgUnit)
+        return (
+            select(func.starts_with(member_unit.path, merchant_unit.path))
+            .select_from(Member)
+            .join(
+                member_unit,
+                (member_unit.tenant_id == Member.tenant_id) & (member_unit.id == Member.org_unit_id),
+            )
+            .join(
+                merchant_unit,
+                (merchant_unit.tenant_id == Member.tenant_id) & (merchant_unit.id == Merchant.org_unit_id),
+            )
+            .where(Member.tenant_id == self._tenant_id, Member.id == member_id)
+            .correlate(Merchant)
             .scalar_subquery()
         )
-        served = await self._session.scalar(
-            select(func.starts_with(OrgUnit.path, merchant_unit))
-            .join(Member, (Member.tenant_id == OrgUnit.tenant_id) & (Member.org_unit_id == OrgUnit.id))
-            .where(Member.tenant_id == self._tenant_id, Member.id == member_id)
-        )
-        return bool(served)
 
     async def _unused_code(self) -> str:
         # Collisions are ~1 in 10^12 per code; checking keeps the unique index from ever firing.

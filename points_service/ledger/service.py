@@ -79,6 +79,14 @@ class Posting:
 
 
 @dataclass(frozen=True)
+class MemberLocks:
+    """A member's accounts, locked in this database transaction, as `lock_member` read them."""
+
+    locked: dict[uuid.UUID, LockedAccount]
+    accounts: dict[uuid.UUID, MemberAccounts]
+
+
+@dataclass(frozen=True)
 class AwardItem:
     """One member's share of an award: how much work, and (for work the app recorded) which piece
     of work it pays for, so that it can never be paid twice."""
@@ -259,13 +267,17 @@ class LedgerService:
 
     # -- redemptions: member available -> held -> merchant (or back) -----------------------------
 
-    async def lock_member(self, member_id: uuid.UUID) -> None:
+    async def lock_member(self, member_id: uuid.UUID) -> MemberLocks:
         """Take the member's account locks up front, in the ledger's order, for a use case that
-        checks other rows (limits, stock) before it posts."""
-        await self._lock([member_id])
+        checks other rows (limits, stock) before it posts; pass them to the posting that follows."""
+        return MemberLocks(*await self._lock([member_id]))
 
-    async def hold_for_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
-        locked, accounts = await self._lock([member_id])
+    async def hold_for_redemption(
+        self, member_id: uuid.UUID, points: int, memo: str, locks: MemberLocks | None = None
+    ) -> Posted:
+        # Locks taken earlier in this transaction are still held, and only this service's own
+        # postings change what they read, so they are used as they are rather than taken again.
+        locked, accounts = (locks.locked, locks.accounts) if locks is not None else await self._lock([member_id])
         lines = [(accounts[member_id].available_id, -points), (accounts[member_id].held_id, points)]
         return await self._post_member_transfer("redemption_hold", member_id, lines, memo, locked, accounts)
 

@@ -6,7 +6,7 @@ Anything outside the caller's reach answers 404, exactly as if it did not exist 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,12 @@ from points_service.errors import Conflict, Forbidden, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
+
+
+def _all_found(member_ids: Sequence[uuid.UUID], found: Container[uuid.UUID]) -> None:
+    for member_id in member_ids:
+        if member_id not in found:
+            raise NotFound(f"No such member: {member_id}")
 
 
 class OrgService:
@@ -58,19 +64,22 @@ class OrgService:
         return members[member_id]
 
     async def members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Member]:
+        found = {member.id: member for member in await self._session.scalars(await self._reach(Member, member_ids))}
+        _all_found(member_ids, found)
+        return found
+
+    async def check_members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> None:
+        """`members_in_reach` for a caller that needs only the answer (the award path): ids alone,
+        without loading ORM objects."""
+        _all_found(member_ids, set(await self._session.scalars(await self._reach(Member.id, member_ids))))
+
+    async def _reach(self, columns: Any, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
         statement = (
-            select(Member)
+            select(columns)
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
         )
-        found = {
-            member.id: member
-            for member in await self._session.scalars(self._within(statement, OrgUnit.path, await self.scope_path()))
-        }
-        for member_id in member_ids:
-            if member_id not in found:
-                raise NotFound(f"No such member: {member_id}")
-        return found
+        return self._within(statement, OrgUnit.path, await self.scope_path())
 
     async def member_unit_path(self, member_id: uuid.UUID) -> str:
         path = await self._session.scalar(
