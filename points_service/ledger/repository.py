@@ -13,6 +13,108 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
+# Hot-path statements, built once: a text() parses its bind parameters when it is made.
+LOCK_ACCOUNTS = text(
+    """
+    SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
+      FROM ledger_accounts
+     WHERE tenant_id = :tenant
+       AND (member_id = ANY(:members) OR merchant_id = CAST(:merchant AS uuid))
+     ORDER BY id
+       FOR UPDATE
+    """
+)
+
+RULE_USAGE = text(
+    """
+    SELECT member_id,
+           coalesce(sum(points) FILTER (WHERE day = :day), 0) AS today,
+           coalesce(sum(points), 0) AS this_month
+      FROM member_rule_daily
+     WHERE tenant_id = :tenant AND rule_id = :rule AND member_id = ANY(:members)
+       AND day BETWEEN :month_start AND :month_end
+     GROUP BY member_id
+    """
+)
+
+WRITE_POSTINGS = text(
+    """
+    WITH new_transactions AS (
+        INSERT INTO ledger_transactions
+            (tenant_id, id, kind, member_id, rule_id, rule_code, quantity, memo, actor_account_id,
+             reverses_id, local_date, earned_delta, digest, source, created_at)
+        SELECT :tenant, t.*
+          FROM unnest(CAST(:t_ids AS uuid[]), CAST(:t_kinds AS text[]), CAST(:t_members AS uuid[]),
+                      CAST(:t_rules AS uuid[]), CAST(:t_rule_codes AS text[]),
+                      CAST(:t_quantities AS numeric[]), CAST(:t_memos AS text[]),
+                      CAST(:t_actors AS uuid[]), CAST(:t_reverses AS uuid[]),
+                      CAST(:t_dates AS date[]), CAST(:t_earned AS bigint[]),
+                      CAST(:t_digests AS text[]), CAST(:t_sources AS text[]),
+                      CAST(:t_created AS timestamptz[])) AS t
+    ),
+    new_entries AS (
+        INSERT INTO ledger_entries (tenant_id, transaction_id, account_id, amount, seq, prev_hash, hash)
+        SELECT :tenant, e.*
+          FROM unnest(CAST(:e_transactions AS uuid[]), CAST(:e_accounts AS uuid[]),
+                      CAST(:e_amounts AS bigint[]), CAST(:e_seqs AS bigint[]),
+                      CAST(:e_prev AS text[]), CAST(:e_hashes AS text[])) AS e
+    ),
+    account_states AS (
+        UPDATE ledger_accounts AS a
+           SET balance = v.balance, entry_count = v.entry_count, last_hash = v.last_hash
+          FROM unnest(CAST(:a_ids AS uuid[]), CAST(:a_balances AS bigint[]),
+                      CAST(:a_counts AS bigint[]), CAST(:a_hashes AS text[]))
+               AS v(id, balance, entry_count, last_hash)
+         WHERE a.tenant_id = :tenant AND a.id = v.id
+    ),
+    cap_usage AS (
+        INSERT INTO member_rule_daily (tenant_id, member_id, rule_id, day, points)
+        SELECT :tenant, v.*
+          FROM unnest(CAST(:u_members AS uuid[]), CAST(:u_rules AS uuid[]), CAST(:u_days AS date[]),
+                      CAST(:u_points AS bigint[])) AS v(member_id, rule_id, day, points)
+        ON CONFLICT (tenant_id, member_id, rule_id, day)
+        DO UPDATE SET points = member_rule_daily.points + EXCLUDED.points
+    ),
+    earned_now AS (
+        INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
+        SELECT :tenant, v.*
+          FROM unnest(CAST(:m_members AS uuid[]), CAST(:m_months AS date[]), CAST(:m_earned AS bigint[]))
+               AS v(member_id, month, earned)
+        ON CONFLICT (tenant_id, member_id, month)
+        DO UPDATE SET earned = member_earned_monthly.earned + EXCLUDED.earned
+        RETURNING member_id, month, earned
+    ),
+    earned_months AS (
+        SELECT member_id, month, earned FROM earned_now
+        UNION ALL
+        SELECT e.member_id, e.month, e.earned
+          FROM member_earned_monthly e
+         WHERE e.tenant_id = :tenant AND e.member_id = ANY(:m_members)
+           AND NOT EXISTS (SELECT 1 FROM earned_now n WHERE n.member_id = e.member_id AND n.month = e.month)
+    )
+    SELECT em.member_id, em.month, em.earned, u.path
+      FROM earned_months em
+      JOIN members m ON m.tenant_id = :tenant AND m.id = em.member_id
+      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+    """
+)
+
+BALANCE = text(
+    """
+    SELECT max(a.balance) FILTER (WHERE a.kind = 'member_available') AS available,
+           max(a.balance) FILTER (WHERE a.kind = 'member_held') AS held,
+           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+             WHERE e.tenant_id = :tenant AND e.member_id = :member) AS total,
+           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month = :month) AS this_month,
+           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
+             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month >= :year_start)
+               AS this_year
+      FROM ledger_accounts a
+     WHERE a.tenant_id = :tenant AND a.member_id = :member
+    """
+)
+
 
 @dataclass
 class LockedAccount:
@@ -109,16 +211,7 @@ class LedgerRepository:
         so two transfers over the same accounts queue instead of deadlocking. System accounts are
         never locked (DESIGN.md 3.6: no hot rows)."""
         rows = await self.session.execute(
-            text(
-                """
-                SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
-                  FROM ledger_accounts
-                 WHERE tenant_id = :tenant
-                   AND (member_id = ANY(:members) OR merchant_id = CAST(:merchant AS uuid))
-                 ORDER BY id
-                   FOR UPDATE
-                """
-            ),
+            LOCK_ACCOUNTS,
             {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id},
         )
         return {row.id: LockedAccount(*row) for row in rows}
@@ -128,17 +221,7 @@ class LedgerRepository:
     ) -> dict[uuid.UUID, tuple[int, int]]:
         """(points today, points this month) each member earned from one rule."""
         rows = await self.session.execute(
-            text(
-                """
-                SELECT member_id,
-                       coalesce(sum(points) FILTER (WHERE day = :day), 0) AS today,
-                       coalesce(sum(points), 0) AS this_month
-                  FROM member_rule_daily
-                 WHERE tenant_id = :tenant AND rule_id = :rule AND member_id = ANY(:members)
-                   AND day BETWEEN :month_start AND :month_end
-                 GROUP BY member_id
-                """
-            ),
+            RULE_USAGE,
             {
                 "tenant": self.tenant_id,
                 "rule": rule_id,
@@ -176,67 +259,7 @@ class LedgerRepository:
         earned_keys = list(earned)
         usage_keys = list(usage)
         rows = await self.session.execute(
-            text(
-                """
-                WITH new_transactions AS (
-                    INSERT INTO ledger_transactions
-                        (tenant_id, id, kind, member_id, rule_id, rule_code, quantity, memo, actor_account_id,
-                         reverses_id, local_date, earned_delta, digest, source, created_at)
-                    SELECT :tenant, t.*
-                      FROM unnest(CAST(:t_ids AS uuid[]), CAST(:t_kinds AS text[]), CAST(:t_members AS uuid[]),
-                                  CAST(:t_rules AS uuid[]), CAST(:t_rule_codes AS text[]),
-                                  CAST(:t_quantities AS numeric[]), CAST(:t_memos AS text[]),
-                                  CAST(:t_actors AS uuid[]), CAST(:t_reverses AS uuid[]),
-                                  CAST(:t_dates AS date[]), CAST(:t_earned AS bigint[]),
-                                  CAST(:t_digests AS text[]), CAST(:t_sources AS text[]),
-                                  CAST(:t_created AS timestamptz[])) AS t
-                ),
-                new_entries AS (
-                    INSERT INTO ledger_entries (tenant_id, transaction_id, account_id, amount, seq, prev_hash, hash)
-                    SELECT :tenant, e.*
-                      FROM unnest(CAST(:e_transactions AS uuid[]), CAST(:e_accounts AS uuid[]),
-                                  CAST(:e_amounts AS bigint[]), CAST(:e_seqs AS bigint[]),
-                                  CAST(:e_prev AS text[]), CAST(:e_hashes AS text[])) AS e
-                ),
-                account_states AS (
-                    UPDATE ledger_accounts AS a
-                       SET balance = v.balance, entry_count = v.entry_count, last_hash = v.last_hash
-                      FROM unnest(CAST(:a_ids AS uuid[]), CAST(:a_balances AS bigint[]),
-                                  CAST(:a_counts AS bigint[]), CAST(:a_hashes AS text[]))
-                           AS v(id, balance, entry_count, last_hash)
-                     WHERE a.tenant_id = :tenant AND a.id = v.id
-                ),
-                cap_usage AS (
-                    INSERT INTO member_rule_daily (tenant_id, member_id, rule_id, day, points)
-                    SELECT :tenant, v.*
-                      FROM unnest(CAST(:u_members AS uuid[]), CAST(:u_rules AS uuid[]), CAST(:u_days AS date[]),
-                                  CAST(:u_points AS bigint[])) AS v(member_id, rule_id, day, points)
-                    ON CONFLICT (tenant_id, member_id, rule_id, day)
-                    DO UPDATE SET points = member_rule_daily.points + EXCLUDED.points
-                ),
-                earned_now AS (
-                    INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
-                    SELECT :tenant, v.*
-                      FROM unnest(CAST(:m_members AS uuid[]), CAST(:m_months AS date[]), CAST(:m_earned AS bigint[]))
-                           AS v(member_id, month, earned)
-                    ON CONFLICT (tenant_id, member_id, month)
-                    DO UPDATE SET earned = member_earned_monthly.earned + EXCLUDED.earned
-                    RETURNING member_id, month, earned
-                ),
-                earned_months AS (
-                    SELECT member_id, month, earned FROM earned_now
-                    UNION ALL
-                    SELECT e.member_id, e.month, e.earned
-                      FROM member_earned_monthly e
-                     WHERE e.tenant_id = :tenant AND e.member_id = ANY(:m_members)
-                       AND NOT EXISTS (SELECT 1 FROM earned_now n WHERE n.member_id = e.member_id AND n.month = e.month)
-                )
-                SELECT em.member_id, em.month, em.earned, u.path
-                  FROM earned_months em
-                  JOIN members m ON m.tenant_id = :tenant AND m.id = em.member_id
-                  JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-                """
-            ),
+            WRITE_POSTINGS,
             {
                 "tenant": self.tenant_id,
                 **_columns(
@@ -315,21 +338,7 @@ class LedgerRepository:
         figures belong to one snapshot; None for an unknown member."""
         row = (
             await self.session.execute(
-                text(
-                    """
-                    SELECT max(a.balance) FILTER (WHERE a.kind = 'member_available') AS available,
-                           max(a.balance) FILTER (WHERE a.kind = 'member_held') AS held,
-                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-                             WHERE e.tenant_id = :tenant AND e.member_id = :member) AS total,
-                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-                             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month = :month) AS this_month,
-                           (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-                             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month >= :year_start)
-                               AS this_year
-                      FROM ledger_accounts a
-                     WHERE a.tenant_id = :tenant AND a.member_id = :member
-                    """
-                ),
+                BALANCE,
                 {"tenant": self.tenant_id, "member": member_id, "month": month, "year_start": year_start},
             )
         ).one()

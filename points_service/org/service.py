@@ -10,7 +10,7 @@ from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,16 @@ from points_service.errors import Conflict, Forbidden, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
+
+# Members among :ids whose unit lies under the caller's scope path ("" reaches the whole tenant).
+MEMBER_IDS_IN_REACH = text(
+    """
+    SELECT m.id
+      FROM members m
+      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids) AND starts_with(u.path, :scope)
+    """
+)
 
 
 def _all_found(member_ids: Sequence[uuid.UUID], found: Container[uuid.UUID]) -> None:
@@ -64,18 +74,22 @@ class OrgService:
         return members[member_id]
 
     async def members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Member]:
-        found = {member.id: member for member in await self._session.scalars(await self._reach(Member, member_ids))}
+        found = {member.id: member for member in await self._session.scalars(await self._reach(member_ids))}
         _all_found(member_ids, found)
         return found
 
     async def check_members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> None:
         """`members_in_reach` for a caller that needs only the answer (the award path): ids alone,
-        without loading ORM objects."""
-        _all_found(member_ids, set(await self._session.scalars(await self._reach(Member.id, member_ids))))
+        from a statement built once, without loading ORM objects."""
+        found = await self._session.scalars(
+            MEMBER_IDS_IN_REACH,
+            {"tenant": self._tenant_id, "ids": list(member_ids), "scope": await self.scope_path()},
+        )
+        _all_found(member_ids, set(found))
 
-    async def _reach(self, columns: Any, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    async def _reach(self, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
         statement = (
-            select(columns)
+            select(Member)
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
         )

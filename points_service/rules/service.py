@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.errors import Conflict, InvalidInput, NotFound
 from points_service.rules.models import Rule
+
+# Built once: every award looks its rule up, and building a statement costs more than running it.
+ACTIVE_RULE_BY_CODE = select(Rule).where(
+    Rule.tenant_id == bindparam("tenant"), Rule.code == bindparam("code"), Rule.is_active.is_(True)
+)
 
 
 class RuleService:
@@ -51,9 +56,7 @@ class RuleService:
         return rule
 
     async def by_code(self, code: str) -> Rule:
-        rule = await self._session.scalar(
-            select(Rule).where(Rule.tenant_id == self._tenant_id, Rule.code == code, Rule.is_active.is_(True))
-        )
+        rule = await self._session.scalar(ACTIVE_RULE_BY_CODE, {"tenant": self._tenant_id, "code": code})
         if rule is None:
             raise NotFound(f"No such rule: {code}")
         return rule
