@@ -21,7 +21,7 @@ from points_service.activities.routes import activity_routers
 from points_service.auth.controllers import AuthController
 from points_service.auth.middleware import BearerTokenMiddleware
 from points_service.auth.tokens import AccessTokens
-from points_service.database.session import create_engine, provide_db_session, session_factory
+from points_service.database.session import create_engine, provide_db_session, read_session_factory, session_factory
 from points_service.deps import provide_principal
 from points_service.duty.routes import duty_routers
 from points_service.errors import EXCEPTION_HANDLERS
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings=settings,
             engine=engine,
             session_factory=session_factory(engine),
+            read_session_factory=read_session_factory(engine),
             side_session_factory=session_factory(side_engine),
             redis=redis,
             access_tokens=AccessTokens(

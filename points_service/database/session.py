@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -53,9 +55,25 @@ async def run_after_commit(session: AsyncSession) -> None:
             logger.exception("after-commit work failed; a rebuild restores it")
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+# Route option of a handler that only reads, and answers from one statement (one snapshot).
+READS_ONE_SNAPSHOT = "reads_one_snapshot"
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions in autocommit: no BEGIN and COMMIT round trips around a single read. Only for
+    handlers that write nothing and read in one statement, since separate statements here do not
+    share a snapshot."""
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """Commit when the handler returns; roll back when it raises, so a refusal writes nothing.
-    Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise."""
+    Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise.
+    A handler marked `opt={READS_ONE_SNAPSHOT: True}` gets an autocommit session instead."""
+    if request.route_handler.opt.get(READS_ONE_SNAPSHOT):
+        async with state.read_session_factory() as session:
+            yield session
+        return
     async with state.session_factory() as session:
         async with session.begin():
             yield session

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -140,33 +140,17 @@ class MemberAccounts:
     member_id: uuid.UUID
     available_id: uuid.UUID
     held_id: uuid.UUID
-    # As read, without a lock: good for showing, never for deciding a change.
-    available: int = 0
-    held: int = 0
-
-
-def _by_member(rows: Iterable[tuple[Any, str, uuid.UUID, int]]) -> dict[uuid.UUID, MemberAccounts]:
-    by_member: dict[uuid.UUID, dict[str, tuple[uuid.UUID, int]]] = {}
-    for member_id, kind, account_id, balance in rows:
-        by_member.setdefault(member_id, {})[kind] = (account_id, balance)
-    return {
-        member_id: MemberAccounts(
-            member_id,
-            kinds["member_available"][0],
-            kinds["member_held"][0],
-            kinds["member_available"][1],
-            kinds["member_held"][1],
-        )
-        for member_id, kinds in by_member.items()
-    }
 
 
 def member_accounts_of(locked: dict[uuid.UUID, LockedAccount]) -> dict[uuid.UUID, MemberAccounts]:
-    return _by_member(
-        (account.member_id, account.kind, account.id, account.balance)
-        for account in locked.values()
-        if account.member_id is not None
-    )
+    by_member: dict[uuid.UUID, dict[str, LockedAccount]] = {}
+    for account in locked.values():
+        if account.member_id is not None:
+            by_member.setdefault(account.member_id, {})[account.kind] = account
+    return {
+        member_id: MemberAccounts(member_id, kinds["member_available"].id, kinds["member_held"].id)
+        for member_id, kinds in by_member.items()
+    }
 
 
 def _columns(prefix: str, rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[Any]]:
@@ -184,23 +168,8 @@ class LedgerRepository:
             select(LedgerAccount.id).where(LedgerAccount.tenant_id == self.tenant_id, LedgerAccount.kind == kind)
         )
 
-    async def merchant_account_id(self, merchant_id: uuid.UUID) -> uuid.UUID | None:
-        return await self.session.scalar(
-            select(LedgerAccount.id).where(
-                LedgerAccount.tenant_id == self.tenant_id, LedgerAccount.merchant_id == merchant_id
-            )
-        )
-
     async def add_accounts(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(insert(LedgerAccount).values([{"tenant_id": self.tenant_id, **row} for row in rows]))
-
-    async def member_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemberAccounts]:
-        rows = await self.session.execute(
-            select(LedgerAccount.member_id, LedgerAccount.kind, LedgerAccount.id, LedgerAccount.balance).where(
-                LedgerAccount.tenant_id == self.tenant_id, LedgerAccount.member_id.in_(member_ids)
-            )
-        )
-        return _by_member((member_id, kind, account_id, balance) for member_id, kind, account_id, balance in rows)
 
     async def lock_accounts(
         self, member_ids: Sequence[uuid.UUID], merchant_id: uuid.UUID | None = None
@@ -349,7 +318,6 @@ class LedgerRepository:
     async def history(
         self,
         member_id: uuid.UUID,
-        available_account_id: uuid.UUID,
         limit: int,
         before: tuple[datetime, uuid.UUID] | None,
     ) -> list[Any]:
@@ -360,7 +328,10 @@ class LedgerRepository:
                     SELECT t.id, t.created_at, t.kind, t.rule_code, t.memo, coalesce(e.amount, 0) AS amount
                       FROM ledger_transactions t
                       LEFT JOIN ledger_entries e
-                        ON e.tenant_id = t.tenant_id AND e.transaction_id = t.id AND e.account_id = :account
+                        ON e.tenant_id = t.tenant_id AND e.transaction_id = t.id
+                       AND e.account_id = (SELECT a.id FROM ledger_accounts a
+                                            WHERE a.tenant_id = :tenant AND a.member_id = :member
+                                              AND a.kind = 'member_available')
                      WHERE t.tenant_id = :tenant AND t.member_id = :member
                        {"AND (t.created_at, t.id) < (:before_at, :before_id)" if before else ""}
                      ORDER BY t.created_at DESC, t.id DESC
@@ -370,7 +341,6 @@ class LedgerRepository:
                 {
                     "tenant": self.tenant_id,
                     "member": member_id,
-                    "account": available_account_id,
                     "limit": limit,
                     "before_at": before[0] if before else None,
                     "before_id": before[1] if before else None,

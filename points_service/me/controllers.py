@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.auth.guards import require_any_role
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
+from points_service.database.session import READS_ONE_SNAPSHOT
 from points_service.deps import provide_ledger
 from points_service.errors import NotFound
 from points_service.ledger.schemas import ledger_page
@@ -59,7 +60,12 @@ class MeController(Controller):
             )
         return answer
 
-    @get("/balance", guards=[require_any_role], summary="My points: available, held and earned")
+    @get(
+        "/balance",
+        guards=[require_any_role],
+        summary="My points: available, held and earned",
+        opt={READS_ONE_SNAPSHOT: True},
+    )
     async def balance(self, principal: Principal, ledger: LedgerService) -> dict[str, int]:
         if principal.member_id is None:
             raise NotFound("Only members have a balance")
@@ -72,7 +78,7 @@ class MeController(Controller):
             "earned_this_year": balance.earned_this_year,
         }
 
-    @get("/ledger", guards=[require_any_role], summary="My ledger lines, newest first")
+    @get("/ledger", guards=[require_any_role], summary="My ledger lines, newest first", opt={READS_ONE_SNAPSHOT: True})
     async def ledger_lines(
         self, principal: Principal, ledger: LedgerService, limit: Limit = 50, cursor: Cursor = None
     ) -> dict[str, Any]:
