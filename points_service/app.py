@@ -62,11 +62,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url or "", settings.database_pool_size)
+        engine = create_engine(
+            settings.database_url or "", settings.database_pool_size, settings.database_application_name
+        )
         # Work that must commit on its own while a request's transaction is still open (an expiry
         # the 409 after it must not undo, a revoked token family) takes its connection from a pool of
         # its own: borrowing from the request pool could starve it when every request waits for one.
-        side_engine = create_engine(settings.database_url or "", pool_size=4)
+        side_engine = create_engine(settings.database_url or "", 4, settings.database_application_name)
         redis = create_redis(settings.redis_url or "")
         app.state.update(
             settings=settings,

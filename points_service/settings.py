@@ -30,6 +30,7 @@ class Settings:
     default_timezone: str = "Asia/Shanghai"
     max_body_bytes: int = 1_048_576
     database_pool_size: int = 20
+    database_application_name: str = "red-points"
 
     @property
     def embedded(self) -> bool:

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 logger = logging.getLogger(__name__)
 
 
-def create_engine(database_url: str, pool_size: int = 20) -> AsyncEngine:
+def create_engine(database_url: str, pool_size: int = 20, application_name: str = "red-points") -> AsyncEngine:
     return create_async_engine(
         database_url,
+        # Names the service's connections in pg_stat_activity, for operators (and the tests).
+        connect_args={"server_settings": {"application_name": application_name}},
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it costs a round trip on every checkout. A connection the server dropped is

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
@@ -166,3 +167,40 @@ async def test_live_without_database_is_200(without_database: ServedApp) -> None
     response = await get(without_database.base_url, "/health/live")
 
     assert response.status_code == 200, response.text
+
+
+# -- PostgreSQL drops the service's connections (a restart, a failover) -----------------------------
+
+
+async def test_requests_recover_after_the_database_drops_every_connection(
+    services: Services, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The pool does not ping before each checkout: a request that meets a dropped connection may
+    answer 503 (never 500), and the service answers normally right after, with nothing restarted."""
+    application_name = unique("dropped")
+    admin_username = unique("admin")
+    async with sessions() as session, session.begin():
+        tenant = await create_tenant(session, unique("街道"))
+        await create_login(session, tenant.id, admin_username, PASSWORD, "admin")
+    with ServedApp(settings_for(services, database_application_name=application_name)) as app:
+        community = Community(app.base_url, tenant.id, admin_username)
+        community.admin = await community.client_for(admin_username)
+        try:
+            assert (await community.admin.get("/api/v1/admin/members")).status_code == 200
+            async with sessions() as session, session.begin():
+                dropped = await session.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
+                    ),
+                    {"name": application_name},
+                )
+            assert dropped >= 1
+
+            first = await community.admin.get("/api/v1/admin/members")
+            assert first.status_code in (200, 503), first.text
+            if first.status_code == 503:
+                assert first.json()["code"] == "unavailable"
+            after = [(await community.admin.get("/api/v1/admin/members")).status_code for _ in range(3)]
+            assert after == [200, 200, 200]
+        finally:
+            await community.close()
