@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from admin.warnings.daily import DailyWarnings, run_due
+from admin.warnings.daily import KEEP_FINDINGS_DAYS, DailyWarnings, run_due
 from admin.warnings.models import WarningItem, WarningRun
 from points_service.tenancy.periods import TenantClock
 from tests.conftest import Community, Services
@@ -113,6 +113,21 @@ async def test_staff_read_only_their_subtree_of_the_stored_run(community: Commun
     assert other.status_code == 404 and above.status_code == 404
     names = {item.get("name") or item.get("title") for check in own.json()["checks"] for item in check["items"]}
     assert names == {"李安静", "安全信息岗", "大米5斤"}
+
+
+async def test_a_months_old_runs_findings_are_forgotten_and_the_run_itself_kept(
+    community: Community, sessions: Sessions
+) -> None:
+    await community.member(await community.org_unit(), name="李安静")
+    async with sessions() as session, session.begin():
+        old = await DailyWarnings(session, community.tenant_id).run_day(
+            today() - timedelta(days=KEEP_FINDINGS_DAYS + 1)
+        )
+    assert old is not None and old.item_count == 1
+
+    await run_today(sessions, community)
+
+    assert await stored(sessions, community) == (2, 1)
 
 
 async def test_before_the_first_run_there_is_no_stored_run(community: Community) -> None:
