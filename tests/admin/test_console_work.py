@@ -259,3 +259,20 @@ async def test_the_warnings_page_shows_the_latest_daily_run(
     await expect(desk.locator("#daily section.warning[data-kind='inactive_members'] .count")).to_have_text("1 项")
     await expect(desk.locator("#on-demand section.warning[data-kind='inactive_members'] .count")).to_have_text("1 项")
     await screenshot(desk, "12-daily-warnings")
+
+
+async def test_a_unit_chosen_in_the_filter_narrows_the_list_to_its_subtree(
+    community: Community, served: ServedApp
+) -> None:
+    root, east, west = await two_areas(community)
+    await post_wish(community.admin, east, title="东区的心愿")
+    await post_wish(community.admin, west, title="西区的心愿")
+    web = await signed_in_web(served, await staff_login(community, root))
+    try:
+        everything = await web.get("/admin/wishes")
+        east_only = await web.get("/admin/wishes", params={"unit": east, "status": ""})
+    finally:
+        await web.aclose()
+
+    assert "东区的心愿" in everything.text and "西区的心愿" in everything.text
+    assert "东区的心愿" in east_only.text and "西区的心愿" not in east_only.text
