@@ -193,20 +193,23 @@ def run_warnings() -> None:
     from admin.warnings.daily import run_due
     from points_service.database.session import create_engine, session_factory
 
-    async def run(database_url: str) -> list[str]:
+    async def run(database_url: str) -> tuple[list[str], list[str]]:
         engine = create_engine(database_url, pool_size=2)
         try:
-            stored = await run_due(session_factory(engine), None, datetime.now(UTC))
-            return [f"tenant {tenant_id}: {run.run_date}, {run.item_count} findings" for tenant_id, run in stored]
+            due = await run_due(session_factory(engine), None, datetime.now(UTC))
         finally:
             await engine.dispose()
+        stored = [f"tenant {tenant_id}: {run.run_date}, {run.item_count} findings" for tenant_id, run in due.stored]
+        return stored, [f"tenant {tenant_id}: FAILED (see the log)" for tenant_id in due.failed]
 
     with resolved_settings() as settings:
         migrate_to_head(settings)
-        lines = asyncio.run(run(settings.database_url or ""))
-    for line in lines:
+        stored, failed = asyncio.run(run(settings.database_url or ""))
+    for line in [*stored, *failed]:
         click.echo(line)
-    click.echo(f"stored {len(lines)} daily warning runs (tenants already run today are skipped)")
+    click.echo(f"stored {len(stored)} daily warning runs (tenants already run today are skipped)")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -153,35 +153,47 @@ class DailyWarnings:
         return StoredRun(run, thresholds, as_checks(found, children, thresholds))
 
 
+@dataclass
+class DueRuns:
+    stored: list[tuple[uuid.UUID, WarningRun]] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+
+
 async def run_due(
     sessions: async_sessionmaker[AsyncSession],
     at: time | None,
     now: datetime,
     tenant_ids: list[uuid.UUID] | None = None,
-) -> list[tuple[uuid.UUID, WarningRun]]:
+) -> DueRuns:
     """Run today's warnings for every tenant (or those named) whose local clock has passed `at` (None:
-    any time of day) and whose day is not stored yet. Each tenant commits on its own."""
+    any time of day) and whose day is not stored yet. Each tenant commits on its own, and one tenant's
+    failure is logged and leaves the others to run."""
     async with sessions() as session:
         statement = select(Tenant.id, Tenant.timezone).order_by(Tenant.id)
         if tenant_ids is not None:
             statement = statement.where(Tenant.id.in_(tenant_ids))
         tenants = list(await session.execute(statement))
-    stored = []
+    due = DueRuns()
     for tenant_id, timezone in tenants:
-        local = now.astimezone(ZoneInfo(timezone))
-        if at is not None and local.time() < at:
+        try:
+            local = now.astimezone(ZoneInfo(timezone))
+            if at is not None and local.time() < at:
+                continue
+            async with sessions() as session, session.begin():
+                run = await DailyWarnings(session, tenant_id).run_day(local.date())
+        except Exception:
+            logger.exception("warnings: the daily run of tenant %s failed", tenant_id)
+            due.failed.append(tenant_id)
             continue
-        async with sessions() as session, session.begin():
-            run = await DailyWarnings(session, tenant_id).run_day(local.date())
         if run is not None:
-            stored.append((tenant_id, run))
-    return stored
+            due.stored.append((tenant_id, run))
+    return due
 
 
 async def keep_warnings_daily(sessions: async_sessionmaker[AsyncSession], at: time) -> None:
     while True:
         try:
-            for tenant_id, run in await run_due(sessions, at, datetime.now(UTC)):
+            for tenant_id, run in (await run_due(sessions, at, datetime.now(UTC))).stored:
                 logger.info("warnings: stored %s's run of %s (%d findings)", tenant_id, run.run_date, run.item_count)
         except (SQLAlchemyError, OSError):
             logger.exception("warnings: daily run failed; retrying in %s s", TRY_EVERY_SECONDS)
