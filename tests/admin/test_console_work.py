@@ -276,3 +276,23 @@ async def test_a_unit_chosen_in_the_filter_narrows_the_list_to_its_subtree(
 
     assert "东区的心愿" in everything.text and "西区的心愿" in everything.text
     assert "东区的心愿" in east_only.text and "西区的心愿" not in east_only.text
+
+
+@pytest.mark.parametrize("path", ["/admin/posts", "/admin/wishes", "/admin/reports"])
+async def test_an_admin_opens_the_work_pages_over_the_whole_tenant(
+    community: Community, served: ServedApp, path: str
+) -> None:
+    _, east, west = await two_areas(community)
+    _, reporter = await member_phone(community, east, "吴上报")
+    _, elsewhere = await member_phone(community, west, "郑西区")
+    await report(reporter, "hazard", place="东区车棚")
+    await report(elsewhere, "hazard", place="西区车棚")
+    web = await signed_in_web(served, community.admin_username)
+    try:
+        page = await web.get(path)
+    finally:
+        await web.aclose()
+
+    assert page.status_code == 200
+    if path == "/admin/reports":
+        assert "东区车棚" in page.text and "西区车棚" in page.text

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.warnings.daily import KEEP_FINDINGS_DAYS, DailyWarnings, run_due
 from admin.warnings.models import WarningItem, WarningRun
+from points_service.settings import Settings, SettingsError
 from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import create_tenant
@@ -218,3 +219,11 @@ async def test_the_cron_command_stores_todays_run_and_skips_it_the_second_time(
     assert first.exit_code == 0 and f"tenant {community.tenant_id}: {today()}" in first.output
     assert second.exit_code == 0
     assert second.output.strip().endswith("stored 0 daily warning runs (tenants already run today are skipped)")
+
+
+def test_the_daily_time_is_a_local_time_or_off() -> None:
+    assert Settings.from_env({}).daily_warnings_at == time(1, 0)
+    assert Settings.from_env({"POINTS_DAILY_WARNINGS_AT": "06:30"}).daily_warnings_at == time(6, 30)
+    assert Settings.from_env({"POINTS_DAILY_WARNINGS_AT": "off"}).daily_warnings_at is None
+    with pytest.raises(SettingsError):
+        Settings.from_env({"POINTS_DAILY_WARNINGS_AT": "25:00"})
