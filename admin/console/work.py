@@ -151,7 +151,7 @@ class ConsolePosts(Controller):
             unit_id = unit_asked(unit)
             chosen, units = await unit_choices(work, unit_id)
             rows = await work.duty.posts(
-                PAGE, decode_cursor(cursor), unit, {"active": True, "closed": False}.get(status or "")
+                PAGE, decode_cursor(cursor), unit_id, {"active": True, "closed": False}.get(status or "")
             )
         except DomainError as error:
             return refused(request, error, staff)

@@ -296,3 +296,19 @@ async def test_an_admin_opens_the_work_pages_over_the_whole_tenant(
     assert page.status_code == 200
     if path == "/admin/reports":
         assert "东区车棚" in page.text and "西区车棚" in page.text
+
+
+async def test_a_unit_chosen_in_the_filter_narrows_the_posts_to_its_subtree(
+    community: Community, served: ServedApp
+) -> None:
+    root, east, west = await two_areas(community)
+    rule = await community.rule(points=10, category="duty", unit="hour")
+    await create_post(community.admin, east, rule, "文明监督岗")
+    await create_post(community.admin, west, rule, "环境卫生岗")
+    web = await signed_in_web(served, await staff_login(community, root))
+    try:
+        east_only = await web.get("/admin/posts", params={"unit": east, "status": "active"})
+    finally:
+        await web.aclose()
+
+    assert "文明监督岗" in east_only.text and "环境卫生岗" not in east_only.text
