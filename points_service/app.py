@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
     from admin.console.routes import console_routers
     from admin.routes import admin_router
+    from admin.warnings.daily import keep_warnings_daily
     from merchants.redemptions.sweep import sweep_forever
     from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 
@@ -86,6 +87,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncio.create_task(sweep_forever(app.state.session_factory)),
             asyncio.create_task(keep_boards_forever(redis, app.state.session_factory)),
         ]
+        if settings.daily_warnings_at is not None:
+            background.append(
+                asyncio.create_task(keep_warnings_daily(app.state.session_factory, settings.daily_warnings_at))
+            )
         try:
             yield
         finally:

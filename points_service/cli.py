@@ -1,4 +1,4 @@
-"""`points-service`: serve, migrate, create-admin, reconcile, demo."""
+"""`points-service`: serve, migrate, create-admin, reconcile, leaderboards, warnings, sweep, demo."""
 
 from __future__ import annotations
 
@@ -177,6 +177,39 @@ def rebuild_leaderboards() -> None:
                 await redis.aclose()
 
         click.echo(f"rebuilt {run_in_session(settings, work)} boards")
+
+
+@main.group()
+def warnings() -> None:
+    """Early warnings (预警)."""
+
+
+@warnings.command("run")
+def run_warnings() -> None:
+    """Store today's early warnings for every tenant that has no run for its local day yet (for cron;
+    the API processes also do this after POINTS_DAILY_WARNINGS_AT)."""
+    from datetime import UTC, datetime
+
+    from admin.warnings.daily import run_due
+    from points_service.database.session import create_engine, session_factory
+
+    async def run(database_url: str) -> tuple[list[str], list[str]]:
+        engine = create_engine(database_url, pool_size=2)
+        try:
+            due = await run_due(session_factory(engine), None, datetime.now(UTC))
+        finally:
+            await engine.dispose()
+        stored = [f"tenant {tenant_id}: {run.run_date}, {run.item_count} findings" for tenant_id, run in due.stored]
+        return stored, [f"tenant {tenant_id}: FAILED (see the log)" for tenant_id in due.failed]
+
+    with resolved_settings() as settings:
+        migrate_to_head(settings)
+        stored, failed = asyncio.run(run(settings.database_url or ""))
+    for line in [*stored, *failed]:
+        click.echo(line)
+    click.echo(f"stored {len(stored)} daily warning runs (tenants already run today are skipped)")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

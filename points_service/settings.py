@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 
 
 class SettingsError(RuntimeError):
     """A setting is missing or wrong; the service refuses to start rather than guess."""
+
+
+def daily_warnings_at(value: str) -> time | None:
+    if value.strip().lower() == "off":
+        return None
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError as error:
+        raise SettingsError("POINTS_DAILY_WARNINGS_AT is a local time such as 01:00, or off") from error
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     database_pool_size: int = 20
     database_application_name: str = "red-points"
+    # The tenant-local time after which each day's early warnings run (None: not by the API processes).
+    daily_warnings_at: time | None = time(1, 0)
 
     @property
     def embedded(self) -> bool:
@@ -54,6 +66,7 @@ class Settings:
             admin_password=env.get("POINTS_ADMIN_PASSWORD") or None,
             tenant_name=env.get("POINTS_TENANT_NAME") or "演示街道",
             database_pool_size=int(env.get("POINTS_DATABASE_POOL_SIZE") or "20"),
+            daily_warnings_at=daily_warnings_at(env.get("POINTS_DAILY_WARNINGS_AT") or "01:00"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -62,6 +62,8 @@ def settings_for(services: Services, **overrides: Any) -> Settings:
         "database_url": services.database_url,
         "redis_url": services.redis_url,
         "jwt_secret": JWT_SECRET,
+        # Tests run the daily warnings themselves, for their own tenant, when they mean to.
+        "daily_warnings_at": None,
         **overrides,
     }
     return Settings(**values)

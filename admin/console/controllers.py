@@ -1,5 +1,6 @@
 """The staff console at /admin/: sign in, the org tree with counts, leaderboards with a chart,
-evaluations (create, run, results, drill-down, export, publish) and warnings.
+evaluations (create, run, results, drill-down, export, publish) and warnings (the latest daily run and
+a check now); posts, wishes and reports are in admin/console/work.py.
 
 Server-rendered, no build step. Every page calls the same services as the staff API with the signed-in
 staff member's Principal, so subtree scoping and per-object checks are exactly the API's. CSRF is
@@ -26,6 +27,7 @@ from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import results_csv, results_xlsx
 from admin.evaluations.metrics import METRICS
 from admin.evaluations.service import DEFAULT_BANDS, EvaluationService
+from admin.warnings.daily import DailyWarnings
 from admin.warnings.service import WarningService
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, Forbidden, InvalidCredentials, NotFound, TooManyAttempts
@@ -241,18 +243,21 @@ class ConsolePages(Controller):
         staff: Principal,
         db_session: AsyncSession,
         unit: uuid.UUID | None = None,
-        inactive_days: int = 30,
+        inactive_days: int | None = None,
     ) -> Template:
         records = ConsoleRecords(db_session, staff)
         homes = await records.home_units()
         org = OrgService(db_session, staff)
         clock = await tenant_clock(db_session, staff.tenant_id)
+        daily = DailyWarnings(db_session, staff.tenant_id)
+        chosen = await daily.thresholds()
+        inactive_days = max(1, min(inactive_days or chosen.inactive_days, 3650))
         try:
             unit_id = unit or (homes[0].id if homes else None)
             if unit_id is None:
                 raise NotFound("No org unit yet")
             shown, checks = await WarningService(db_session, staff.tenant_id, org, clock).run(
-                unit_id, max(1, min(inactive_days, 3650))
+                unit_id, inactive_days, chosen.attendance_below, chosen.duty_days
             )
             _, children = await org.unit_with_children(shown.id)
         except DomainError as error:
@@ -264,8 +269,10 @@ class ConsolePages(Controller):
             staff=staff,
             unit=shown,
             checks=checks,
+            stored=await daily.latest(shown, children),
             names=names,
             inactive_days=inactive_days,
+            local=lambda moment: moment.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M"),
         )
 
 

@@ -1,8 +1,11 @@
 """What the console reads that the staff API does not offer as such: the units a staff member starts
-from, member counts per unit, and the evaluations in reach."""
+from, member counts per unit, the evaluations in reach, and the names of members and units that the
+services' rows refer to by id."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -10,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.evaluations.models import Evaluation
 from points_service.auth.principal import Principal
-from points_service.org.models import OrgUnit
+from points_service.org.models import Member, OrgUnit
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,22 @@ class ConsoleRecords:
             .limit(200)
         )
         return list(await self._session.scalars(statement))
+
+    async def member_names(self, member_ids: Collection[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+        """Names of the members that rows already in the caller's reach name (a claimant, a reporter)."""
+        wanted = {member_id for member_id in member_ids if member_id is not None}
+        if not wanted:
+            return {}
+        rows = await self._session.execute(
+            select(Member.id, Member.name).where(Member.tenant_id == self._principal.tenant_id, Member.id.in_(wanted))
+        )
+        return {member_id: name for member_id, name in rows}
+
+    async def units(self, unit_ids: Collection[uuid.UUID | None]) -> dict[uuid.UUID, OrgUnit]:
+        wanted = {unit_id for unit_id in unit_ids if unit_id is not None}
+        if not wanted:
+            return {}
+        rows = await self._session.scalars(
+            select(OrgUnit).where(OrgUnit.tenant_id == self._principal.tenant_id, OrgUnit.id.in_(wanted))
+        )
+        return {unit.id: unit for unit in rows}

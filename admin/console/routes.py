@@ -9,6 +9,7 @@ from litestar.static_files import create_static_files_router
 
 from admin.console import STATIC_DIRECTORY
 from admin.console.controllers import CONSOLE_CONTROLLERS, CONSOLE_EXCEPTION_HANDLERS, provide_staff
+from admin.console.work import WORK_CONTROLLERS
 
 # Scripts and styles only from this origin, never inline (the chart is inline SVG markup, not script);
 # the console cannot be framed.
@@ -27,7 +28,7 @@ def console_routers() -> list[Router]:
     return [
         Router(
             path="/admin",
-            route_handlers=CONSOLE_CONTROLLERS,
+            route_handlers=[*CONSOLE_CONTROLLERS, *WORK_CONTROLLERS],
             dependencies={"staff": Provide(provide_staff)},
             exception_handlers=CONSOLE_EXCEPTION_HANDLERS,  # type: ignore[dict-item]
             response_headers=PAGE_HEADERS,

@@ -3,22 +3,60 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, get
+import msgspec
+from litestar import Controller, get, patch
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.warnings.service import WarningService
+from admin.warnings.daily import DailyWarnings
+from admin.warnings.service import Thresholds, WarningCheck, WarningService
+from points_service.auth.guards import require_admin
 from points_service.auth.principal import Principal
 from points_service.errors import InvalidInput
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
 
 
+class ThresholdsPatch(msgspec.Struct):
+    inactive_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    attendance_below: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    duty_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
+
+
+def checks_body(checks: list[WarningCheck]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": c.kind,
+            "label": c.label,
+            "available": c.available,
+            "count": len(c.items),
+            "items": c.items,
+            "counts_per_unit": c.counts_per_unit,
+        }
+        for c in checks
+    ]
+
+
+def thresholds_body(thresholds: Thresholds) -> dict[str, Any]:
+    return {
+        "inactive_days": thresholds.inactive_days,
+        "attendance_below": thresholds.attendance_below,
+        "duty_days": thresholds.duty_days,
+    }
+
+
+def unit_asked(principal: Principal, org_unit_id: uuid.UUID | None) -> uuid.UUID:
+    unit_id = org_unit_id or principal.org_unit_id
+    if unit_id is None:
+        raise InvalidInput("org_unit_id", "an admin names the org unit to check")
+    return unit_id
+
+
 class WarningController(Controller):
     path = "/warnings"
     tags = ["admin: warnings"]
 
-    @get("/", summary="Early warnings in a subtree, with counts per child unit")
+    @get("/", summary="Early warnings in a subtree, with counts per child unit (thresholds default to the tenant's)")
     async def warnings(
         self,
         principal: Principal,
@@ -26,26 +64,59 @@ class WarningController(Controller):
         org: OrgService,
         ledger: LedgerService,
         org_unit_id: uuid.UUID | None = None,
-        inactive_days: Annotated[int, Parameter(ge=1, le=3650)] = 30,
-        attendance_below: Annotated[float, Parameter(ge=0, le=1, description="Duty attendance threshold")] = 0.8,
-        duty_days: Annotated[int, Parameter(ge=1, le=366, description="Duty attendance window, days")] = 30,
+        inactive_days: Annotated[int | None, Parameter(ge=1, le=3650)] = None,
+        attendance_below: Annotated[
+            float | None, Parameter(ge=0, le=1, description="Duty attendance threshold")
+        ] = None,
+        duty_days: Annotated[int | None, Parameter(ge=1, le=366, description="Duty attendance window, days")] = None,
     ) -> dict[str, Any]:
-        unit_id = org_unit_id or principal.org_unit_id
-        if unit_id is None:
-            raise InvalidInput("org_unit_id", "an admin names the org unit to check")
+        unit_id = unit_asked(principal, org_unit_id)
+        chosen = await DailyWarnings(db_session, principal.tenant_id).thresholds()
         service = WarningService(db_session, principal.tenant_id, org, ledger.clock)
-        unit, checks = await service.run(unit_id, inactive_days, attendance_below, duty_days)
+        unit, checks = await service.run(
+            unit_id,
+            inactive_days or chosen.inactive_days,
+            chosen.attendance_below if attendance_below is None else attendance_below,
+            duty_days or chosen.duty_days,
+        )
+        return {"org_unit_id": unit.id, "checks": checks_body(checks)}
+
+    @get(
+        "/daily",
+        summary="The newest stored daily run, read for a subtree (run null and no checks before the first run)",
+    )
+    async def daily(
+        self, principal: Principal, db_session: AsyncSession, org: OrgService, org_unit_id: uuid.UUID | None = None
+    ) -> dict[str, Any]:
+        unit, children = await org.unit_with_children(unit_asked(principal, org_unit_id))
+        stored = await DailyWarnings(db_session, principal.tenant_id).latest(unit, children)
+        if stored is None:
+            return {"org_unit_id": unit.id, "run": None, "checks": []}
         return {
             "org_unit_id": unit.id,
-            "checks": [
-                {
-                    "kind": c.kind,
-                    "label": c.label,
-                    "available": c.available,
-                    "count": len(c.items),
-                    "items": c.items,
-                    "counts_per_unit": c.counts_per_unit,
-                }
-                for c in checks
-            ],
+            "run": {
+                "id": stored.run.id,
+                "run_date": stored.run.run_date,
+                "ran_at": stored.run.created_at,
+                "finished_at": stored.run.finished_at,
+                **thresholds_body(stored.thresholds),
+            },
+            "checks": checks_body(stored.checks),
         }
+
+    @get("/settings", summary="The tenant's warning thresholds (the daily run's and on-demand defaults)")
+    async def settings(self, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+        return thresholds_body(await DailyWarnings(db_session, principal.tenant_id).thresholds())
+
+    @patch("/settings", guards=[require_admin], summary="Change the tenant's warning thresholds")
+    async def change_settings(
+        self, data: ThresholdsPatch, principal: Principal, db_session: AsyncSession
+    ) -> dict[str, Any]:
+        daily = DailyWarnings(db_session, principal.tenant_id)
+        now = await daily.thresholds()
+        changed = Thresholds(
+            data.inactive_days or now.inactive_days,
+            now.attendance_below if data.attendance_below is None else data.attendance_below,
+            data.duty_days or now.duty_days,
+        )
+        return thresholds_body(await daily.set_thresholds(changed))

@@ -5,6 +5,7 @@ schema is one schema.
 """
 
 from admin.evaluations import models as evaluation_models
+from admin.warnings import models as warning_models
 from merchants.accounts import models as merchant_models
 from merchants.redemptions import models as redemption_models
 from merchants.rewards import models as reward_models
@@ -43,5 +44,6 @@ __all__ = [
     "reward_models",
     "rules_models",
     "tenancy_models",
+    "warning_models",
     "wish_models",
 ]

@@ -222,9 +222,15 @@ class DutyService:
         await self._session.flush()
         return post
 
-    async def posts(self, limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[tuple[Post, str, str, int]]:
-        """Posts a member may claim, or a staff subtree's, each with its unit's name, rule code and
-        number of approved holders; oldest first."""
+    async def posts(
+        self,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+        org_unit_id: uuid.UUID | None = None,
+        active: bool | None = None,
+    ) -> list[tuple[Post, str, str, int]]:
+        """Posts a member may claim, or a staff subtree's (or that of a unit within it, open or closed
+        ones only), each with its unit's name, rule code and number of approved holders; oldest first."""
         holders = (
             select(func.count())
             .where(PostClaim.tenant_id == Post.tenant_id, PostClaim.post_id == Post.id, PostClaim.status == "approved")
@@ -241,7 +247,10 @@ class DutyService:
             near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)
             statement = statement.where(Post.active, near)
         else:
-            statement = statement.where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
+            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
+            statement = statement.where(OrgUnit.path.startswith(within, autoescape=True))
+            if active is not None:
+                statement = statement.where(Post.active.is_(active))
         if after is not None:
             statement = statement.where(func.row(Post.created_at, Post.id) > func.row(after[0], after[1]))
         statement = statement.order_by(Post.created_at, Post.id).limit(limit + 1)

@@ -158,8 +158,14 @@ class ReportService:
         return report
 
     async def listed(
-        self, status: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
+        self,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+        org_unit_id: uuid.UUID | None = None,
     ) -> list[ProblemReport]:
+        """Members: their own, newest first. Staff: raised or handled in their subtree (or a unit's
+        within it), oldest first."""
         if self._principal.role == "member":
             statement = select(ProblemReport).where(
                 ProblemReport.tenant_id == self._tenant_id, ProblemReport.member_id == self._principal.member_id
@@ -168,7 +174,8 @@ class ReportService:
             if after is not None:
                 statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) < func.row(*after))
         else:
-            statement = self._in_scope(await self._org.scope_path())
+            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
+            statement = self._in_scope(within)
             order = (ProblemReport.created_at, ProblemReport.id)  # staff work oldest first
             if after is not None:
                 statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) > func.row(*after))

@@ -104,15 +104,21 @@ class WishService:
         return wish
 
     async def listed(
-        self, status: str | None, limit: int, after: tuple[datetime, uuid.UUID] | None
+        self,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+        org_unit_id: uuid.UUID | None = None,
     ) -> list[tuple[Wish, str]]:
+        """Staff: their subtree's wishes (or a unit's within it). Members: near them, or held by them."""
         statement = (
             select(Wish, OrgUnit.name)
             .join(OrgUnit, (OrgUnit.tenant_id == Wish.tenant_id) & (OrgUnit.id == Wish.org_unit_id))
             .where(Wish.tenant_id == self._tenant_id)
         )
         if self._is_staff:
-            statement = statement.where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
+            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
+            statement = statement.where(OrgUnit.path.startswith(within, autoescape=True))
         else:
             assert self._principal.member_id is not None
             near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)

@@ -245,6 +245,6 @@ async def test_staff_see_warnings_with_counts(community: Community, desk: Any) -
 
     await desk.click("nav a[href='/admin/warnings']")
 
-    inactive = desk.locator("section.warning[data-kind='inactive_members'] .count")
+    inactive = desk.locator("#on-demand section.warning[data-kind='inactive_members'] .count")
     await expect(inactive).to_have_text("1 项")
     await screenshot(desk, "06-warnings")

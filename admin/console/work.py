@@ -1,0 +1,451 @@
+"""The console's pages for the community's work: posts with their holders, shifts and attendance (岗位),
+micro-wishes (微心愿) and problem reports (民情上报) with their counts. Each list filters by status and
+by a unit of the caller's subtree; the staff actions the API has (approve or reject a post claim, verify
+or send back a wish, accept, escalate, reject or resolve a report) are forms that post through the same
+services, each in a savepoint so a refusal writes nothing, CSRF-checked like every console form."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.console.controllers import go, refused, render
+from admin.console.repository import ConsoleRecords
+from points_service.auth.principal import Principal
+from points_service.deps import provide_clock, provide_ledger
+from points_service.duty.service import DutyService, duty_attendance, shift_status
+from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.org.models import OrgUnit
+from points_service.org.names import mask_name
+from points_service.org.service import OrgService
+from points_service.pagination import decode_cursor, encode_cursor
+from points_service.proxies.service import ProxyService
+from points_service.reports.models import REPORT_CATEGORIES, REPORT_STATUSES
+from points_service.reports.service import ReportService
+from points_service.rules.models import Rule
+from points_service.rules.service import RuleService
+from points_service.tenancy.periods import TenantClock, year_start
+from points_service.wishes.models import WISH_STATUSES
+from points_service.wishes.service import WishService
+
+AnyRequest = Request[Any, Any, Any]
+PAGE = 100
+POST_STATUSES = ("active", "closed")
+SHIFTS_BACK = timedelta(days=14)
+SHIFTS_AHEAD = timedelta(days=14)
+ATTENDANCE_DAYS = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Work:
+    org: OrgService
+    records: ConsoleRecords
+    clock: TenantClock
+    duty: DutyService
+    wishes: WishService
+    reports: ReportService
+    rules: RuleService
+
+
+async def work_for(staff: Principal, db_session: AsyncSession, state: State) -> Work:
+    org = OrgService(db_session, staff)
+    proxies = ProxyService(db_session, staff, org)
+    clock = await provide_clock(db_session, staff, state)
+    rules = RuleService(db_session, staff.tenant_id)
+    return Work(
+        org,
+        ConsoleRecords(db_session, staff),
+        clock,
+        DutyService(db_session, staff, org, rules, proxies, clock),
+        WishService(db_session, staff, org, rules, proxies),
+        ReportService(db_session, staff, org, rules, proxies, clock),
+        rules,
+    )
+
+
+async def unit_choices(work: Work, unit: uuid.UUID | None) -> tuple[OrgUnit | None, list[OrgUnit]]:
+    """The unit filtered on (404 outside the caller's subtree) and what the filter offers: the caller's
+    own units, the chosen one and the units right below it."""
+    homes = await work.records.home_units()
+    chosen = await work.org.unit_in_reach(unit) if unit else None
+    below = chosen or (homes[0] if len(homes) == 1 else None)
+    children = (await work.org.unit_with_children(below.id))[1] if below else []
+    options: dict[uuid.UUID, OrgUnit] = {}
+    for option in [*homes, *([chosen] if chosen else []), *children]:
+        options.setdefault(option.id, option)
+    return chosen, list(options.values())
+
+
+def unit_asked(value: str | None) -> uuid.UUID | None:
+    """The filter's unit: empty means the caller's whole subtree; anything but an id is nobody's unit."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise NotFound(f"No such org unit: {value[:40]}") from error
+
+
+def paying_rules(rules: list[Rule], category: str) -> list[Rule]:
+    """Rules staff may pay a wish or a report with: that category's first, then any other earning rule."""
+    earning = [rule for rule in rules if rule.is_active and rule.points > 0]
+    return sorted(earning, key=lambda rule: (rule.category != category, rule.code))
+
+
+def back_to(form: Any, default: str) -> str:
+    """Where a form returns to: the list it was sent from (filters kept), never another site."""
+    back = str(form.get("back") or "")
+    return back if back.startswith(default) and not back.startswith("//") else default
+
+
+def local_time(clock: TenantClock) -> Any:
+    return lambda moment: moment.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def next_cursor(rows: list[Any], created: Any) -> str | None:
+    if len(rows) <= PAGE:
+        return None
+    last = created(rows[PAGE - 1])
+    return encode_cursor(last.created_at, last.id)
+
+
+def here(request: AnyRequest) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def text_field(form: Any, name: str, limit: int = 2000) -> str:
+    value = str(form.get(name) or "").strip()[:limit]
+    if not value:
+        raise InvalidInput(name, "must not be empty")
+    return value
+
+
+# -- posts ------------------------------------------------------------------------------------------
+
+
+class ConsolePosts(Controller):
+    path = "/posts"
+
+    @get("/", name="console:posts")
+    async def listed(
+        self,
+        request: AnyRequest,
+        staff: Principal,
+        db_session: AsyncSession,
+        state: State,
+        unit: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+    ) -> Template:
+        work = await work_for(staff, db_session, state)
+        status = status if status in POST_STATUSES else None
+        try:
+            unit_id = unit_asked(unit)
+            chosen, units = await unit_choices(work, unit_id)
+            rows = await work.duty.posts(
+                PAGE, decode_cursor(cursor), unit_id, {"active": True, "closed": False}.get(status or "")
+            )
+        except DomainError as error:
+            return refused(request, error, staff)
+        return render(
+            request,
+            "posts",
+            staff=staff,
+            rows=rows[:PAGE],
+            chosen=chosen,
+            units=units,
+            status_filter=status,
+            statuses=POST_STATUSES,
+            next_cursor=next_cursor(rows, lambda row: row[0]),
+        )
+
+    @get("/{post_id:uuid}", name="console:post")
+    async def one(
+        self, request: AnyRequest, post_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Template:
+        work = await work_for(staff, db_session, state)
+        now = datetime.now(UTC)
+        try:
+            found = await work.duty.post_in_reach(post_id)
+            claims = await work.duty.holders(post_id)
+            shifts = await work.duty.post_shifts(post_id, now - SHIFTS_BACK, now + SHIFTS_AHEAD)
+        except DomainError as error:
+            return refused(request, error, staff)
+        holders = {claim.member_id: name for claim, name in claims if claim.status == "approved"}
+        counted = await duty_attendance(db_session, staff.tenant_id, list(holders), now - ATTENDANCE_DAYS, now, now)
+        attendance = [
+            {"name": name, "due": due, "attended": attended, "hours": hours, "rate": attended / due if due else None}
+            for member_id, name in holders.items()
+            for due, attended, hours in [counted.get(member_id, (0, 0, 0))]
+        ]
+        units = await work.records.units([found.org_unit_id])
+        return render(
+            request,
+            "post",
+            staff=staff,
+            post=found,
+            unit=units[found.org_unit_id],
+            rule_code=await work.duty.rule_code(found),
+            claims=claims,
+            shifts=[(shift, name, shift_status(shift, now)) for shift, name in shifts],
+            attendance=attendance,
+            local=local_time(work.clock),
+        )
+
+
+class ConsolePostClaims(Controller):
+    path = "/post-claims"
+
+    @post("/{claim_id:uuid}/approve", name="console:approve_post_claim")
+    async def approve(
+        self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+        try:
+            async with db_session.begin_nested():
+                claim = await work.duty.decide_post_claim(claim_id, True, None)
+        except DomainError as error:
+            return refused(request, error, staff)
+        return go(request, f"/admin/posts/{claim.post_id}")
+
+    @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
+    async def reject(
+        self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+        form = await request.form()
+        try:
+            async with db_session.begin_nested():
+                claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
+        except DomainError as error:
+            return refused(request, error, staff)
+        return go(request, f"/admin/posts/{claim.post_id}")
+
+
+# -- micro-wishes -----------------------------------------------------------------------------------
+
+
+class ConsoleWishes(Controller):
+    path = "/wishes"
+
+    @get("/", name="console:wishes")
+    async def listed(
+        self,
+        request: AnyRequest,
+        staff: Principal,
+        db_session: AsyncSession,
+        state: State,
+        unit: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+    ) -> Template:
+        work = await work_for(staff, db_session, state)
+        status = status if status in WISH_STATUSES else None
+        try:
+            unit_id = unit_asked(unit)
+            chosen, units = await unit_choices(work, unit_id)
+            rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), unit_id)
+        except DomainError as error:
+            return refused(request, error, staff)
+        claimants = await work.records.member_names([wish.claimed_by for wish, _ in rows[:PAGE]])
+        return render(
+            request,
+            "wishes",
+            staff=staff,
+            rows=[
+                {
+                    "wish": wish,
+                    "unit_name": unit_name,
+                    # Staff screens are seen by others at the desk: the resident's name stays masked here.
+                    "resident": mask_name(wish.resident_name),
+                    "claimant": claimants.get(wish.claimed_by) if wish.claimed_by else None,
+                }
+                for wish, unit_name in rows[:PAGE]
+            ],
+            chosen=chosen,
+            units=units,
+            status_filter=status,
+            statuses=WISH_STATUSES,
+            rules=paying_rules(await work.rules.all(), "wish"),
+            back=here(request),
+            next_cursor=next_cursor(rows, lambda row: row[0]),
+        )
+
+    @post("/{wish_id:uuid}/verify", name="console:verify_wish")
+    async def verify(
+        self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+        form = await request.form()
+        try:
+            ledger = await provide_ledger(db_session, staff, state)
+            async with db_session.begin_nested():
+                await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
+        except DomainError as error:
+            return refused(request, error, staff)
+        return go(request, back_to(form, "/admin/wishes"))
+
+    @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
+    async def send_back(
+        self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+        form = await request.form()
+        try:
+            async with db_session.begin_nested():
+                await work.wishes.send_back(wish_id, text_field(form, "reason"))
+        except DomainError as error:
+            return refused(request, error, staff)
+        return go(request, back_to(form, "/admin/wishes"))
+
+
+# -- problem reports --------------------------------------------------------------------------------
+
+
+def period(first: str | None, last: str | None, clock: TenantClock) -> tuple[date, date]:
+    today = clock.today()
+    try:
+        start = date.fromisoformat(first) if first else year_start(today)
+        end = date.fromisoformat(last) if last else today
+    except ValueError as error:
+        raise InvalidInput("from", "dates as YYYY-MM-DD") from error
+    return start, end
+
+
+class ConsoleReports(Controller):
+    path = "/reports"
+
+    @get("/", name="console:reports")
+    async def listed(
+        self,
+        request: AnyRequest,
+        staff: Principal,
+        db_session: AsyncSession,
+        state: State,
+        unit: str | None = None,
+        status: str | None = None,
+        first: str | None = None,
+        last: str | None = None,
+        cursor: str | None = None,
+    ) -> Template:
+        work = await work_for(staff, db_session, state)
+        status = status if status in REPORT_STATUSES else None
+        try:
+            unit_id = unit_asked(unit)
+            chosen, units = await unit_choices(work, unit_id)
+            start, end = period(first, last, work.clock)
+            counted_unit = chosen or next(iter(await work.records.home_units()), None)
+            stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
+            rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), unit_id)
+        except DomainError as error:
+            return refused(request, error, staff)
+        shown = rows[:PAGE]
+        names = await work.records.member_names([report.member_id for report in shown])
+        unit_rows = await work.records.units(
+            [about for report in shown for about in (report.reported_unit_id, report.handling_unit_id)]
+        )
+        scope = await work.org.scope_path()
+        return render(
+            request,
+            "reports",
+            staff=staff,
+            rows=[
+                {
+                    "report": report,
+                    "reporter": names.get(report.member_id, ""),
+                    "reported_unit": unit_rows[report.reported_unit_id].name,
+                    "handling_unit": unit_rows[report.handling_unit_id].name,
+                    # Staff below an escalated report still read it, but it is decided above them.
+                    "decidable": unit_rows[report.handling_unit_id].path.startswith(scope),
+                }
+                for report in shown
+            ],
+            chosen=chosen,
+            units=units,
+            status_filter=status,
+            statuses=REPORT_STATUSES,
+            counted_unit=counted_unit,
+            stats=stats,
+            first=start.isoformat(),
+            last=end.isoformat(),
+            categories=REPORT_CATEGORIES,
+            rules=paying_rules(await work.rules.all(), "report"),
+            back=here(request),
+            local=local_time(work.clock),
+            next_cursor=next_cursor(rows, lambda row: row),
+        )
+
+    async def _act(self, request: AnyRequest, staff: Principal, action: Any) -> Response[Any]:
+        form = await request.form()
+        try:
+            await action(form)
+        except DomainError as error:
+            return refused(request, error, staff)
+        return go(request, back_to(form, "/admin/reports"))
+
+    @post("/{report_id:uuid}/accept", name="console:accept_report")
+    async def accept(
+        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+
+        async def accept(form: Any) -> None:
+            ledger = await provide_ledger(db_session, staff, state)
+            async with db_session.begin_nested():
+                await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
+
+        return await self._act(request, staff, accept)
+
+    @post("/{report_id:uuid}/escalate", name="console:escalate_report")
+    async def escalate(
+        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+
+        async def escalate(form: Any) -> None:
+            async with db_session.begin_nested():
+                await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
+
+        return await self._act(request, staff, escalate)
+
+    @post("/{report_id:uuid}/reject", name="console:reject_report")
+    async def reject(
+        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+
+        async def reject(form: Any) -> None:
+            async with db_session.begin_nested():
+                await work.reports.reject(report_id, text_field(form, "reason"))
+
+        return await self._act(request, staff, reject)
+
+    @post("/{report_id:uuid}/resolve", name="console:resolve_report")
+    async def resolve(
+        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
+    ) -> Response[Any]:
+        work = await work_for(staff, db_session, state)
+
+        async def resolve(form: Any) -> None:
+            ledger = await provide_ledger(db_session, staff, state)
+            async with db_session.begin_nested():
+                await work.reports.resolve(
+                    report_id,
+                    text_field(form, "resolution"),
+                    str(form.get("rule_code") or "") or None,
+                    None,
+                    ledger,
+                )
+
+        return await self._act(request, staff, resolve)
+
+
+WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]
