@@ -58,7 +58,15 @@ async def provide_redemptions(
     db_session: AsyncSession, principal: Principal, ledger: LedgerService, state: State
 ) -> RedemptionService:
     guesses = CodeGuessLimit(FailureLimiter(state.redis), principal.account_id) if principal.role == "clerk" else None
-    return RedemptionService(db_session, principal.tenant_id, ledger, state.side_session_factory, ledger.clock, guesses)
+    return RedemptionService(
+        db_session,
+        principal.tenant_id,
+        ledger,
+        state.side_session_factory,
+        ledger.clock,
+        guesses,
+        stock_sessions=state.stock_session_factory,
+    )
 
 
 SHARED = {

@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # the 409 after it must not undo, a revoked token family) takes its connection from a pool of
         # its own: borrowing from the request pool could starve it when every request waits for one.
         side_engine = create_engine(settings.database_url or "", 4, settings.database_application_name)
+        # Single statements committed on their own (a reward's stock), see RedemptionService._take_stock.
+        stock_engine = create_engine(settings.database_url or "", 4, settings.database_application_name)
         redis = create_redis(settings.redis_url or "")
         app.state.update(
             settings=settings,
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             session_factory=session_factory(engine),
             read_session_factory=read_session_factory(engine),
             side_session_factory=session_factory(side_engine),
+            stock_session_factory=session_factory(stock_engine),
             redis=redis,
             access_tokens=AccessTokens(
                 settings.jwt_secret or "", settings.jwt_issuer, settings.jwt_audience, settings.access_token_seconds
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await redis.aclose()
             await engine.dispose()
             await side_engine.dispose()
+            await stock_engine.dispose()
 
     api = Router(
         path="/api/v1",

@@ -19,6 +19,7 @@ from merchants.redemptions.codes import new_code, normalise
 from merchants.redemptions.models import Redemption
 from merchants.rewards.models import Reward
 from points_service.auth.rate_limit import FailureLimiter
+from points_service.database.session import on_rollback
 from points_service.errors import NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
@@ -74,6 +75,7 @@ class RedemptionService:
         session_factory: async_sessionmaker[AsyncSession],
         clock: TenantClock,
         guesses: CodeGuessLimit | None = None,
+        stock_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._session = session
         self._tenant_id = tenant_id
@@ -81,6 +83,9 @@ class RedemptionService:
         self._session_factory = session_factory
         self._clock = clock
         self._guesses = guesses
+        # A pool of its own: a request waits for one of these while holding its member's locks, so
+        # they must never be held by work that could wait for those locks (expiries, say).
+        self._stock_sessions = stock_sessions or session_factory
 
     # -- member -----------------------------------------------------------------------------------
 
@@ -151,18 +156,39 @@ class RedemptionService:
         self._session.add(redemption)
         await self._session.flush()
         if reward.stock is not None:
-            # One conditional statement: the row lock it takes makes concurrent redemptions of the
-            # last items queue, and `stock >= quantity` is re-checked on the fresh row. It comes
-            # last, so a popular reward's row is locked for this statement and the commit only.
-            taken = await self._session.scalar(
+            await self._take_stock(reward_id, quantity)
+        return redemption
+
+    async def _take_stock(self, reward_id: uuid.UUID, quantity: int) -> None:
+        """The last step of a redemption: one conditional statement committed on its own.
+
+        The row lock it takes makes concurrent redemptions of the last items queue, and
+        `stock >= quantity` is re-checked on the fresh row, so a reward is never oversold. Committed
+        by itself (autocommit), a popular reward's row is locked for this one statement inside the
+        database, not until the request's own commit, which would put every wait of the app's
+        event loop inside the lock. Should the request's transaction then not commit, the stock is
+        given back; a process that dies in between leaves the reward short (never oversold)."""
+        async with self._stock_sessions() as side:
+            await side.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            taken = await side.scalar(
                 update(Reward)
                 .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock >= quantity)
                 .values(stock=Reward.stock - quantity)
                 .returning(Reward.id)
             )
-            if taken is None:
-                raise OutOfStock("Not enough left of this reward")
-        return redemption
+        if taken is None:
+            raise OutOfStock("Not enough left of this reward")
+
+        async def give_back() -> None:
+            async with self._stock_sessions() as side:
+                await side.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                await side.execute(
+                    update(Reward)
+                    .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock.is_not(None))
+                    .values(stock=Reward.stock + quantity)
+                )
+
+        on_rollback(self._session, give_back)
 
     async def mine(
         self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None

@@ -40,21 +40,35 @@ def after_commit(session: AsyncSession, work: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(work)
 
 
-def after_commit_mark(session: AsyncSession) -> int:
-    return len(session.info.setdefault("after_commit", []))
+def on_rollback(session: AsyncSession, work: AfterCommit) -> None:
+    """Queue work that undoes, outside this transaction, what was done outside it on its behalf
+    (stock taken in a transaction of its own), should this transaction not commit."""
+    session.info.setdefault("on_rollback", []).append(work)
 
 
-def drop_after_commit_since(session: AsyncSession, mark: int) -> None:
-    """A savepoint rolled back: forget what its work queued."""
-    del session.info.setdefault("after_commit", [])[mark:]
+def after_commit_mark(session: AsyncSession) -> tuple[int, int]:
+    return len(session.info.setdefault("after_commit", [])), len(session.info.setdefault("on_rollback", []))
 
 
-async def run_after_commit(session: AsyncSession) -> None:
-    for work in session.info.pop("after_commit", []):
+async def savepoint_rolled_back(session: AsyncSession, mark: tuple[int, int]) -> None:
+    """A savepoint rolled back: forget what its work queued for after the commit, and undo what it
+    did outside the transaction."""
+    del session.info.setdefault("after_commit", [])[mark[0] :]
+    undo = session.info.setdefault("on_rollback", [])[mark[1] :]
+    del session.info["on_rollback"][mark[1] :]
+    await _run(undo, "undo after a rollback failed")
+
+
+async def _run(works: list[AfterCommit], failure: str) -> None:
+    for work in works:
         try:
             await work()
         except Exception:
-            logger.exception("after-commit work failed; a rebuild restores it")
+            logger.exception(failure)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    await _run(session.info.pop("after_commit", []), "after-commit work failed; a rebuild restores it")
 
 
 # Route option of a handler that only reads, and answers from one statement (one snapshot).
@@ -70,13 +84,19 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """Commit when the handler returns; roll back when it raises, so a refusal writes nothing.
-    Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise.
-    A handler marked `opt={READS_ONE_SNAPSHOT: True}` gets an autocommit session instead."""
+    Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise;
+    work queued with `on_rollback` runs only if it does not commit. A handler marked
+    `opt={READS_ONE_SNAPSHOT: True}` gets an autocommit session instead."""
     if request.route_handler.opt.get(READS_ONE_SNAPSHOT):
         async with state.read_session_factory() as session:
             yield session
         return
     async with state.session_factory() as session:
-        async with session.begin():
-            yield session
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            # Rolled back, or the commit failed: undo what was done outside on this transaction's behalf.
+            await _run(session.info.pop("on_rollback", []), "undo after a rollback failed")
+            raise
         await run_after_commit(session)

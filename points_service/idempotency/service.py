@@ -15,7 +15,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.database.session import after_commit_mark, drop_after_commit_since
+from points_service.database.session import after_commit_mark, savepoint_rolled_back
 from points_service.errors import (
     PROBLEM_MEDIA_TYPE,
     DomainError,
@@ -71,7 +71,7 @@ class IdempotentWrites:
             async with self._session.begin_nested():
                 result_status, result_body = status, msgspec.to_builtins(await action())
         except DomainError as refusal:
-            drop_after_commit_since(self._session, mark)
+            await savepoint_rolled_back(self._session, mark)
             result_status, result_body = refusal.status_code, domain_error_body(refusal)
         await self._session.execute(
             update(IdempotencyRecord)

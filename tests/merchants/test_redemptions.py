@@ -6,14 +6,21 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merchants.redemptions.codes import normalise
+from merchants.redemptions.service import RedemptionService
+from points_service.database.session import provide_db_session
 from points_service.ledger.reconcile import reconcile
+from points_service.ledger.repository import LedgerRepository
+from points_service.ledger.service import LedgerService
+from points_service.tenancy.periods import TenantClock
 from tests.conftest import Community
 from tests.merchants.test_redemption_flow import shop
 
@@ -166,6 +173,32 @@ async def test_redeeming_more_than_the_stock_is_refused_and_writes_nothing(
     assert await balance_of(phone) == (1000, 0, 1000)
     assert await my_ledger(phone) == [("adjustment", 1000)]
     assert await catalogue_stock(phone, reward_id) == 2
+    await assert_reconciles(sessions, community)
+
+
+async def test_a_redemption_rolled_back_after_taking_the_stock_gives_the_stock_back(
+    community: Community, sessions: Sessions
+) -> None:
+    """The stock is taken in a statement committed on its own (a popular reward's row is not held
+    to the request's commit); a request that then fails must not leave the reward short."""
+    unit = await community.org_unit()
+    member, phone = await member_with_points(community, unit, 100)
+    _, _, reward_id = await shop(community, unit, stock=3)
+    request_scope = provide_db_session(
+        SimpleNamespace(session_factory=sessions), SimpleNamespace(route_handler=SimpleNamespace(opt={}))
+    )
+    session = await anext(request_scope)
+    ledger = LedgerService(LedgerRepository(session, community.tenant_id), TenantClock("Asia/Shanghai"), None)
+    service = RedemptionService(session, community.tenant_id, ledger, sessions, ledger.clock, stock_sessions=sessions)
+
+    await service.redeem(uuid.UUID(member["id"]), uuid.UUID(reward_id), 2)
+    assert await catalogue_stock(phone, reward_id) == 1
+    with pytest.raises(RuntimeError):
+        await request_scope.athrow(RuntimeError("the request failed after the stock was taken"))
+
+    assert await catalogue_stock(phone, reward_id) == 3
+    assert await balance_of(phone) == (100, 0, 100)
+    assert await my_statuses(phone) == {}
     await assert_reconciles(sessions, community)
 
 
