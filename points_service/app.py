@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # its own: borrowing from the request pool could starve it when every request waits for one.
         side_engine = create_engine(settings.database_url or "", 4, settings.database_application_name)
         # Single statements committed on their own (a reward's stock), see RedemptionService._take_stock.
-        stock_engine = create_engine(settings.database_url or "", 4, settings.database_application_name)
+        stock_engine = create_engine(
+            settings.database_url or "", 2, settings.database_application_name, autocommit=True
+        )
         redis = create_redis(settings.redis_url or "")
         app.state.update(
             settings=settings,

@@ -13,9 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 logger = logging.getLogger(__name__)
 
 
-def create_engine(database_url: str, pool_size: int = 20, application_name: str = "red-points") -> AsyncEngine:
+def create_engine(
+    database_url: str, pool_size: int = 20, application_name: str = "red-points", autocommit: bool = False
+) -> AsyncEngine:
+    """`autocommit`: every statement commits on its own; set once per connection, not per checkout."""
     return create_async_engine(
         database_url,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         # Names the service's connections in pg_stat_activity, for operators (and the tests).
         connect_args={"server_settings": {"application_name": application_name}},
         pool_size=pool_size,
