@@ -51,13 +51,28 @@ METRICS = [
 ]
 
 
-def load_and_time(data_dir: Path, members: int, rebuilds: int) -> dict[str, Any]:
+def load_and_time(data_dir: Path, members: int, rebuilds: int, load_only: bool = False) -> dict[str, Any]:
     from points_service.database.migrate import upgrade
     from points_service.embedded import embedded_services
 
     with embedded_services(data_dir) as services:
         upgrade(services.database_url)
+        if load_only:
+            return asyncio.run(_load(services.database_url, members))
         return asyncio.run(_load_and_time(services.database_url, services.redis_url, members, rebuilds))
+
+
+async def _load(database_url: str, members: int) -> dict[str, Any]:
+    import points_service.database.registry  # noqa: F401 (every table mapped)
+    from points_service.database.session import create_engine, session_factory
+    from points_service.district_demo import load_district
+
+    engine = create_engine(database_url, pool_size=4)
+    started = time.monotonic()
+    summary = await load_district(session_factory(engine), members)
+    await engine.dispose()
+    log(f"{summary} ({time.monotonic() - started:.0f} s)")
+    return {}
 
 
 async def _load_and_time(database_url: str, redis_url: str, members: int, rebuilds: int) -> dict[str, Any]:
@@ -223,6 +238,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--load-only", action="store_true", help="load the district into --data-dir and stop (time it later)"
+    )
     parser.add_argument("--skip-http", action="store_true", help="no wrk phase (wrk is not installed)")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument(
@@ -237,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix=f"rankings-bench-{uuid.uuid4().hex[:6]}-"))
     log(f"data in {data_dir}")
+    if args.load_only:
+        if not args.data_dir:
+            print("bench: --load-only needs --data-dir", file=sys.stderr)
+            return 2
+        load_and_time(data_dir, args.members, args.rebuilds, load_only=True)
+        return 0
     loaded = load_and_time(data_dir, args.members, args.rebuilds)
     served = None if args.skip_http else read_phase(data_dir, loaded, args)
     report(loaded, served)
