@@ -5,19 +5,18 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.guards import allow_roles
 from points_service.auth.principal import Principal
-from points_service.deps import provide_clock, provide_org
 from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, UnitPaths, member_view
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
+from points_service.tenancy.service import tenant_clock
 
 # Which store answered (`redis` or `database`): Redis down or not yet rebuilt shows here, not in the body.
 SOURCE_HEADER = "X-Leaderboard-Source"
@@ -26,32 +25,48 @@ SOURCE_HEADER = "X-Leaderboard-Source"
 class LeaderboardController(Controller):
     path = "/leaderboards"
     tags = ["leaderboards"]
-    dependencies = {"clock": Provide(provide_clock), "org": Provide(provide_org)}
 
+    # No database session among the dependencies: a staff read answered by Redis, with the names and
+    # unit paths this process has seen before, needs no SQL at all, so the session below is opened
+    # without a transaction and only reaches the pool when a statement runs. It only reads.
     @get("/", guards=[allow_roles("member", "staff", "admin")], summary="Earned points ranking in a subtree")
     async def board(
         self,
         principal: Principal,
-        db_session: AsyncSession,
         state: State,
-        clock: TenantClock,
-        org: OrgService,
         period: Annotated[str, Parameter(pattern=r"^(month|year|all)$")] = "month",
         at: Annotated[str | None, Parameter(max_length=7)] = None,
         org_unit_id: uuid.UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> Response[dict[str, Any]]:
-        board = parse_board(period, at, clock.today())
+        async with state.session_factory() as session:
+            return await self._board(principal, state, session, period, at, org_unit_id, limit)
+
+    async def _board(
+        self,
+        principal: Principal,
+        state: State,
+        session: AsyncSession,
+        period: str,
+        at: str | None,
+        org_unit_id: uuid.UUID | None,
+        limit: int,
+    ) -> Response[dict[str, Any]]:
+        clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
+        if principal.tenant_id not in clocks:
+            clocks[principal.tenant_id] = await tenant_clock(session, principal.tenant_id)
+        board = parse_board(period, at, clocks[principal.tenant_id].today())
         member_id = principal.member_id if principal.role == "member" else None
         if member_id is None:
+            org = OrgService(session, principal)
             unit_id, unit_path = await self._unit_in_reach(principal, org, state, org_unit_id)
             # Staff and admins always see the whole board.
             ranking = "public"
         else:
             # The tenant's choice of what members see, read with the member's units.
-            unit_id, unit_path, ranking = await self._member_unit(principal, db_session, org_unit_id)
+            unit_id, unit_path, ranking = await self._member_unit(principal, session, org_unit_id)
         names: MemberNames = state.setdefault("leaderboard_names", MemberNames())
-        top, mine, source = await LeaderboardService(db_session, state.redis, principal.tenant_id, names).top(
+        top, mine, source = await LeaderboardService(session, state.redis, principal.tenant_id, names).top(
             board, unit_id, unit_path, limit, member_id
         )
         masked = principal.role == "member"
