@@ -3,12 +3,14 @@ of the unit's subtree with earned points in the period. Rebuildable from Postgre
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
 from datetime import date
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import NoScriptError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,18 +61,41 @@ async def is_ready(redis: Redis, tenant_id: uuid.UUID) -> bool:
 
 
 async def rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> int:
+    patient = _patient(redis)
+    try:
+        return await _rebuild(session, patient, tenant_id)
+    finally:
+        await patient.aclose()
+
+
+def _patient(redis: Redis) -> Redis:
+    """A client of the same server without the short timeout of the request path: the scripts of a
+    large rebuild may run for longer than a request is allowed to wait."""
+    pool = redis.connection_pool
+    kept = ("host", "port", "db", "username", "password", "path", "decode_responses", "encoding", "encoding_errors")
+    settings = {
+        name: value
+        for name, value in pool.connection_kwargs.items()
+        if name in kept or name.startswith("ssl") or name == "socket_connect_timeout"
+    }
+    return Redis.from_pool(
+        ConnectionPool(connection_class=pool.connection_class, socket_timeout=REBUILD_TIMEOUT_SECONDS, **settings)
+    )
+
+
+async def _rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> int:
     """Recompute every board of a tenant from `member_earned_monthly` and swap them in.
 
     PostgreSQL sums each member's points per month, year and all time (one row per member and
-    board period, not per ledger line); those rows are streamed into Redis in pipelined batches as
-    each unit's own members. A unit's board holds its whole subtree, so it is then the union of its
+    board period, not per ledger line); those rows are streamed into Redis in batches, one script
+    call each, as each unit's own members. A unit's board holds its whole subtree, so it is then the union of its
     own members and its children's boards, built bottom-up by ZUNIONSTORE inside Redis: a member
     crosses the network once, not once per ancestor. A member stands in exactly one unit, so the
     union never adds two scores of one member.
 
-    Boards are written under temporary names and renamed into place in one MULTI/EXEC, so readers
-    never see half a board. Live updates write absolute totals, so one landing during a rebuild is
-    not lost.
+    Boards are written under temporary names and renamed into place by one script (atomic, as
+    MULTI/EXEC is), so readers never see half a board. Live updates write absolute totals, so one
+    landing during a rebuild is not lost.
     """
     suffix = uuid.uuid4().hex[:8]
     prefix = f"lb:{{{tenant_id}}}:"
@@ -80,8 +105,14 @@ async def rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> 
             text("SELECT id, parent_id, path FROM org_units WHERE tenant_id = :tenant"), {"tenant": tenant_id}
         )
     }
-    # (period, at) -> units with members of their own on that board
-    own: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # Read before any temporary board exists, so the scan walks only the boards there are.
+    old_boards = [
+        key
+        async for key in redis.scan_iter(match=f"{prefix}*", count=1000)
+        if ":rebuild:" not in key and key.split(":")[2] in PERIODS
+    ]
+    # (period, at) -> units with members of their own on that board -> how many
+    own: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = await session.stream(
         text(
             """WITH earned AS (
@@ -102,57 +133,118 @@ async def rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> 
         {"tenant": tenant_id},
         execution_options={"yield_per": REBUILD_BATCH},
     )
-    async with redis.pipeline(transaction=False) as pipe:
-        batch: dict[str, int] = {}
+    async for partition in rows.partitions():
+        # One script call per batch of rows: per-board ZADDs would cost a command each.
+        keys: list[str] = []
+        arguments: list[int | str] = []
+        count_at = 0
         current: tuple[str, str, str] | None = None
-        async for partition in rows.partitions():
-            for period, at, unit, member, points in partition:
-                if (period, at, unit) != current:
-                    if batch and current is not None:
-                        pipe.zadd(_own_key(prefix, current, suffix), batch)
-                    batch = {}
-                    current = (period, at, unit)
-                    own[(period, at)].add(unit)
-                batch[member] = int(points)
-            if batch and current is not None:
-                pipe.zadd(_own_key(prefix, current, suffix), batch)
-                batch = {}
-            await pipe.execute()
+        for period, at, unit, member, points in partition:
+            if (period, at, unit) != current:
+                current = (period, at, unit)
+                keys.append(_own_key(prefix, current, suffix))
+                count_at = len(arguments)
+                arguments.append(0)
+            arguments[count_at] = int(arguments[count_at]) + 1
+            arguments += (int(points), member)
+            own[(period, at)][unit] += 1
+        await _script(redis, LOAD_SCRIPT, keys, arguments)
     boards = []
-    async with redis.pipeline(transaction=False) as pipe:
-        own_keys = [
-            _own_key(prefix, (period, at, unit), suffix) for (period, at), found in own.items() for unit in found
-        ]
-        for (period, at), found in own.items():
-            built = _subtrees(units, found)
-            # Deepest units first, so each child's board exists when its parent's is summed.
-            for unit in sorted(built, key=lambda unit: -units[unit][1]):
-                sources = [_own_key(prefix, (period, at, unit), suffix)] if unit in found else []
-                sources += [f"{prefix}{period}:{at}:{child}:rebuild:{suffix}" for child in built[unit]]
-                pipe.zunionstore(f"{prefix}{period}:{at}:{unit}:rebuild:{suffix}", sources, aggregate="SUM")
-                boards.append(f"{prefix}{period}:{at}:{unit}")
-            if len(pipe) >= REBUILD_BATCH:
-                await pipe.execute()
+    for (period, at), found in own.items():
+        built = _subtrees(units, set(found))
+        # Deepest units first, so each child's board exists when its parent's is summed: each step is
+        # the destination, then its sources (its own members, its children's boards). Steps go in
+        # script calls of bounded work, so no call holds Redis for long.
+        size: dict[str, int] = {}
+        steps: list[list[str]] = []
+        work = 0
+        for unit in sorted(built, key=lambda unit: -units[unit][1]):
+            size[unit] = found.get(unit, 0) + sum(size[child] for child in built[unit])
+            sources = [_own_key(prefix, (period, at, unit), suffix)] if unit in found else []
+            sources += [f"{prefix}{period}:{at}:{child}:rebuild:{suffix}" for child in built[unit]]
+            steps.append([f"{prefix}{period}:{at}:{unit}:rebuild:{suffix}", *sources])
+            boards.append(f"{prefix}{period}:{at}:{unit}")
+            work += size[unit]
+            if work >= UNION_WORK:
+                await _union(redis, steps)
+                steps, work = [], 0
+        await _union(redis, steps)
+        own_keys = [_own_key(prefix, (period, at, unit), suffix) for unit in found]
         for first in range(0, len(own_keys), REBUILD_BATCH):
-            pipe.unlink(*own_keys[first : first + REBUILD_BATCH])
-        await pipe.execute()
+            await redis.unlink(*own_keys[first : first + REBUILD_BATCH])
     new_keys = set(boards)
-    stale = [
-        key
-        async for key in redis.scan_iter(match=f"{prefix}*", count=1000)
-        if key not in new_keys and ":rebuild:" not in key and key.split(":")[2] in PERIODS
-    ]
-    async with redis.pipeline(transaction=True) as pipe:
-        if stale:
-            pipe.delete(*stale)
-        for key in boards:
-            pipe.rename(f"{key}:rebuild:{suffix}", key)
-        pipe.set(ready_key(tenant_id), "1")
-        await pipe.execute()
+    stale = [key for key in old_boards if key not in new_keys]
+    # A script runs atomically, as MULTI/EXEC would: no reader sees some boards swapped and others
+    # not. Every step in it is O(1): UNLINK frees a replaced board in the background.
+    await _script(
+        redis,
+        SWAP_SCRIPT,
+        [*stale, *(name for key in boards for name in (f"{key}:rebuild:{suffix}", key)), ready_key(tenant_id)],
+        [len(stale)],
+    )
     return len(boards)
 
 
 REBUILD_BATCH = 10_000
+REBUILD_TIMEOUT_SECONDS = 60
+# Members summed per union script call (a few milliseconds of Redis time).
+UNION_WORK = 50_000
+
+
+async def _union(redis: Redis, steps: list[list[str]]) -> None:
+    if steps:
+        await _script(redis, UNION_SCRIPT, [key for step in steps for key in step], [len(step) - 1 for step in steps])
+
+
+# Temporary sets expire after an hour (3600 s in the scripts), so a rebuild that died half-way leaves
+# nothing behind for long; a board loses the expiry when it is renamed into place.
+# KEYS: sets to add to; ARGV: for each, how many members, then score and member of each.
+LOAD_SCRIPT = """
+local a = 1
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for first = 0, n - 1, 1000 do
+    local last = math.min(n, first + 1000) - 1
+    redis.call('ZADD', KEYS[k], unpack(ARGV, a + 2 * first, a + 2 * last + 1))
+  end
+  redis.call('EXPIRE', KEYS[k], 3600)
+  a = a + 2 * n
+end
+return #KEYS
+"""
+# KEYS: for each step its destination and its sources; ARGV: the number of sources of each step.
+UNION_SCRIPT = """
+local k = 1
+for i = 1, #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call('ZUNIONSTORE', KEYS[k], n, unpack(KEYS, k + 1, k + n))
+  redis.call('EXPIRE', KEYS[k], 3600)
+  k = k + n + 1
+end
+return #ARGV
+"""
+# KEYS: the stale boards to delete, then (temporary name, board) pairs, then the ready flag;
+# ARGV: how many stale boards there are.
+SWAP_SCRIPT = """
+local stale = tonumber(ARGV[1])
+for i = 1, stale do redis.call('UNLINK', KEYS[i]) end
+for i = stale + 1, #KEYS - 1, 2 do
+  redis.call('UNLINK', KEYS[i + 1])
+  redis.call('RENAME', KEYS[i], KEYS[i + 1])
+  redis.call('PERSIST', KEYS[i + 1])
+end
+redis.call('SET', KEYS[#KEYS], '1')
+return (#KEYS - 1 - stale) / 2
+"""
+
+
+async def _script(redis: Redis, script: str, keys: list[str], arguments: list[int | str]) -> object:
+    sha = hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+    try:
+        return await redis.evalsha(sha, len(keys), *keys, *arguments)
+    except NoScriptError:
+        return await redis.eval(script, len(keys), *keys, *arguments)
 
 
 def _own_key(prefix: str, board: tuple[str, str, str], suffix: str) -> str:

@@ -149,3 +149,26 @@ async def test_staff_reach_only_their_subtree_on_every_read(community: Community
 
     assert [a.status_code for a in answers] == [200, 404, 200, 404]
     assert default.json()["org_unit_id"] == left
+
+
+async def test_a_rebuild_leaves_no_temporary_sets_and_its_boards_never_expire(
+    community: Community, services: Services, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    area = await community.org_unit("东区", "area", unit)
+    rule = await community.rule(points=10)
+    for home in (unit, area, area):
+        await community.award((await community.member(home))["id"], rule)
+
+    await build(services, sessions, community)
+    await build(services, sessions, community)
+
+    redis = create_redis(services.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"lb:{{{community.tenant_id}}}:*")]
+        ttls = {key: await redis.ttl(key) for key in keys}
+    finally:
+        await redis.aclose()
+    assert not [key for key in keys if ":rebuild:" in key]
+    assert len([key for key in keys if key.endswith(unit)]) == 3  # month, year and all time
+    assert set(ttls.values()) == {-1}
