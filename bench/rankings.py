@@ -53,7 +53,9 @@ METRICS = [
 ]
 
 
-def load_and_time(data_dir: Path, members: int, rebuilds: int, load_only: bool = False) -> dict[str, Any]:
+def load_and_time(
+    data_dir: Path, members: int, rebuilds: int, load_only: bool = False, replicate: int = 1
+) -> dict[str, Any]:
     from points_service.database.migrate import upgrade
     from points_service.embedded import embedded_services
 
@@ -62,7 +64,9 @@ def load_and_time(data_dir: Path, members: int, rebuilds: int, load_only: bool =
         if load_only:
             return asyncio.run(_load(services.database_url, members))
         postmaster = int((data_dir / "postgres" / "postmaster.pid").read_text().splitlines()[0])
-        return asyncio.run(_load_and_time(services.database_url, services.redis_url, members, rebuilds, postmaster))
+        return asyncio.run(
+            _load_and_time(services.database_url, services.redis_url, members, rebuilds, postmaster, replicate)
+        )
 
 
 async def _load(database_url: str, members: int) -> dict[str, Any]:
@@ -79,7 +83,13 @@ async def _load(database_url: str, members: int) -> dict[str, Any]:
 
 
 async def _load_and_time(
-    database_url: str, redis_url: str, members: int, rebuilds: int, postmaster: int | None
+    database_url: str,
+    redis_url: str,
+    members: int,
+    rebuilds: int,
+    postmaster: int | None,
+    replicate: int = 1,
+    members_loaded: int | None = None,
 ) -> dict[str, Any]:
     evaluations_to_time = rebuilds
     import points_service.database.registry  # noqa: F401 (every table mapped)
@@ -121,8 +131,24 @@ async def _load_and_time(
         monthly = await session.scalar(
             _sql("SELECT count(*) FROM member_earned_monthly WHERE tenant_id = :t AND earned <> 0"), {"t": tenant_id}
         )
+    if replicate > 1 and int(members) < replicate * int(members_loaded or members):
+        log(f"replicating the district {replicate} times by SQL copy (synthetic; see --replicate)")
+        started = time.monotonic()
+        await _replicate(sessions, tenant_id, replicate)
+        log(f"replicated in {time.monotonic() - started:.0f} s")
+        await engine.dispose()
+        return await _load_and_time(database_url, redis_url, members, rebuilds, postmaster, 1, int(members))
+    async with sessions() as session:
+        transactions = await session.scalar(
+            _sql("SELECT count(*) FROM ledger_transactions WHERE tenant_id = :t"), {"t": tenant_id}
+        )
+        replicated = await session.scalar(
+            _sql("SELECT EXISTS (SELECT FROM members WHERE tenant_id = :t AND phone LIKE '%-%')"), {"t": tenant_id}
+        )
+    if replicated:
+        lines = 2 * transactions
     results.update(tenant_id=str(tenant_id), root_unit=str(root), ledger_lines=int(lines), members=int(members))
-    results["member_months"] = int(monthly)
+    results.update(member_months=int(monthly), transactions=int(transactions), replicated=bool(replicated))
 
     redis = create_redis(redis_url)
     timings = []
@@ -169,6 +195,44 @@ async def _load_and_time(
     log(f"evaluation of {count} members: {[round(t, 2) for t in timings]} s")
     await engine.dispose()
     return results
+
+
+REPLICATE_SQL = [
+    # Bench only: triggers (the ledger's balance check, foreign keys) are off for this session, because
+    # transactions are copied without their entries, which neither a rebuild nor an evaluation reads.
+    "SET session_replication_role = replica",
+    """CREATE TEMP TABLE member_copies AS
+       SELECT m.id AS old_id, c.copy, gen_random_uuid() AS new_id
+         FROM members m CROSS JOIN generate_series(1, :copies) AS c(copy) WHERE m.tenant_id = :t""",
+    """INSERT INTO members (name, phone, org_unit_id, party_status, cadre_position, pinyin_initials, tenant_id, id,
+                           created_at)
+       SELECT m.name, m.phone || '-' || c.copy, m.org_unit_id, m.party_status, m.cadre_position, m.pinyin_initials,
+              m.tenant_id, c.new_id, m.created_at
+         FROM members m JOIN member_copies c ON c.old_id = m.id WHERE m.tenant_id = :t""",
+    """CREATE TEMP TABLE transaction_copies AS
+       SELECT t.id AS old_id, c.copy, c.new_id AS member_id, gen_random_uuid() AS new_id
+         FROM ledger_transactions t JOIN member_copies c ON c.old_id = t.member_id WHERE t.tenant_id = :t""",
+    "CREATE INDEX ON transaction_copies (old_id, copy)",
+    "ANALYZE transaction_copies",
+    """INSERT INTO ledger_transactions (kind, member_id, rule_id, rule_code, quantity, memo, actor_account_id,
+                                       reverses_id, local_date, earned_delta, digest, tenant_id, id, created_at)
+       SELECT t.kind, c.member_id, t.rule_id, t.rule_code, t.quantity, t.memo, t.actor_account_id, r.new_id,
+              t.local_date, t.earned_delta, t.digest, t.tenant_id, c.new_id, t.created_at
+         FROM ledger_transactions t JOIN transaction_copies c ON c.old_id = t.id
+         LEFT JOIN transaction_copies r ON r.old_id = t.reverses_id AND r.copy = c.copy
+        WHERE t.tenant_id = :t""",
+    """INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
+       SELECT e.tenant_id, c.new_id, e.month, e.earned
+         FROM member_earned_monthly e JOIN member_copies c ON c.old_id = e.member_id WHERE e.tenant_id = :t""",
+]
+
+
+async def _replicate(sessions: Any, tenant_id: Any, replicate: int) -> None:
+    async with sessions() as session, session.begin():
+        for statement in REPLICATE_SQL:
+            await session.execute(_sql(statement), {"t": tenant_id, "copies": replicate - 1})
+    async with sessions() as session:
+        await session.execute(_sql("ANALYZE"))
 
 
 def _sql(statement: str) -> Any:
@@ -242,6 +306,12 @@ def report(loaded: dict[str, Any], served: dict[str, Any] | None) -> None:
     per_member = loaded["evaluation_seconds"] / max(loaded["evaluated_members"], 1)
     print()
     print(loaded["district"])
+    if loaded.get("replicated"):
+        print(
+            f"  SYNTHETIC: replicated by SQL copy to {members:,} members and {loaded['transactions']:,} ledger "
+            "transactions (not posted through the ledger; entries not copied, so 'lines' below are 2 per "
+            "transaction, as posting makes them)"
+        )
     print(f"  loading took {loaded['load_seconds']:.0f} s")
     print(
         f"rebuild of every leaderboard ({loaded['boards']:,} boards): {loaded['rebuild_seconds']:.2f} s for "
@@ -301,6 +371,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ready-timeout", type=float, default=120, help="seconds to wait for the boards to answer from Redis"
     )
     parser.add_argument("--py-spy", type=Path, default=None, help="profile the app workers during reads (py-spy path)")
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        help="copy the loaded district's members, their ledger transactions and monthly totals this many times "
+        "in all, by SQL (not through the ledger; entries are not copied): a synthetic district at the issue's "
+        "sizes in minutes instead of hours; the report says so",
+    )
     parser.add_argument("--skip-http", action="store_true", help="no wrk phase (wrk is not installed)")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument(
@@ -321,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         load_and_time(data_dir, args.members, args.rebuilds, load_only=True)
         return 0
-    loaded = load_and_time(data_dir, args.members, args.rebuilds)
+    loaded = load_and_time(data_dir, args.members, args.rebuilds, replicate=args.replicate)
     served = None if args.skip_http else read_phase(data_dir, loaded, args)
     report(loaded, served)
     if not args.keep_data and not args.data_dir:
