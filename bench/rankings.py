@@ -95,7 +95,6 @@ async def _load_and_time(
     rebuilds: int,
     postmaster: int | None,
     replicate: int = 1,
-    members_loaded: int | None = None,
 ) -> dict[str, Any]:
     evaluations_to_time = rebuilds
     import points_service.database.registry  # noqa: F401 (every table mapped)
@@ -137,19 +136,20 @@ async def _load_and_time(
         monthly = await session.scalar(
             _sql("SELECT count(*) FROM member_earned_monthly WHERE tenant_id = :t AND earned <> 0"), {"t": tenant_id}
         )
-    if replicate > 1 and int(members) < replicate * int(members_loaded or members):
+        replicated = await session.scalar(
+            _sql("SELECT EXISTS (SELECT FROM members WHERE tenant_id = :t AND phone LIKE '%-%')"), {"t": tenant_id}
+        )
+    # A data folder replicated by an earlier run is used as it is.
+    if replicate > 1 and not replicated:
         log(f"replicating the district {replicate} times by SQL copy (synthetic; see --replicate)")
         started = time.monotonic()
         await _replicate(sessions, tenant_id, replicate)
         log(f"replicated in {time.monotonic() - started:.0f} s")
         await engine.dispose()
-        return await _load_and_time(database_url, redis_url, members, rebuilds, postmaster, 1, int(members))
+        return await _load_and_time(database_url, redis_url, members, rebuilds, postmaster)
     async with sessions() as session:
         transactions = await session.scalar(
             _sql("SELECT count(*) FROM ledger_transactions WHERE tenant_id = :t"), {"t": tenant_id}
-        )
-        replicated = await session.scalar(
-            _sql("SELECT EXISTS (SELECT FROM members WHERE tenant_id = :t AND phone LIKE '%-%')"), {"t": tenant_id}
         )
     if replicated:
         lines = 2 * transactions
