@@ -10,6 +10,9 @@ less is better (penalty points) the percentile is taken the other way round.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ METRICS = {
 }
 
 
-def percentiles(values: dict[str, float], higher_is_better: bool) -> dict[str, float]:
+def percentiles(values: dict[Key, float], higher_is_better: bool) -> dict[Key, float]:
     """Mid-rank percentile of each value within all values (0-100)."""
     count = len(values)
     if count == 0:

@@ -3,14 +3,15 @@ rank (equal scores share a rank; within a tie rows are listed by member id), gra
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.evaluations.metrics import METRICS, percentiles
@@ -38,6 +39,19 @@ class NotComputed(DomainError):
 class ResultRow:
     result: EvaluationResult
     name: str
+
+
+RESULT_COLUMNS = ("member_id", "position", "rank", "score", "grade", "top_n", "raw", "normalised")
+
+
+def grader(bands: dict[str, Any], count: int) -> Callable[[Decimal, int], str]:
+    """`grade_of` for one run, with the thresholds read once."""
+    grades = ("excellent", "qualified", "basically_qualified")
+    if bands.get("by") == "share":
+        borders = [(grade, round(count * float(bands[grade]) / 100)) for grade in grades]
+        return lambda _score, position: next((g for g, border in borders if position <= border), "unqualified")
+    thresholds = [(grade, Decimal(str(bands[grade]))) for grade in grades]
+    return lambda score, _position: next((g for g, least in thresholds if score >= least), "unqualified")
 
 
 def grade_of(score: Decimal, position: int, count: int, bands: dict[str, Any]) -> str:
@@ -103,22 +117,34 @@ class EvaluationService:
         if evaluation.status == "published":
             raise Published()
         unit = await self._org.unit_in_reach(evaluation.org_unit_id)
-        group = await self._group(evaluation, unit.path)
-        raw = await self._raw_values(evaluation, list(group))
+        raw = await self._raw_values(evaluation, unit.path)
+        group = list(raw)
         weights = {item["metric"]: Decimal(str(item["weight"])) for item in evaluation.metrics}
+        weighted = list(weights)
         total_weight = sum(weights.values())
+        columns = {metric: index for index, metric in enumerate(METRICS)}
         normalised = {
-            metric: percentiles({str(m): float(raw[metric][m]) for m in group}, METRICS[metric].higher_is_better)
-            for metric in weights
+            metric: percentiles(
+                {m: float(values[columns[metric]]) for m, values in raw.items()}, METRICS[metric].higher_is_better
+            )
+            for metric in weighted
         }
-        scores = {
-            member_id: (
-                sum(weights[m] * Decimal(str(normalised[m][str(member_id)])) for m in weights) / total_weight
-            ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            for member_id in group
-        }
+        # Most members share their normalised values with others (a quiet member's are all equal), so
+        # each distinct combination is scored once.
+        points: dict[tuple[float, ...], Decimal] = {}
+        scores = {}
+        for member_id in group:
+            values = tuple(normalised[metric][member_id] for metric in weighted)
+            score = points.get(values)
+            if score is None:
+                score = points[values] = (
+                    sum(weights[m] * Decimal(str(value)) for m, value in zip(weighted, values, strict=True))
+                    / total_weight
+                ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            scores[member_id] = score
         ordered = sorted(group, key=lambda member_id: (-scores[member_id], str(member_id)))
-        rows = []
+        grade = grader(evaluation.grade_bands, len(ordered))
+        ranks = []
         rank = 0
         border_rank = None
         for position, member_id in enumerate(ordered, start=1):
@@ -126,37 +152,57 @@ class EvaluationService:
                 rank = position
             if position == evaluation.top_n:
                 border_rank = rank
-            rows.append(
-                {
-                    "tenant_id": self._tenant_id,
-                    "evaluation_id": evaluation.id,
-                    "member_id": member_id,
-                    "position": position,
-                    "rank": rank,
-                    "score": scores[member_id],
-                    "grade": grade_of(scores[member_id], position, len(ordered), evaluation.grade_bands),
-                    "top_n": False,
-                    "raw": {metric: raw[metric][member_id] for metric in METRICS},
-                    "normalised": {metric: round(normalised[metric][str(member_id)], 4) for metric in weights},
-                }
-            )
-        if evaluation.top_n:
-            # All rows tied at the border are in the top-N (API.md).
-            limit_rank = border_rank if border_rank is not None else rank
-            for row in rows:
-                row["top_n"] = row["rank"] <= limit_rank
+            ranks.append(rank)
+        # All rows tied at the border are in the top-N (API.md).
+        limit_rank = (border_rank if border_rank is not None else rank) if evaluation.top_n else 0
+        raw_json: dict[tuple[Any, ...], str] = {}
+        normalised_json: dict[tuple[float, ...], str] = {}
+        rows: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS}
+        for position, (member_id, rank) in enumerate(zip(ordered, ranks, strict=True), start=1):
+            values = raw[member_id]
+            if values not in raw_json:
+                raw_json[values] = json.dumps(dict(zip(METRICS, values, strict=True)))
+            rounded = tuple(round(normalised[metric][member_id], 4) for metric in weighted)
+            if rounded not in normalised_json:
+                normalised_json[rounded] = json.dumps(dict(zip(weighted, rounded, strict=True)))
+            for name, value in zip(
+                RESULT_COLUMNS,
+                (
+                    member_id,
+                    position,
+                    rank,
+                    scores[member_id],
+                    grade(scores[member_id], position),
+                    rank <= limit_rank,
+                    raw_json[values],
+                    normalised_json[rounded],
+                ),
+                strict=True,
+            ):
+                rows[name].append(value)
         await self._session.execute(
             delete(EvaluationResult).where(
                 EvaluationResult.tenant_id == self._tenant_id, EvaluationResult.evaluation_id == evaluation.id
             )
         )
-        if rows:
-            await self._session.execute(insert(EvaluationResult), rows)
+        if group:
+            # One statement for the whole group: each column travels as one array.
+            await self._session.execute(
+                text("""INSERT INTO evaluation_results
+                            (tenant_id, evaluation_id, member_id, position, rank, score, grade, top_n, raw, normalised)
+                        SELECT CAST(:tenant AS uuid), CAST(:evaluation AS uuid), r.member_id, r.position, r.rank,
+                               r.score, r.grade, r.top_n, CAST(r.raw AS jsonb), CAST(r.normalised AS jsonb)
+                          FROM unnest(CAST(:member_id AS uuid[]), CAST(:position AS integer[]),
+                                      CAST(:rank AS integer[]), CAST(:score AS numeric[]), CAST(:grade AS text[]),
+                                      CAST(:top_n AS boolean[]), CAST(:raw AS text[]), CAST(:normalised AS text[]))
+                               AS r(member_id, position, rank, score, grade, top_n, raw, normalised)"""),
+                {"tenant": self._tenant_id, "evaluation": evaluation.id, **rows},
+            )
         evaluation.status = "computed"
         evaluation.computed_at = datetime.now(UTC)
         await self._session.flush()
         unsourced = [metric for metric in weights if not METRICS[metric].sourced]
-        return evaluation, len(rows), unsourced
+        return evaluation, len(group), unsourced
 
     async def publish(self, evaluation_id: uuid.UUID) -> Evaluation:
         if not self._principal.is_admin:
@@ -256,7 +302,19 @@ class EvaluationService:
         if not bands["excellent"] >= bands["qualified"] >= bands["basically_qualified"]:
             raise InvalidInput("grade_bands", "excellent >= qualified >= basically_qualified")
 
-    async def _group(self, evaluation: Evaluation, path: str) -> dict[uuid.UUID, str]:
+    async def _raw_values(self, evaluation: Evaluation, path: str) -> dict[uuid.UUID, tuple[Any, ...]]:
+        """Every member of the group with the raw value of each metric (in METRICS order), from one
+        set-based query: each metric is aggregated over the whole group at once.
+
+        earned_points / penalty_points: earned points in the period, and the penalties among them
+        (a reversed penalty counts back). activities_attended: confirmed attendances of activities
+        starting in the period (tenant's days). feedback_score: the mean rating (1-5) received in the
+        period, 0 for a member nobody rated. duty_hours: verified hours of shifts starting in the
+        period; duty_attendance_rate: shifts attended / shifts due (a shift is due once attended or
+        over: future shifts count against nobody; a member with no shift due reads 0).
+        micro_wishes_fulfilled: wishes verified in the period that the member fulfilled;
+        reports_resolved: reports resolved in the period that credit the member (the reporter,
+        unless staff credited someone else)."""
         condition = {
             "all": "TRUE",
             "party_members": "m.party_status <> 'none'",
@@ -265,113 +323,89 @@ class EvaluationService:
             " AND (CAST(:position AS text) IS NULL OR m.cadre_position = :position)",
         }[evaluation.target]
         rows = await self._session.execute(
-            text(f"""SELECT m.id, m.name FROM members m
-                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-                      WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND {condition}"""),  # noqa: S608
-            {"tenant": self._tenant_id, "path": path, "position": evaluation.cadre_position},
-        )
-        return {member_id: name for member_id, name in rows}
-
-    async def _raw_values(
-        self, evaluation: Evaluation, members: Sequence[uuid.UUID]
-    ) -> dict[str, dict[uuid.UUID, Any]]:
-        raw: dict[str, dict[uuid.UUID, Any]] = {metric: dict.fromkeys(members, 0) for metric in METRICS}
-        rows = await self._session.execute(
-            text("""SELECT t.member_id,
+            text(f"""
+                WITH grp AS (
+                    SELECT m.id FROM members m
+                      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+                     WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND {condition}),
+                earned AS (
+                    SELECT t.member_id,
                            sum(t.earned_delta) AS earned,
-                           -sum(t.earned_delta) FILTER (WHERE t.kind = 'penalty' OR o.kind = 'penalty') AS penalties
-                      FROM ledger_transactions t
-                      LEFT JOIN ledger_transactions o ON o.tenant_id = t.tenant_id AND o.id = t.reverses_id
-                     WHERE t.tenant_id = :tenant AND t.member_id = ANY(:members) AND t.earned_delta <> 0
+                           -sum(t.earned_delta) FILTER (
+                               WHERE CASE WHEN t.kind = 'penalty' THEN TRUE
+                                          WHEN t.reverses_id IS NULL THEN FALSE
+                                          ELSE (SELECT o.kind FROM ledger_transactions o
+                                                 WHERE o.tenant_id = t.tenant_id AND o.id = t.reverses_id) = 'penalty'
+                                     END) AS penalties
+                      FROM ledger_transactions t JOIN grp ON grp.id = t.member_id
+                     WHERE t.tenant_id = :tenant AND t.earned_delta <> 0
                        AND t.local_date BETWEEN :start AND :end
-                     GROUP BY t.member_id"""),
-            {
-                "tenant": self._tenant_id,
-                "members": list(members),
-                "start": evaluation.period_start,
-                "end": evaluation.period_end,
-            },
-        )
-        for member_id, earned, penalties in rows:
-            raw["earned_points"][member_id] = int(earned or 0)
-            raw["penalty_points"][member_id] = int(penalties or 0)
-        await self._activity_values(evaluation, members, raw)
-        await self._duty_values(evaluation, members, raw)
-        return raw
-
-    async def _duty_values(
-        self, evaluation: Evaluation, members: Sequence[uuid.UUID], raw: dict[str, dict[uuid.UUID, Any]]
-    ) -> None:
-        """duty_hours: verified hours of shifts starting in the period; duty_attendance_rate: shifts
-        attended / shifts due (a shift is due once attended or over: future shifts count against
-        nobody; a member with no shift due reads 0); micro_wishes_fulfilled: wishes verified in the
-        period that the member fulfilled; reports_resolved: reports resolved in the period that
-        credit the member (the reporter, unless staff credited someone else)."""
-        params = {**self._period_params(evaluation, members), "grace": CHECK_OUT_GRACE}
-        shifts = await self._session.execute(
-            text(f"""SELECT s.member_id, count(*) AS due, count(s.checked_in_at) AS attended,
-                           coalesce(sum(s.hours), 0) AS hours
-                      FROM shifts s JOIN tenants t ON t.id = s.tenant_id
-                     WHERE s.tenant_id = :tenant AND s.member_id = ANY(:members)
-                       AND (s.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                       AND {SHIFT_DUE_SQL}
-                     GROUP BY s.member_id"""),  # noqa: S608
-            params,
-        )
-        for member_id, due, attended, hours in shifts:
-            raw["duty_hours"][member_id] = float(hours)
-            raw["duty_attendance_rate"][member_id] = round(attended / due, 4) if due else 0
-        wishes = await self._session.execute(
-            text("""SELECT w.claimed_by, count(*) FROM wishes w JOIN tenants t ON t.id = w.tenant_id
-                     WHERE w.tenant_id = :tenant AND w.claimed_by = ANY(:members) AND w.status = 'verified'
-                       AND (w.verified_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                     GROUP BY w.claimed_by"""),
-            params,
-        )
-        for member_id, count in wishes:
-            raw["micro_wishes_fulfilled"][member_id] = int(count)
-        reports = await self._session.execute(
-            text("""SELECT r.resolved_by_member_id, count(*) FROM problem_reports r JOIN tenants t ON t.id = r.tenant_id
-                     WHERE r.tenant_id = :tenant AND r.resolved_by_member_id = ANY(:members)
-                       AND r.status = 'resolved'
-                       AND (r.resolved_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                     GROUP BY r.resolved_by_member_id"""),
-            params,
-        )
-        for member_id, count in reports:
-            raw["reports_resolved"][member_id] = int(count)
-
-    async def _activity_values(
-        self, evaluation: Evaluation, members: Sequence[uuid.UUID], raw: dict[str, dict[uuid.UUID, Any]]
-    ) -> None:
-        """activities_attended: confirmed attendances of activities starting in the period (tenant's days);
-        feedback_score: the mean rating (1-5) received in the period, 0 for a member nobody rated."""
-        attended = await self._session.execute(
-            text("""SELECT s.member_id, count(*) FROM activity_signups s
+                     GROUP BY t.member_id),
+                attended AS (
+                    SELECT s.member_id, count(*) AS attended FROM activity_signups s
+                      JOIN grp ON grp.id = s.member_id
                       JOIN activities a ON a.tenant_id = s.tenant_id AND a.id = s.activity_id
                       JOIN tenants t ON t.id = a.tenant_id
-                     WHERE s.tenant_id = :tenant AND s.member_id = ANY(:members) AND s.attended
+                     WHERE s.tenant_id = :tenant AND s.attended
                        AND (a.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                     GROUP BY s.member_id"""),
-            self._period_params(evaluation, members),
-        )
-        for member_id, count in attended:
-            raw["activities_attended"][member_id] = int(count)
-        ratings = await self._session.execute(
-            text("""SELECT f.member_id, round(avg(f.rating), 2) FROM feedback f
+                     GROUP BY s.member_id),
+                ratings AS (
+                    SELECT f.member_id, round(avg(f.rating), 2) AS rating FROM feedback f
+                      JOIN grp ON grp.id = f.member_id
                       JOIN tenants t ON t.id = f.tenant_id
-                     WHERE f.tenant_id = :tenant AND f.member_id = ANY(:members)
+                     WHERE f.tenant_id = :tenant
                        AND (f.created_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
-                     GROUP BY f.member_id"""),
-            self._period_params(evaluation, members),
+                     GROUP BY f.member_id),
+                shifts AS (
+                    SELECT s.member_id, count(*) AS due, count(s.checked_in_at) AS attended,
+                           coalesce(sum(s.hours), 0) AS hours
+                      FROM shifts s JOIN grp ON grp.id = s.member_id JOIN tenants t ON t.id = s.tenant_id
+                     WHERE s.tenant_id = :tenant
+                       AND (s.starts_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                       AND {SHIFT_DUE_SQL}
+                     GROUP BY s.member_id),
+                wishes AS (
+                    SELECT w.claimed_by AS member_id, count(*) AS fulfilled FROM wishes w
+                      JOIN grp ON grp.id = w.claimed_by JOIN tenants t ON t.id = w.tenant_id
+                     WHERE w.tenant_id = :tenant AND w.status = 'verified'
+                       AND (w.verified_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY w.claimed_by),
+                reports AS (
+                    SELECT r.resolved_by_member_id AS member_id, count(*) AS resolved FROM problem_reports r
+                      JOIN grp ON grp.id = r.resolved_by_member_id JOIN tenants t ON t.id = r.tenant_id
+                     WHERE r.tenant_id = :tenant AND r.status = 'resolved'
+                       AND (r.resolved_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
+                     GROUP BY r.resolved_by_member_id)
+                SELECT grp.id, e.earned, e.penalties, a.attended, sh.due, sh.attended, sh.hours,
+                       w.fulfilled, rp.resolved, rt.rating
+                  FROM grp
+                  LEFT JOIN earned e ON e.member_id = grp.id
+                  LEFT JOIN attended a ON a.member_id = grp.id
+                  LEFT JOIN shifts sh ON sh.member_id = grp.id
+                  LEFT JOIN wishes w ON w.member_id = grp.id
+                  LEFT JOIN reports rp ON rp.member_id = grp.id
+                  LEFT JOIN ratings rt ON rt.member_id = grp.id"""),  # noqa: S608
+            {
+                "tenant": self._tenant_id,
+                "path": path,
+                "position": evaluation.cadre_position,
+                "start": evaluation.period_start,
+                "end": evaluation.period_end,
+                "grace": CHECK_OUT_GRACE,
+            },
         )
-        for member_id, average in ratings:
-            raw["feedback_score"][member_id] = float(average)
-
-    def _period_params(self, evaluation: Evaluation, members: Sequence[uuid.UUID]) -> dict[str, Any]:
+        # Each value has the type it always had: an int where nothing was found, so that the stored
+        # raw values (and the exports that print them) read the same.
         return {
-            "tenant": self._tenant_id,
-            "members": list(members),
-            "start": evaluation.period_start,
-            "end": evaluation.period_end,
+            member_id: (
+                int(earned or 0),
+                int(penalties or 0),
+                int(attended or 0),
+                float(hours) if due else 0,
+                round(shifts_attended / due, 4) if due else 0,
+                int(fulfilled or 0),
+                int(resolved or 0),
+                float(rating) if rating is not None else 0,
+            )
+            for member_id, earned, penalties, attended, due, shifts_attended, hours, fulfilled, resolved, rating in rows
         }

@@ -3,56 +3,77 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.guards import allow_roles
 from points_service.auth.principal import Principal
-from points_service.deps import provide_ledger, provide_org
 from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
-from points_service.leaderboards.service import LeaderboardService
-from points_service.ledger.service import LedgerService
-from points_service.org.models import Member, OrgUnit
+from points_service.leaderboards.service import LeaderboardService, MemberNames, UnitPaths, member_view
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
-from points_service.tenancy.service import member_ranking
+from points_service.tenancy.periods import TenantClock
+from points_service.tenancy.service import tenant_clock
+
+# Which store answered (`redis` or `database`): Redis down or not yet rebuilt shows here, not in the body.
+SOURCE_HEADER = "X-Leaderboard-Source"
 
 
 class LeaderboardController(Controller):
     path = "/leaderboards"
     tags = ["leaderboards"]
-    dependencies = {"ledger": Provide(provide_ledger), "org": Provide(provide_org)}
 
+    # No database session among the dependencies: a staff read answered by Redis, with the names and
+    # unit paths this process has seen before, needs no SQL at all, so the session below is opened
+    # without a transaction and only reaches the pool when a statement runs. It only reads.
     @get("/", guards=[allow_roles("member", "staff", "admin")], summary="Earned points ranking in a subtree")
     async def board(
         self,
         principal: Principal,
-        db_session: AsyncSession,
         state: State,
-        ledger: LedgerService,
-        org: OrgService,
         period: Annotated[str, Parameter(pattern=r"^(month|year|all)$")] = "month",
         at: Annotated[str | None, Parameter(max_length=7)] = None,
         org_unit_id: uuid.UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> dict[str, Any]:
-        board = parse_board(period, at, ledger.clock.today())
-        unit = await self._unit(principal, db_session, org, org_unit_id)
+    ) -> Response[dict[str, Any]]:
+        async with state.session_factory() as session:
+            return await self._board(principal, state, session, period, at, org_unit_id, limit)
+
+    async def _board(
+        self,
+        principal: Principal,
+        state: State,
+        session: AsyncSession,
+        period: str,
+        at: str | None,
+        org_unit_id: uuid.UUID | None,
+        limit: int,
+    ) -> Response[dict[str, Any]]:
+        clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
+        if principal.tenant_id not in clocks:
+            clocks[principal.tenant_id] = await tenant_clock(session, principal.tenant_id)
+        board = parse_board(period, at, clocks[principal.tenant_id].today())
         member_id = principal.member_id if principal.role == "member" else None
-        # The tenant's choice of what members see; staff and admins always see the whole board.
-        ranking = await member_ranking(db_session, principal.tenant_id) if member_id else "public"
-        top, mine, _ = await LeaderboardService(db_session, state.redis, principal.tenant_id).top(
-            board, unit.id, unit.path, limit, member_id
+        if member_id is None:
+            org = OrgService(session, principal)
+            unit_id, unit_path = await self._unit_in_reach(principal, org, state, org_unit_id)
+            # Staff and admins always see the whole board.
+            ranking = "public"
+        else:
+            # The tenant's choice of what members see, read with the member's units.
+            unit_id, unit_path, ranking = await self._member_unit(principal, session, org_unit_id)
+        names: MemberNames = state.setdefault("leaderboard_names", MemberNames())
+        top, mine, source = await LeaderboardService(session, state.redis, principal.tenant_id, names).top(
+            board, unit_id, unit_path, limit, member_id
         )
         masked = principal.role == "member"
-        return {
+        body = {
             "period": board.period,
             "at": board.at,
-            "org_unit_id": unit.id,
+            "org_unit_id": unit_id,
             "member_ranking": ranking,
             "items": [
                 {
@@ -65,26 +86,37 @@ class LeaderboardController(Controller):
             ],
             "me": {"rank": mine.rank, "points": mine.points} if mine and ranking != "hidden" else None,
         }
+        return Response(body, headers={SOURCE_HEADER: source})
 
     @staticmethod
-    async def _unit(
-        principal: Principal, session: AsyncSession, org: OrgService, org_unit_id: uuid.UUID | None
-    ) -> OrgUnit:
-        if principal.role != "member":
-            if org_unit_id is None:
-                if principal.org_unit_id is None:
-                    raise InvalidInput("org_unit_id", "an admin names the org unit to rank")
-                org_unit_id = principal.org_unit_id
-            return await org.unit_in_reach(org_unit_id)
-        home = await session.scalar(
-            OrgUnit.__table__.select()
-            .with_only_columns(OrgUnit.path)
-            .join(Member, (Member.tenant_id == OrgUnit.tenant_id) & (Member.org_unit_id == OrgUnit.id))
-            .where(Member.tenant_id == principal.tenant_id, Member.id == principal.member_id)
-        )
-        unit_id = org_unit_id or (uuid.UUID(home.strip("/").split("/")[-1]) if home else None)
-        unit = await session.get(OrgUnit, (principal.tenant_id, unit_id)) if unit_id else None
+    async def _unit_in_reach(
+        principal: Principal, org: OrgService, state: State, org_unit_id: uuid.UUID | None
+    ) -> tuple[uuid.UUID, str]:
+        if org_unit_id is None:
+            if principal.org_unit_id is None:
+                raise InvalidInput("org_unit_id", "an admin names the org unit to rank")
+            org_unit_id = principal.org_unit_id
+        paths: UnitPaths = state.setdefault("leaderboard_unit_paths", UnitPaths())
+        path = paths.get(principal.tenant_id, org_unit_id)
+        scope = "" if principal.is_admin else paths.get(principal.tenant_id, principal.org_unit_id)
+        if path is not None and scope is not None:
+            if not path.startswith(scope):
+                raise NotFound(f"No such org unit: {org_unit_id}")
+            return org_unit_id, path
+        unit = await org.unit_in_reach(org_unit_id)
+        paths.put(principal.tenant_id, unit.id, unit.path)
+        if principal.org_unit_id is not None and not principal.is_admin:
+            paths.put(principal.tenant_id, principal.org_unit_id, await org.scope_path())
+        return unit.id, unit.path
+
+    @staticmethod
+    async def _member_unit(
+        principal: Principal, session: AsyncSession, org_unit_id: uuid.UUID | None
+    ) -> tuple[uuid.UUID, str, str]:
+        view = await member_view(session, principal.tenant_id, principal.member_id, org_unit_id)
         # A member may look at any unit that contains their home unit, and no other.
-        if unit is None or home is None or not home.startswith(unit.path):
+        if view.unit_id is None or view.unit_path is None or view.home_path is None:
             raise NotFound(f"No such org unit: {org_unit_id}")
-        return unit
+        if not view.home_path.startswith(view.unit_path):
+            raise NotFound(f"No such org unit: {org_unit_id}")
+        return view.unit_id, view.unit_path, view.member_ranking

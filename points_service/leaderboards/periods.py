@@ -55,6 +55,10 @@ def ready_key(tenant_id: uuid.UUID) -> str:
     return f"lb:{{{tenant_id}}}:ready"
 
 
+def rebuild_lock_key(tenant_id: uuid.UUID) -> str:
+    return f"lb:{{{tenant_id}}}:rebuilding"
+
+
 def ancestors(path: str) -> list[str]:
     """Org unit ids on a materialised path "/<hex>/<hex>/", root first, as canonical uuid strings."""
     return [str(uuid.UUID(part)) for part in path.strip("/").split("/") if part]

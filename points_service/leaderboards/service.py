@@ -4,20 +4,44 @@ members with earned points in the period within the subtree, equal points sharin
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.leaderboards.periods import Board, board_key
-from points_service.leaderboards.store import is_ready
+from points_service.leaderboards.periods import Board, board_key, ready_key
 from points_service.leaderboards.upkeep import STALE_TENANTS
 
 logger = logging.getLogger(__name__)
+
+# One round trip for a whole page: whether the tenant's boards are built, the head of the board one
+# past `limit` (to see whether a tie crosses the border), the whole tie at the border only when it
+# does, and the caller's score with the count of members above it. Lists come back as one
+# space-separated string each, which the client parses far faster than an array of bulk strings.
+# Both keys carry the tenant's hash tag, so the script runs on one Redis Cluster shard.
+TOP_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local limit = tonumber(ARGV[1])
+local head = redis.call('ZREVRANGE', KEYS[2], 0, limit, 'WITHSCORES')
+local tied = {}
+if #head > 2 * limit and head[2 * limit] == head[2 * limit + 2] then
+  tied = redis.call('ZRANGEBYSCORE', KEYS[2], head[2 * limit], head[2 * limit])
+end
+local score, above = '', 0
+if ARGV[2] ~= '' then
+  local found = redis.call('ZSCORE', KEYS[2], ARGV[2])
+  if found then score, above = found, redis.call('ZCOUNT', KEYS[2], '(' .. found, '+inf') end
+end
+return {table.concat(head, ' '), table.concat(tied, ' '), score, above}
+"""
+TOP_SCRIPT_SHA = hashlib.sha1(TOP_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+
+MAX_CACHED_NAMES = 100_000
 
 
 @dataclass(frozen=True)
@@ -28,52 +52,81 @@ class Standing:
     points: int
 
 
+@dataclass
+class MemberNames:
+    """Names of members who stood on a page, per process. A member's name never changes after they are
+    created (no endpoint renames one), so a cached name is never stale; the cache only saves the
+    query that would otherwise follow every Redis read."""
+
+    names: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
+
+    async def of(self, session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        missing = [member for member in ids if (tenant_id, member) not in self.names]
+        if missing:
+            if len(self.names) + len(missing) > MAX_CACHED_NAMES:
+                self.names.clear()
+            rows = await session.execute(
+                text("SELECT id, name FROM members WHERE tenant_id = :tenant AND id = ANY(:ids)"),
+                {"tenant": tenant_id, "ids": missing},
+            )
+            for member, name in rows:
+                self.names[(tenant_id, member)] = name
+        return {member: self.names.get((tenant_id, member), "") for member in ids}
+
+
 class LeaderboardService:
-    def __init__(self, session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> None:
+    def __init__(
+        self, session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, names: MemberNames | None = None
+    ) -> None:
         self._session = session
         self._redis = redis
         self._tenant_id = tenant_id
+        self._names = names or MemberNames()
 
     async def top(
         self, board: Board, unit_id: uuid.UUID, unit_path: str, limit: int, me: uuid.UUID | None
     ) -> tuple[list[Standing], Standing | None, str]:
         """The first `limit` standings, the caller's own standing, and where the answer came from."""
-        try:
-            if self._tenant_id not in STALE_TENANTS and await is_ready(self._redis, self._tenant_id):
-                top, mine = await self._from_redis(board, unit_id, limit, me)
-                return await self._named(top), mine, "redis"
-        except (RedisError, OSError):
-            logger.warning("leaderboards: Redis unavailable, answering from PostgreSQL")
+        if self._tenant_id not in STALE_TENANTS:
+            try:
+                found = await self._from_redis(board, unit_id, limit, me)
+            except (RedisError, OSError):
+                logger.warning("leaderboards: Redis unavailable, answering from PostgreSQL")
+            else:
+                if found is not None:
+                    top, mine = found
+                    return await self._named(top), mine, "redis"
         top, mine = await self._from_database(board, unit_path, limit, me)
         return await self._named(top), mine, "database"
 
     async def _from_redis(
         self, board: Board, unit_id: uuid.UUID, limit: int, me: uuid.UUID | None
-    ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None]:
-        key = board_key(self._tenant_id, board, unit_id)
-        head = await self._redis.zrevrange(key, 0, limit - 1, withscores=True)
-        if not head:
-            return [], None
-        # Redis orders equal scores by member descending; fetch the whole tie at the border and sort.
-        border = head[-1][1]
-        tied = await self._redis.zrangebyscore(key, border, border, withscores=True)
-        scores = {member: int(score) for member, score in [*head, *tied]}
+    ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None] | None:
+        """None when the tenant's boards are not built (the reader falls back to PostgreSQL)."""
+        keys = [ready_key(self._tenant_id), board_key(self._tenant_id, board, unit_id)]
+        arguments = (limit, str(me) if me else "")
+        try:
+            answer = await self._redis.evalsha(TOP_SCRIPT_SHA, 2, *keys, *arguments)
+        except NoScriptError:
+            answer = await self._redis.eval(TOP_SCRIPT, 2, *keys, *arguments)
+        if answer is None:
+            return None
+        head_text, tied_text, my_score, above = answer
+        head = head_text.split()
+        scores = {member: int(float(score)) for member, score in zip(head[::2], head[1::2], strict=True)}
+        if tied_text:
+            scores.update(dict.fromkeys(tied_text.split(), int(float(head[2 * limit - 1]))))
+        # Redis orders equal scores by member descending; the documented order within a tie is by id.
         ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        distinct = list(dict.fromkeys(points for _, points in ordered))
-        # One round trip for every rank on the page (and the caller's score), not one per score.
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for points in distinct:
-                pipe.zcount(key, f"({points}", "+inf")
-            if me is not None:
-                pipe.zscore(key, str(me))
-            answers = await pipe.execute()
-        ranks = {points: above + 1 for points, above in zip(distinct, answers, strict=False)}
-        top = [(ranks[points], uuid.UUID(member), points) for member, points in ordered]
-        mine = None
-        score = answers[-1] if me is not None else None
-        if me is not None and score is not None:
-            rank = ranks.get(int(score)) or await self._redis.zcount(key, f"({int(score)}", "+inf") + 1
-            mine = Standing(rank, me, "", int(score))
+        # The page is the head of the board, so everyone above a score on it is on it too: a rank is
+        # one more than the count of higher scores before it.
+        top = []
+        rank = 0
+        for position, (member, points) in enumerate(ordered, start=1):
+            if position == 1 or points != ordered[position - 2][1]:
+                rank = position
+            top.append((rank, uuid.UUID(member), points))
+        mine = Standing(int(above) + 1, me, "", int(float(my_score))) if me is not None and my_score else None
         return top, mine
 
     async def _from_database(
@@ -117,12 +170,54 @@ class LeaderboardService:
     async def _named(self, top: list[tuple[int, uuid.UUID, int]]) -> list[Standing]:
         if not top:
             return []
-        names = dict(
-            (
-                await self._session.execute(
-                    text("SELECT id, name FROM members WHERE tenant_id = :tenant AND id = ANY(:ids)"),
-                    {"tenant": self._tenant_id, "ids": [member for _, member, _ in top]},
-                )
-            ).all()
+        names = await self._names.of(self._session, self._tenant_id, [member for _, member, _ in top])
+        return [Standing(rank, member, names[member], points) for rank, member, points in top]
+
+
+@dataclass
+class UnitPaths:
+    """Materialised paths of org units, per process. A unit's path never changes after it is created
+    (units are not moved), so a cached path is never stale; it spares a staff read its unit lookups."""
+
+    paths: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
+
+    def get(self, tenant_id: uuid.UUID, unit_id: uuid.UUID | None) -> str | None:
+        return self.paths.get((tenant_id, unit_id)) if unit_id is not None else None
+
+    def put(self, tenant_id: uuid.UUID, unit_id: uuid.UUID, path: str) -> None:
+        if len(self.paths) >= MAX_CACHED_NAMES:
+            self.paths.clear()
+        self.paths[(tenant_id, unit_id)] = path
+
+
+@dataclass(frozen=True)
+class MemberView:
+    home_path: str | None
+    unit_id: uuid.UUID | None
+    unit_path: str | None
+    member_ranking: str
+
+
+async def member_view(
+    session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID | None, unit_id: uuid.UUID | None
+) -> MemberView:
+    """A member's home unit, the unit they ask for (their home unit by default) and the tenant's
+    ranking setting, in one query: the setting changes at any time, so it is read on every request."""
+    row = (
+        await session.execute(
+            text(
+                """SELECT h.path, u.id, u.path, t.member_ranking
+                     FROM members m
+                     JOIN org_units h ON h.tenant_id = m.tenant_id AND h.id = m.org_unit_id
+                     JOIN tenants t ON t.id = m.tenant_id
+                     LEFT JOIN org_units u
+                       ON u.tenant_id = m.tenant_id AND u.id = coalesce(CAST(:unit AS uuid), m.org_unit_id)
+                    WHERE m.tenant_id = :tenant AND m.id = :member"""
+            ),
+            {"tenant": tenant_id, "member": member_id, "unit": unit_id},
         )
-        return [Standing(rank, member, names.get(member, ""), points) for rank, member, points in top]
+    ).first()
+    if row is None:
+        return MemberView(None, None, None, "public")
+    home, found_id, found_path, ranking = row
+    return MemberView(home, found_id, found_path, ranking or "public")

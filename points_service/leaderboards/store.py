@@ -3,15 +3,17 @@ of the unit's subtree with earned points in the period. Rebuildable from Postgre
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import defaultdict
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import NoScriptError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.leaderboards.periods import ancestors, board_key, boards_of, ready_key
+from points_service.leaderboards.periods import PERIODS, ancestors, board_key, boards_of, ready_key
 from points_service.ledger.service import EarnedChange
 
 logger = logging.getLogger(__name__)
@@ -49,43 +51,208 @@ async def is_ready(redis: Redis, tenant_id: uuid.UUID) -> bool:
 
 
 async def rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> int:
+    patient = _patient(redis)
+    try:
+        return await _rebuild(session, patient, tenant_id)
+    finally:
+        await patient.aclose()
+
+
+def _patient(redis: Redis) -> Redis:
+    """A client of the same server without the short timeout of the request path: the scripts of a
+    large rebuild may run for longer than a request is allowed to wait."""
+    pool = redis.connection_pool
+    kept = ("host", "port", "db", "username", "password", "path", "decode_responses", "encoding", "encoding_errors")
+    settings = {
+        name: value
+        for name, value in pool.connection_kwargs.items()
+        if name in kept or name.startswith("ssl") or name == "socket_connect_timeout"
+    }
+    return Redis.from_pool(
+        ConnectionPool(connection_class=pool.connection_class, socket_timeout=REBUILD_TIMEOUT_SECONDS, **settings)
+    )
+
+
+async def _rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> int:
     """Recompute every board of a tenant from `member_earned_monthly` and swap them in.
 
-    Boards are written under temporary names and renamed into place, so readers never see half a
-    board. Live updates write absolute totals, so one landing during a rebuild is not lost.
+    PostgreSQL sums each member's points per month, year and all time (one row per member and
+    board period, not per ledger line); those rows are streamed into Redis in batches, one script
+    call each, as each unit's own members. A unit's board holds its whole subtree, so it is then the union of its
+    own members and its children's boards, built bottom-up by ZUNIONSTORE inside Redis: a member
+    crosses the network once, not once per ancestor. A member stands in exactly one unit, so the
+    union never adds two scores of one member.
+
+    Boards are written under temporary names and renamed into place by one script (atomic, as
+    MULTI/EXEC is), so readers never see half a board. Live updates write absolute totals, so one
+    landing during a rebuild is not lost.
     """
+    suffix = uuid.uuid4().hex[:8]
+    prefix = f"lb:{{{tenant_id}}}:"
+    units = {
+        str(unit_id): (str(parent_id) if parent_id else None, path.count("/"))
+        for unit_id, parent_id, path in await session.execute(
+            text("SELECT id, parent_id, path FROM org_units WHERE tenant_id = :tenant"), {"tenant": tenant_id}
+        )
+    }
+    # Read before any temporary board exists, so the scan walks only the boards there are.
+    old_boards = [
+        key
+        async for key in redis.scan_iter(match=f"{prefix}*", count=1000)
+        if ":rebuild:" not in key and key.split(":")[2] in PERIODS
+    ]
+    # (period, at) -> units with members of their own on that board -> how many
+    own: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = await session.stream(
         text(
-            """SELECT e.member_id, e.month, e.earned, u.path
-                 FROM member_earned_monthly e
-                 JOIN members m ON m.tenant_id = e.tenant_id AND m.id = e.member_id
-                 JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-                WHERE e.tenant_id = :tenant AND e.earned <> 0"""
+            """WITH earned AS (
+                   SELECT e.member_id::text AS member, m.org_unit_id::text AS unit, e.month, e.earned
+                     FROM member_earned_monthly e
+                     JOIN members m ON m.tenant_id = e.tenant_id AND m.id = e.member_id
+                    WHERE e.tenant_id = :tenant AND e.earned <> 0)
+               SELECT 'month' AS period, to_char(month, 'YYYY-MM') AS at, unit, member, earned AS points
+                 FROM earned
+               UNION ALL
+               SELECT 'year', to_char(month, 'YYYY'), unit, member, sum(earned) FROM earned
+                GROUP BY 2, 3, 4 HAVING sum(earned) <> 0
+               UNION ALL
+               SELECT 'all', 'all', unit, member, sum(earned) FROM earned
+                GROUP BY 3, 4 HAVING sum(earned) <> 0
+                ORDER BY 1, 2, 3"""
         ),
         {"tenant": tenant_id},
+        execution_options={"yield_per": REBUILD_BATCH},
     )
-    boards: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    async for member_id, month, earned, path in rows:
-        for board in boards_of(month):
-            for unit_id in ancestors(path):
-                boards[board_key(tenant_id, board, unit_id)][str(member_id)] += earned
-    old_keys = [key async for key in redis.scan_iter(match=f"lb:{{{tenant_id}}}:*", count=1000)]
-    suffix = uuid.uuid4().hex[:8]
-    async with redis.pipeline(transaction=False) as pipe:
-        for key, scores in boards.items():
-            kept = {member: score for member, score in scores.items() if score != 0}
-            if kept:
-                pipe.zadd(f"{key}:rebuild:{suffix}", kept)
-        await pipe.execute()
-    async with redis.pipeline(transaction=True) as pipe:
-        stale = [key for key in old_keys if key not in boards and key != ready_key(tenant_id)]
-        if stale:
-            pipe.delete(*stale)
-        for key, scores in boards.items():
-            if any(score != 0 for score in scores.values()):
-                pipe.rename(f"{key}:rebuild:{suffix}", key)
-            else:
-                pipe.delete(key)
-        pipe.set(ready_key(tenant_id), "1")
-        await pipe.execute()
+    async for partition in rows.partitions():
+        # One script call per batch of rows: per-board ZADDs would cost a command each.
+        keys: list[str] = []
+        arguments: list[int | str] = []
+        count_at = 0
+        current: tuple[str, str, str] | None = None
+        for period, at, unit, member, points in partition:
+            if (period, at, unit) != current:
+                current = (period, at, unit)
+                keys.append(_own_key(prefix, current, suffix))
+                count_at = len(arguments)
+                arguments.append(0)
+            arguments[count_at] = int(arguments[count_at]) + 1
+            arguments += (int(points), member)
+            own[(period, at)][unit] += 1
+        await _script(redis, LOAD_SCRIPT, keys, arguments)
+    boards = []
+    for (period, at), found in own.items():
+        built = _subtrees(units, set(found))
+        # Deepest units first, so each child's board exists when its parent's is summed: each step is
+        # the destination, then its sources (its own members, its children's boards). Steps go in
+        # script calls of bounded work, so no call holds Redis for long.
+        size: dict[str, int] = {}
+        steps: list[list[str]] = []
+        work = 0
+        for unit in sorted(built, key=lambda unit: -units[unit][1]):
+            size[unit] = found.get(unit, 0) + sum(size[child] for child in built[unit])
+            sources = [_own_key(prefix, (period, at, unit), suffix)] if unit in found else []
+            sources += [f"{prefix}{period}:{at}:{child}:rebuild:{suffix}" for child in built[unit]]
+            steps.append([f"{prefix}{period}:{at}:{unit}:rebuild:{suffix}", *sources])
+            boards.append(f"{prefix}{period}:{at}:{unit}")
+            work += size[unit]
+            if work >= UNION_WORK:
+                await _union(redis, steps)
+                steps, work = [], 0
+        await _union(redis, steps)
+        own_keys = [_own_key(prefix, (period, at, unit), suffix) for unit in found]
+        for first in range(0, len(own_keys), REBUILD_BATCH):
+            await redis.unlink(*own_keys[first : first + REBUILD_BATCH])
+    new_keys = set(boards)
+    stale = [key for key in old_boards if key not in new_keys]
+    # A script runs atomically, as MULTI/EXEC would: no reader sees some boards swapped and others
+    # not. Every step in it is O(1): UNLINK frees a replaced board in the background.
+    await _script(
+        redis,
+        SWAP_SCRIPT,
+        [*stale, *(name for key in boards for name in (f"{key}:rebuild:{suffix}", key)), ready_key(tenant_id)],
+        [len(stale)],
+    )
     return len(boards)
+
+
+REBUILD_BATCH = 10_000
+REBUILD_TIMEOUT_SECONDS = 60
+# Members summed per union script call (a few milliseconds of Redis time).
+UNION_WORK = 50_000
+
+
+async def _union(redis: Redis, steps: list[list[str]]) -> None:
+    if steps:
+        await _script(redis, UNION_SCRIPT, [key for step in steps for key in step], [len(step) - 1 for step in steps])
+
+
+# Temporary sets expire after an hour (3600 s in the scripts), so a rebuild that died half-way leaves
+# nothing behind for long; a board loses the expiry when it is renamed into place.
+# KEYS: sets to add to; ARGV: for each, how many members, then score and member of each.
+LOAD_SCRIPT = """
+local a = 1
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for first = 0, n - 1, 1000 do
+    local last = math.min(n, first + 1000) - 1
+    redis.call('ZADD', KEYS[k], unpack(ARGV, a + 2 * first, a + 2 * last + 1))
+  end
+  redis.call('EXPIRE', KEYS[k], 3600)
+  a = a + 2 * n
+end
+return #KEYS
+"""
+# KEYS: for each step its destination and its sources; ARGV: the number of sources of each step.
+UNION_SCRIPT = """
+local k = 1
+for i = 1, #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call('ZUNIONSTORE', KEYS[k], n, unpack(KEYS, k + 1, k + n))
+  redis.call('EXPIRE', KEYS[k], 3600)
+  k = k + n + 1
+end
+return #ARGV
+"""
+# KEYS: the stale boards to delete, then (temporary name, board) pairs, then the ready flag;
+# ARGV: how many stale boards there are.
+SWAP_SCRIPT = """
+local stale = tonumber(ARGV[1])
+for i = 1, stale do redis.call('UNLINK', KEYS[i]) end
+for i = stale + 1, #KEYS - 1, 2 do
+  redis.call('UNLINK', KEYS[i + 1])
+  redis.call('RENAME', KEYS[i], KEYS[i + 1])
+  redis.call('PERSIST', KEYS[i + 1])
+end
+redis.call('SET', KEYS[#KEYS], '1')
+return (#KEYS - 1 - stale) / 2
+"""
+
+
+async def _script(redis: Redis, script: str, keys: list[str], arguments: list[int | str]) -> object:
+    sha = hashlib.sha1(script.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+    try:
+        return await redis.evalsha(sha, len(keys), *keys, *arguments)
+    except NoScriptError:
+        return await redis.eval(script, len(keys), *keys, *arguments)
+
+
+def _own_key(prefix: str, board: tuple[str, str, str], suffix: str) -> str:
+    period, at, unit = board
+    return f"{prefix}own:{period}:{at}:{unit}:rebuild:{suffix}"
+
+
+def _subtrees(units: dict[str, tuple[str | None, int]], found: set[str]) -> dict[str, set[str]]:
+    """Every unit on the path from a unit in `found` to its root, with its children that are too."""
+    children: dict[str, set[str]] = {}
+    for unit in found:
+        child = None
+        while unit is not None:
+            known = unit in children
+            kids = children.setdefault(unit, set())
+            if child is not None:
+                kids.add(child)
+            if known:
+                break
+            child, unit = unit, units[unit][0]
+    return children

@@ -13,13 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from points_service.leaderboards.periods import ready_key
+from points_service.leaderboards.periods import ready_key, rebuild_lock_key
 from points_service.leaderboards.store import is_ready, publish_standings, rebuild
 from points_service.ledger.service import EarnedChange
 from points_service.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 UPKEEP_EVERY_SECONDS = 30
+# Longer than any rebuild takes; a process that died mid-rebuild holds the lock no longer than this.
+REBUILD_LOCK_SECONDS = 600
 
 # Tenants whose boards missed an update in this process; readers here skip Redis for them.
 STALE_TENANTS: set[uuid.UUID] = set()
@@ -34,15 +36,29 @@ async def publish_or_mark_stale(redis: Redis, tenant_id: uuid.UUID, changes: lis
 
 
 async def keep_boards(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
-    for tenant_id in list(STALE_TENANTS):
+    dropped = set(STALE_TENANTS)
+    for tenant_id in dropped:
         await redis.delete(ready_key(tenant_id))
         STALE_TENANTS.discard(tenant_id)
     async with sessions() as session:
         tenants = list(await session.scalars(select(Tenant.id)))
     for tenant_id in tenants:
-        if not await is_ready(redis, tenant_id):
+        if await is_ready(redis, tenant_id):
+            continue
+        # Every worker process runs this loop: one of them rebuilds a tenant, the others read from
+        # PostgreSQL meanwhile instead of doing the same work on the same cores.
+        lock = rebuild_lock_key(tenant_id)
+        if not await redis.set(lock, "1", nx=True, ex=REBUILD_LOCK_SECONDS):
+            if tenant_id in dropped:
+                # The rebuild under way may have read the ledger before the update this process
+                # missed: rebuild again once it is done.
+                STALE_TENANTS.add(tenant_id)
+            continue
+        try:
             async with sessions() as session:
                 await rebuild(session, redis, tenant_id)
+        finally:
+            await redis.delete(lock)
 
 
 async def keep_boards_forever(redis: Redis, sessions: async_sessionmaker[AsyncSession]) -> None:

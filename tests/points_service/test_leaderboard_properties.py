@@ -56,6 +56,15 @@ async def ledger_ranking(session, tenant_id: uuid.UUID, path: str, month: str | 
     return [(int(rank), member, int(points)) for rank, member, points in rows]
 
 
+async def every_board(redis, tenant_id: uuid.UUID) -> dict[str, list[tuple[str, float]]]:
+    """Every key of the tenant's boards with its members and scores: what a rebuild must reproduce."""
+    return {
+        key: await redis.zrange(key, 0, -1, withscores=True)
+        async for key in redis.scan_iter(match=f"lb:{{{tenant_id}}}:*")
+        if await redis.type(key) == "zset"
+    }
+
+
 async def run_history(services: Services, steps: list[tuple[str, int, int]]) -> None:
     engine = create_engine(services.database_url, pool_size=2)
     sessions = session_factory(engine)
@@ -126,7 +135,9 @@ async def run_history(services: Services, steps: list[tuple[str, int, int]]) -> 
                     live[(unit.id, board)] = [(s.rank, str(s.member_id), s.points) for s in top]
                     assert source == "redis"
                     assert live[(unit.id, board)] == expected
+            before = await every_board(redis, tenant.id)
             await rebuild(session, redis, tenant.id)
+            assert await every_board(redis, tenant.id) == before
             for unit in units:
                 for board in boards:
                     top, _, _ = await service.top(board, unit.id, unit.path, 50, None)

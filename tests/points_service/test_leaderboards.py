@@ -26,6 +26,15 @@ async def build(services: Services, sessions: async_sessionmaker[AsyncSession], 
         await redis.aclose()
 
 
+async def forget_boards(services: Services, community: Community) -> None:
+    redis = create_redis(services.redis_url)
+    try:
+        async for key in redis.scan_iter(match=f"lb:{{{community.tenant_id}}}:*"):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
 async def test_ranks_share_on_ties_and_names_are_masked_for_members(
     community: Community, services: Services, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -100,3 +109,66 @@ async def test_member_cannot_see_a_unit_that_does_not_contain_them(community: Co
     assert (await phone.get("/api/v1/leaderboards", params={"org_unit_id": unit})).status_code == 200
     assert (await phone.get("/api/v1/leaderboards")).json()["org_unit_id"] == left
     assert (await community.admin.get("/api/v1/leaderboards")).status_code == 400
+
+
+async def test_a_tie_across_the_page_border_reads_the_same_from_redis_and_from_the_database(
+    community: Community, services: Services, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    people = [await community.member(unit, login=index == 4) for index in range(5)]
+    rule = await community.rule(points=10)
+    for person, quantity in zip(people, (5, 3, 3, 3, 1), strict=True):
+        await community.award(person["id"], rule, quantity=quantity)
+    phone = await community.client_for(people[4]["username"])
+    tied = sorted(person["id"] for person in people[1:4])
+
+    await build(services, sessions, community)
+    after = [await phone.get("/api/v1/leaderboards", params={"limit": limit}) for limit in (1, 2, 3, 4)]
+    await forget_boards(services, community)
+    before = [await phone.get("/api/v1/leaderboards", params={"limit": limit}) for limit in (1, 2, 3, 4)]
+
+    assert [r.headers["X-Leaderboard-Source"] for r in after] == ["redis"] * 4
+    assert [r.headers["X-Leaderboard-Source"] for r in before] == ["database"] * 4
+    assert [r.json() for r in after] == [r.json() for r in before]
+    assert [(i["rank"], i["member_id"]) for i in after[2].json()["items"]] == [
+        (1, people[0]["id"]),
+        (2, tied[0]),
+        (2, tied[1]),
+    ]
+    assert all(r.json()["me"] == {"rank": 5, "points": 10} for r in after)
+
+
+async def test_staff_reach_only_their_subtree_on_every_read(community: Community) -> None:
+    unit = await community.org_unit()
+    left = await community.org_unit("东区", "area", unit)
+    right = await community.org_unit("西区", "area", unit)
+    staff = await community.staff(left)
+
+    answers = [await staff.get("/api/v1/leaderboards", params={"org_unit_id": u}) for u in (left, right, left, right)]
+    default = await staff.get("/api/v1/leaderboards")
+
+    assert [a.status_code for a in answers] == [200, 404, 200, 404]
+    assert default.json()["org_unit_id"] == left
+
+
+async def test_a_rebuild_leaves_no_temporary_sets_and_its_boards_never_expire(
+    community: Community, services: Services, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    area = await community.org_unit("东区", "area", unit)
+    rule = await community.rule(points=10)
+    for home in (unit, area, area):
+        await community.award((await community.member(home))["id"], rule)
+
+    await build(services, sessions, community)
+    await build(services, sessions, community)
+
+    redis = create_redis(services.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"lb:{{{community.tenant_id}}}:*")]
+        ttls = {key: await redis.ttl(key) for key in keys}
+    finally:
+        await redis.aclose()
+    assert not [key for key in keys if ":rebuild:" in key]
+    assert len([key for key in keys if key.endswith(unit)]) == 3  # month, year and all time
+    assert set(ttls.values()) == {-1}
