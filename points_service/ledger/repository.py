@@ -92,10 +92,14 @@ WRITE_POSTINGS = text(
          WHERE e.tenant_id = :tenant AND e.member_id = ANY(:m_members)
            AND NOT EXISTS (SELECT 1 FROM earned_now n WHERE n.member_id = e.member_id AND n.month = e.month)
     )
-    SELECT em.member_id, em.month, em.earned, u.path
+    -- A subquery per row, not a join: a prepared statement's generic plan cannot know how few
+    -- rows come back and would hash-join them against every member of the tenant.
+    SELECT em.member_id, em.month, em.earned,
+           (SELECT u.path
+              FROM members m
+              JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+             WHERE m.tenant_id = :tenant AND m.id = em.member_id) AS path
       FROM earned_months em
-      JOIN members m ON m.tenant_id = :tenant AND m.id = em.member_id
-      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
     """
 )
 
