@@ -502,6 +502,11 @@ class PgTools:
             [str(self.bin_dir / "psql"), *self.conn, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql], timeout
         )
 
+    def analyze(self, database: str) -> None:
+        """Fresh planner statistics after a bulk load, as autovacuum gives a live database within a
+        minute or so: measured right after loading, plans would rest on the empty tables' statistics."""
+        self.psql(database, "ANALYZE", timeout=300)
+
     def ensure_database(self, name: str) -> None:
         exists = self.psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
         if exists.strip() != "1":

@@ -22,12 +22,15 @@ from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
 
 # Members among :ids whose unit lies under the caller's scope path ("" reaches the whole tenant).
+# The unit's path is a subquery per member, not a join: a prepared statement's generic plan, not
+# knowing the scope, would otherwise start from the units and read every member under them.
 MEMBER_IDS_IN_REACH = text(
     """
     SELECT m.id
       FROM members m
-      JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids) AND starts_with(u.path, :scope)
+     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids)
+       AND starts_with((SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id),
+                       :scope)
     """
 )
 
@@ -88,12 +91,15 @@ class OrgService:
         _all_found(member_ids, set(found))
 
     async def _reach(self, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
-        statement = (
-            select(Member)
-            .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
-            .where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
+        # As in MEMBER_IDS_IN_REACH: the path per member, so the plan starts from the members' ids.
+        unit_path = (
+            select(OrgUnit.path)
+            .where(OrgUnit.tenant_id == Member.tenant_id, OrgUnit.id == Member.org_unit_id)
+            .correlate(Member)
+            .scalar_subquery()
         )
-        return self._within(statement, OrgUnit.path, await self.scope_path())
+        statement = select(Member).where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
+        return self._within(statement, unit_path, await self.scope_path())
 
     async def member_unit_path(self, member_id: uuid.UUID) -> str:
         path = await self._session.scalar(
