@@ -7,6 +7,7 @@ services, each in a savepoint so a refusal writes nothing, CSRF-checked like eve
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.console.controllers import go, refused, render
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
+from points_service.database.session import savepoint
 from points_service.deps import provide_clock, provide_ledger
 from points_service.duty.service import DutyService, duty_attendance, shift_status
 from points_service.errors import DomainError, InvalidInput, NotFound
@@ -128,6 +130,24 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
     return value
 
 
+async def staff_action(
+    request: AnyRequest,
+    staff: Principal,
+    db_session: AsyncSession,
+    action: Callable[[Any], Awaitable[str | None]],
+    default_back: str,
+) -> Response[Any]:
+    """One staff button: the form, the action in a savepoint (a refusal is shown, not raised, and
+    undoes only the action), then back to where the action says, or to the form's page."""
+    form = await request.form()
+    try:
+        async with savepoint(db_session):
+            target = await action(form)
+    except DomainError as error:
+        return refused(request, error, staff)
+    return go(request, target or back_to(form, default_back))
+
+
 # -- posts ------------------------------------------------------------------------------------------
 
 
@@ -209,25 +229,24 @@ class ConsolePostClaims(Controller):
         self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
-        try:
-            async with db_session.begin_nested():
-                claim = await work.duty.decide_post_claim(claim_id, True, None)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, f"/admin/posts/{claim.post_id}")
+
+        async def approve(form: Any) -> str:
+            claim = await work.duty.decide_post_claim(claim_id, True, None)
+            return f"/admin/posts/{claim.post_id}"
+
+        return await staff_action(request, staff, db_session, approve, "/admin/posts")
 
     @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
     async def reject(
         self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
-        form = await request.form()
-        try:
-            async with db_session.begin_nested():
-                claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, f"/admin/posts/{claim.post_id}")
+
+        async def reject(form: Any) -> str:
+            claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
+            return f"/admin/posts/{claim.post_id}"
+
+        return await staff_action(request, staff, db_session, reject, "/admin/posts")
 
 
 # -- micro-wishes -----------------------------------------------------------------------------------
@@ -284,27 +303,23 @@ class ConsoleWishes(Controller):
         self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
-        form = await request.form()
-        try:
+
+        async def verify(form: Any) -> None:
             ledger = await provide_ledger(db_session, staff, state)
-            async with db_session.begin_nested():
-                await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, back_to(form, "/admin/wishes"))
+            await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
+
+        return await staff_action(request, staff, db_session, verify, "/admin/wishes")
 
     @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
     async def send_back(
         self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
-        form = await request.form()
-        try:
-            async with db_session.begin_nested():
-                await work.wishes.send_back(wish_id, text_field(form, "reason"))
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, back_to(form, "/admin/wishes"))
+
+        async def send_back(form: Any) -> None:
+            await work.wishes.send_back(wish_id, text_field(form, "reason"))
+
+        return await staff_action(request, staff, db_session, send_back, "/admin/wishes")
 
 
 # -- problem reports --------------------------------------------------------------------------------
@@ -383,14 +398,6 @@ class ConsoleReports(Controller):
             next_cursor=next_cursor(rows, lambda row: row),
         )
 
-    async def _act(self, request: AnyRequest, staff: Principal, action: Any) -> Response[Any]:
-        form = await request.form()
-        try:
-            await action(form)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, back_to(form, "/admin/reports"))
-
     @post("/{report_id:uuid}/accept", name="console:accept_report")
     async def accept(
         self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
@@ -399,10 +406,9 @@ class ConsoleReports(Controller):
 
         async def accept(form: Any) -> None:
             ledger = await provide_ledger(db_session, staff, state)
-            async with db_session.begin_nested():
-                await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
+            await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await self._act(request, staff, accept)
+        return await staff_action(request, staff, db_session, accept, "/admin/reports")
 
     @post("/{report_id:uuid}/escalate", name="console:escalate_report")
     async def escalate(
@@ -411,10 +417,9 @@ class ConsoleReports(Controller):
         work = await work_for(staff, db_session, state)
 
         async def escalate(form: Any) -> None:
-            async with db_session.begin_nested():
-                await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
+            await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
 
-        return await self._act(request, staff, escalate)
+        return await staff_action(request, staff, db_session, escalate, "/admin/reports")
 
     @post("/{report_id:uuid}/reject", name="console:reject_report")
     async def reject(
@@ -423,10 +428,9 @@ class ConsoleReports(Controller):
         work = await work_for(staff, db_session, state)
 
         async def reject(form: Any) -> None:
-            async with db_session.begin_nested():
-                await work.reports.reject(report_id, text_field(form, "reason"))
+            await work.reports.reject(report_id, text_field(form, "reason"))
 
-        return await self._act(request, staff, reject)
+        return await staff_action(request, staff, db_session, reject, "/admin/reports")
 
     @post("/{report_id:uuid}/resolve", name="console:resolve_report")
     async def resolve(
@@ -436,16 +440,11 @@ class ConsoleReports(Controller):
 
         async def resolve(form: Any) -> None:
             ledger = await provide_ledger(db_session, staff, state)
-            async with db_session.begin_nested():
-                await work.reports.resolve(
-                    report_id,
-                    text_field(form, "resolution"),
-                    str(form.get("rule_code") or "") or None,
-                    None,
-                    ledger,
-                )
+            await work.reports.resolve(
+                report_id, text_field(form, "resolution"), str(form.get("rule_code") or "") or None, None, ledger
+            )
 
-        return await self._act(request, staff, resolve)
+        return await staff_action(request, staff, db_session, resolve, "/admin/reports")
 
 
 WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]

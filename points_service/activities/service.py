@@ -17,6 +17,7 @@ from points_service.activities.models import Activity, ActivitySignup
 from points_service.activities.repository import ActivityRepository
 from points_service.activities.tokens import check_in_token_valid
 from points_service.auth.principal import Principal
+from points_service.database.session import savepoint
 from points_service.errors import DomainError, InsufficientPoints, InvalidInput, NotFound
 from points_service.ledger.service import AwardItem, LedgerService
 from points_service.org.service import OrgService
@@ -392,7 +393,7 @@ class ActivityService:
         it are listed as skipped rather than holding up everyone else's points."""
         for member_id in result.no_shows:
             try:
-                async with self._repo.session.begin_nested():
+                async with savepoint(self._repo.session):
                     posted = await ledger.award(
                         member_id,
                         penalty,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Request
@@ -50,17 +51,22 @@ def on_rollback(session: AsyncSession, work: AfterCommit) -> None:
     session.info.setdefault("on_rollback", []).append(work)
 
 
-def after_commit_mark(session: AsyncSession) -> tuple[int, int]:
-    return len(session.info.setdefault("after_commit", [])), len(session.info.setdefault("on_rollback", []))
-
-
-async def savepoint_rolled_back(session: AsyncSession, mark: tuple[int, int]) -> None:
-    """A savepoint rolled back: forget what its work queued for after the commit, and undo what it
-    did outside the transaction."""
-    del session.info.setdefault("after_commit", [])[mark[0] :]
-    undo = session.info.setdefault("on_rollback", [])[mark[1] :]
-    del session.info["on_rollback"][mark[1] :]
-    await _run(undo, "undo after a rollback failed")
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A savepoint for work that may be refused while the request goes on. If it rolls back, the
+    after-commit work queued inside it is forgotten and its `on_rollback` work runs, as a whole
+    transaction's would."""
+    after_commit_mark = len(session.info.setdefault("after_commit", []))
+    on_rollback_mark = len(session.info.setdefault("on_rollback", []))
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        del session.info["after_commit"][after_commit_mark:]
+        undo = session.info["on_rollback"][on_rollback_mark:]
+        del session.info["on_rollback"][on_rollback_mark:]
+        await _run(undo, "undo after a rollback failed")
+        raise
 
 
 async def _run(works: list[AfterCommit], failure: str) -> None:

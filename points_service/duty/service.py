@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
+from points_service.database.session import savepoint
 from points_service.duty.models import Post, PostClaim, Shift
 from points_service.errors import CapReached, Conflict, DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, award_points
@@ -540,7 +541,7 @@ class DutyService:
             note = f"{note} ({await actor_label(self._session, self._tenant_id, acted)})"
         try:
             # A savepoint, so a reached cap leaves the verified shift on record instead of undoing it.
-            async with self._session.begin_nested():
+            async with savepoint(self._session):
                 posted = await ledger.award(shift.member_id, rule, quantity, note, f"shift:{shift.id}")
         except CapReached as reached:
             shift.unpaid_reason = f"cap_reached: {reached.detail}"[:200]

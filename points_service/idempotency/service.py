@@ -15,7 +15,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.database.session import after_commit_mark, savepoint_rolled_back
+from points_service.database.session import savepoint
 from points_service.errors import (
     PROBLEM_MEDIA_TYPE,
     DomainError,
@@ -64,14 +64,12 @@ class IdempotentWrites:
         request_hash = _request_hash(endpoint, body)
         if not await self._claim(key, endpoint, request_hash):
             return await self._replay(key, endpoint, request_hash)
-        mark = after_commit_mark(self._session)
         try:
             # The savepoint undoes a refused action's writes but keeps the claimed key, so the
             # refusal itself is recorded and replayed.
-            async with self._session.begin_nested():
+            async with savepoint(self._session):
                 result_status, result_body = status, msgspec.to_builtins(await action())
         except DomainError as refusal:
-            await savepoint_rolled_back(self._session, mark)
             result_status, result_body = refusal.status_code, domain_error_body(refusal)
         await self._session.execute(
             update(IdempotencyRecord)

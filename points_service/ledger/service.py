@@ -241,6 +241,7 @@ class LedgerService:
             raise NotFound("No such transaction")
         if original.kind not in REVERSIBLE_KINDS:
             raise NotReversible(f"A {original.kind} transaction is not reversed by staff")
+        # Looked up (once per process) so `_post` knows the issuance line it reverses is not a lost lock.
         await self._issuance_account()
         # Lock first, then look: a concurrent reversal of the same transaction has either committed
         # (and is seen here) or waits behind this lock. The unique index on reverses_id backs this up.
