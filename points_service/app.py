@@ -51,6 +51,7 @@ def page_csrf(jwt_secret: str) -> CSRFConfig:
 def create_app(settings: Settings | None = None) -> Litestar:
     from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
     from admin.console.routes import console_routers
+    from admin.points.group_awards import staff_award_batches
     from admin.routes import admin_router
     from admin.warnings.daily import keep_warnings_daily
     from merchants.redemptions.sweep import sweep_forever
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 settings.jwt_secret or "", settings.jwt_issuer, settings.jwt_audience, settings.access_token_seconds
             ),
         )
+        app.state.staff_award_batches = staff_award_batches(app.state)
         # Everything loaded at start-up (modules, routes, schemas) lives as long as the process: moved
         # out of the collector's reach, a full collection no longer walks it, which was most of the
         # tail latency of fast reads.
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.staff_award_batches.close()
             await redis.aclose()
             await engine.dispose()
             await side_engine.dispose()

@@ -24,22 +24,32 @@ async def provide_principal(request: Request) -> Principal:
 
 
 async def provide_clock(db_session: AsyncSession, principal: Principal, state: State) -> TenantClock:
+    return await _clock_of(state, db_session, principal.tenant_id)
+
+
+async def _clock_of(state: State, session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:
     # A tenant's time zone is set when the tenant is created and no endpoint changes it, so each
     # process reads it once instead of on every request.
     clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
-    if principal.tenant_id not in clocks:
-        clocks[principal.tenant_id] = await tenant_clock(db_session, principal.tenant_id)
-    return clocks[principal.tenant_id]
+    if tenant_id not in clocks:
+        clocks[tenant_id] = await tenant_clock(session, tenant_id)
+    return clocks[tenant_id]
 
 
-async def provide_ledger(db_session: AsyncSession, principal: Principal, state: State) -> LedgerService:
-    clock = await provide_clock(db_session, principal, state)
-    tenant_id = principal.tenant_id
+async def ledger_for(
+    state: State, session: AsyncSession, tenant_id: uuid.UUID, actor_account_id: uuid.UUID | None
+) -> LedgerService:
+    """The ledger in `session`'s transaction, publishing earned points to the leaderboards after commit."""
+    clock = await _clock_of(state, session, tenant_id)
 
     async def publish_earned(changes: list[EarnedChange]) -> None:
         await publish_or_mark_stale(state.redis, tenant_id, changes)
 
-    return LedgerService(LedgerRepository(db_session, tenant_id), clock, principal.account_id, publish_earned)
+    return LedgerService(LedgerRepository(session, tenant_id), clock, actor_account_id, publish_earned)
+
+
+async def provide_ledger(db_session: AsyncSession, principal: Principal, state: State) -> LedgerService:
+    return await ledger_for(state, db_session, principal.tenant_id, principal.account_id)
 
 
 async def provide_org(db_session: AsyncSession, principal: Principal) -> OrgService:

@@ -6,10 +6,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 
+from admin.points import group_awards
+from admin.points.group_awards import StaffAward
 from admin.points.service import StaffPointsService
 from points_service.auth.guards import require_admin
-from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
+from points_service.auth.principal import Principal
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
 from points_service.ledger.schemas import ledger_page
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
@@ -58,16 +62,18 @@ class PointsController(Controller):
         self,
         data: AwardRequest,
         request: Request,
-        staff_points: StaffPointsService,
-        idempotent: IdempotentWrites,
+        principal: Principal,
+        state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        return await idempotent.run(
-            idempotency_key,
-            request.url.path,
-            data,
-            lambda: staff_points.award(data.member_id, data.rule_code, _quantity(data.quantity), data.note),
+        # Written by group commit with concurrent awards (admin/points/group_awards.py).
+        claim = (
+            None
+            if idempotency_key is None
+            else KeyClaim.of(principal.account_id, idempotency_key, request.url.path, data)
         )
+        award = StaffAward(principal, data.member_id, data.rule_code, _quantity(data.quantity), data.note, claim)
+        return await group_awards.award(state, award)
 
     @post("/awards/bulk", summary="Award one rule to up to 1,000 members, all or nothing (idem)")
     async def bulk_award(

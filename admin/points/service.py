@@ -21,11 +21,6 @@ class StaffPointsService:
         self._rules = rules
         self._ledger = ledger
 
-    async def award(self, member_id: uuid.UUID, rule_code: str, quantity: Decimal, note: str | None) -> dict[str, Any]:
-        await self._org.check_members_in_reach([member_id])
-        rule = await self._rules.by_code(rule_code)
-        return posted_body(await self._ledger.award(member_id, rule, quantity, note))
-
     async def bulk_award(
         self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
     ) -> dict[str, Any]:

@@ -92,16 +92,12 @@ def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
-    """Commit when the handler returns; roll back when it raises, so a refusal writes nothing.
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session, one transaction: committed when the block ends, rolled back when it raises.
     Work queued with `after_commit` runs once the commit has succeeded, and is dropped otherwise;
-    work queued with `on_rollback` runs only if it does not commit. A handler marked
-    `opt={READS_ONE_SNAPSHOT: True}` gets an autocommit session instead."""
-    if request.route_handler.opt.get(READS_ONE_SNAPSHOT):
-        async with state.read_session_factory() as session:
-            yield session
-        return
-    async with state.session_factory() as session:
+    work queued with `on_rollback` runs only if it does not commit."""
+    async with factory() as session:
         try:
             async with session.begin():
                 yield session
@@ -110,3 +106,15 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
             await _run(session.info.pop("on_rollback", []), "undo after a rollback failed")
             raise
         await run_after_commit(session)
+
+
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the handler returns, rolled back when it raises,
+    so a refusal writes nothing. A handler marked `opt={READS_ONE_SNAPSHOT: True}` gets an
+    autocommit session instead."""
+    if request.route_handler.opt.get(READS_ONE_SNAPSHOT):
+        async with state.read_session_factory() as session:
+            yield session
+        return
+    async with unit_of_work(state.session_factory) as session:
+        yield session

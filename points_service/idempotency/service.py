@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
@@ -42,6 +43,99 @@ def _validated_key(key: str) -> str:
 def _request_hash(endpoint: str, body: Any) -> str:
     canonical = json.dumps([endpoint, msgspec.to_builtins(body)], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """A write's Idempotency-Key, checked and hashed, to be claimed in a batch's transaction."""
+
+    caller_id: uuid.UUID
+    endpoint: str
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, caller_id: uuid.UUID, key: str, endpoint: str, body: Any) -> KeyClaim:
+        return cls(caller_id, endpoint, _validated_key(key), _request_hash(endpoint, body))
+
+
+CLAIM_KEYS = text(
+    """
+    INSERT INTO idempotency_records
+        (tenant_id, caller_id, endpoint, key, request_hash, response_status, response_body)
+    SELECT :tenant, c.caller, c.endpoint, c.key, c.hash, 0, '{}'::jsonb
+      FROM unnest(CAST(:callers AS uuid[]), CAST(:endpoints AS text[]), CAST(:keys AS text[]),
+                  CAST(:hashes AS text[])) AS c(caller, endpoint, key, hash)
+     ORDER BY c.caller, c.endpoint, c.key
+    ON CONFLICT DO NOTHING
+    RETURNING caller_id, endpoint, key
+    """
+)
+
+RECORD_OUTCOMES = text(
+    """
+    UPDATE idempotency_records AS r
+       SET response_status = v.status, response_body = CAST(v.body AS jsonb)
+      FROM unnest(CAST(:callers AS uuid[]), CAST(:endpoints AS text[]), CAST(:keys AS text[]),
+                  CAST(:statuses AS int[]), CAST(:bodies AS text[])) AS v(caller, endpoint, key, status, body)
+     WHERE r.tenant_id = :tenant AND r.caller_id = v.caller AND r.endpoint = v.endpoint AND r.key = v.key
+    """
+)
+
+
+async def claim_keys(session: AsyncSession, tenant_id: uuid.UUID, claims: list[KeyClaim]) -> set[KeyClaim]:
+    """Claim many keys in one statement, in one order (so two batches cannot deadlock on them);
+    the claims answered are the ones won. A key held by a transaction still running is waited for."""
+    distinct = list(dict.fromkeys(claims))
+    try:
+        await session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
+        rows = await session.execute(
+            CLAIM_KEYS,
+            {
+                "tenant": tenant_id,
+                "callers": [claim.caller_id for claim in distinct],
+                "endpoints": [claim.endpoint for claim in distinct],
+                "keys": [claim.key for claim in distinct],
+                "hashes": [claim.request_hash for claim in distinct],
+            },
+        )
+        won = {(row.caller_id, row.endpoint, row.key) for row in rows}
+        await session.execute(text("SET LOCAL lock_timeout = 0"))
+    except DBAPIError as error:
+        _raise_if_waited_too_long(error)
+        raise
+    return {claim for claim in distinct if (claim.caller_id, claim.endpoint, claim.key) in won}
+
+
+async def record_outcomes(
+    session: AsyncSession, tenant_id: uuid.UUID, outcomes: list[tuple[KeyClaim, int, Any]]
+) -> None:
+    """Store each claimed key's answer (status, body) in the transaction that made it."""
+    if not outcomes:
+        return
+    await session.execute(
+        RECORD_OUTCOMES,
+        {
+            "tenant": tenant_id,
+            "callers": [claim.caller_id for claim, _, _ in outcomes],
+            "endpoints": [claim.endpoint for claim, _, _ in outcomes],
+            "keys": [claim.key for claim, _, _ in outcomes],
+            "statuses": [status for _, status, _ in outcomes],
+            "bodies": [json.dumps(msgspec.to_builtins(body), ensure_ascii=False) for _, _, body in outcomes],
+        },
+    )
+
+
+def outcome_of(answer: Any, status: int = 201) -> tuple[int, Any]:
+    """The status and body an idempotent write answered, refusals included."""
+    if isinstance(answer, DomainError):
+        return answer.status_code, domain_error_body(answer)
+    return status, answer
+
+
+def _raise_if_waited_too_long(error: DBAPIError) -> None:
+    if "lock timeout" in str(error.orig).lower() or "55P03" in str(getattr(error.orig, "sqlstate", "")):
+        raise IdempotencyInProgress() from error
 
 
 def _response(status: int, body: Any, replayed: bool) -> Response[Any]:
@@ -106,11 +200,14 @@ class IdempotentWrites:
                 },
             )
         except DBAPIError as error:
-            if "lock timeout" in str(error.orig).lower() or "55P03" in str(getattr(error.orig, "sqlstate", "")):
-                raise IdempotencyInProgress() from error
+            _raise_if_waited_too_long(error)
             raise
         await self._session.execute(text("SET LOCAL lock_timeout = 0"))
         return claimed is not None
+
+    async def replay(self, claim: KeyClaim) -> Response[Any]:
+        """The stored answer of a key another request claimed and committed."""
+        return await self._replay(claim.key, claim.endpoint, claim.request_hash)
 
     async def _replay(self, key: str, endpoint: str, request_hash: str) -> Response[Any]:
         record = await self._session.scalar(

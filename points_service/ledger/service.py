@@ -21,6 +21,7 @@ from points_service.errors import (
     AlreadyAwarded,
     AlreadyReversed,
     CapReached,
+    DomainError,
     InsufficientPoints,
     InvalidInput,
     NotFound,
@@ -76,6 +77,8 @@ class Posting:
     source: str | None = None
     # Cap usage this posting adds (or, for a reversal, gives back): (rule id, day) -> points.
     rule_usage: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
+    # Who asked for it, when postings of several callers are written together; else the service's caller.
+    actor_account_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,17 @@ class AwardItem:
     member_id: uuid.UUID
     quantity: Decimal
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerAward:
+    """One caller's award by rule, written together with other callers' awards (group commit)."""
+
+    member_id: uuid.UUID
+    rule: Rule
+    quantity: Decimal
+    note: str | None
+    actor_account_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -213,8 +227,51 @@ class LedgerService:
             )
             for item in items
         ]
-        # Penalties (negative rules) never count against a cap; a mixed batch cannot happen (one rule).
-        return await self._post(postings, locked, accounts, cap_rule=rule if rule.points > 0 else None)
+        return await self._post(postings, locked, accounts)
+
+    async def award_each(self, awards: Sequence[CallerAward]) -> list[Posted | DomainError]:
+        """Awards of unrelated callers in the caller's one database transaction: each is checked on
+        its own under the locks (its member, its rule's caps, the balance a penalty leaves) and
+        refused alone; the others are written together. Answers in the order given."""
+        answers: list[Posted | DomainError | None] = [None] * len(awards)
+        points: dict[int, int] = {}
+        for index, award in enumerate(awards):
+            try:
+                points[index] = award_points(award.rule, award.quantity)
+            except DomainError as refusal:
+                answers[index] = refusal
+        issuance = await self._issuance_account()
+        locked = await self._repo.lock_accounts(sorted({awards[index].member_id for index in points}))
+        accounts = member_accounts_of(locked)
+        today = self._clock.today()
+        postings: list[Posting] = []
+        posted_indexes: list[int] = []
+        for index, amount in points.items():
+            award = awards[index]
+            if award.member_id not in accounts:
+                answers[index] = NotFound(f"No such member: {award.member_id}")
+                continue
+            postings.append(
+                Posting(
+                    kind="penalty" if award.rule.category == "penalty" else "award",
+                    member_id=award.member_id,
+                    lines=[(issuance, -amount), (accounts[award.member_id].available_id, amount)],
+                    local_date=today,
+                    earned_delta=amount,
+                    rule=award.rule,
+                    rule_code=award.rule.code,
+                    quantity=award.quantity,
+                    memo=award.note,
+                    rule_usage={(award.rule.id, today): amount} if amount > 0 else {},
+                    actor_account_id=award.actor_account_id,
+                )
+            )
+            posted_indexes.append(index)
+        for index, answer in zip(
+            posted_indexes, await self._post_each(postings, locked, accounts, refuse_alone=True), strict=True
+        ):
+            answers[index] = answer
+        return [answer for answer in answers if answer is not None]
 
     async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> Posted:
         if amount == 0:
@@ -355,8 +412,21 @@ class LedgerService:
         postings: list[Posting],
         locked: dict[uuid.UUID, LockedAccount],
         accounts: dict[uuid.UUID, MemberAccounts],
-        cap_rule: Rule | None = None,
     ) -> list[Posted]:
+        """All the postings or none: the first refusal raises, and the caller's transaction rolls back."""
+        results = await self._post_each(postings, locked, accounts, refuse_alone=False)
+        return [result for result in results if isinstance(result, Posted)]
+
+    async def _post_each(
+        self,
+        postings: list[Posting],
+        locked: dict[uuid.UUID, LockedAccount],
+        accounts: dict[uuid.UUID, MemberAccounts],
+        refuse_alone: bool,
+    ) -> list[Posted | DomainError]:
+        """Check and write the postings in order, each against the balances and cap usage the ones
+        before it left. With `refuse_alone`, a posting that breaks a rule is answered with its refusal
+        and the rest are written; otherwise the refusal raises."""
         issuance = _ISSUANCE_ACCOUNTS.get(self._repo.tenant_id)
         for posting in postings:
             for account_id, _ in posting.lines:
@@ -364,8 +434,7 @@ class LedgerService:
                 # its lock and its chain: a programming error, never a request's fault.
                 if account_id not in locked and account_id != issuance:
                     raise RuntimeError(f"account {account_id} is not locked by this posting")
-        if cap_rule is not None:
-            await self._check_caps(cap_rule, postings)
+        used = await self._cap_usage(postings)
 
         now = datetime.now(UTC)
         transactions: list[dict[str, Any]] = []
@@ -373,8 +442,19 @@ class LedgerService:
         earned: dict[tuple[uuid.UUID, date], int] = {}
         usage: dict[tuple[uuid.UUID, uuid.UUID, date], int] = {}
         touched: dict[uuid.UUID, LockedAccount] = {}
-        results: list[Posted] = []
+        results: list[Posted | DomainError] = []
         for posting in postings:
+            try:
+                # Checked before anything changes, so a refused posting leaves the locked
+                # accounts' state as the next posting must see it.
+                _check_caps(posting, used)
+                _check_balances(posting, locked)
+            except DomainError as refusal:
+                if not refuse_alone:
+                    raise
+                results.append(refusal)
+                continue
+            _count_cap_usage(posting, used)
             transaction_id = uuid.uuid4()
             digest = transaction_digest(
                 transaction_id,
@@ -396,7 +476,7 @@ class LedgerService:
                     "rule_code": posting.rule_code,
                     "quantity": posting.quantity,
                     "memo": posting.memo,
-                    "actor_account_id": self._actor,
+                    "actor_account_id": posting.actor_account_id or self._actor,
                     "reverses_id": posting.reverses_id,
                     "local_date": posting.local_date,
                     "earned_delta": posting.earned_delta,
@@ -410,8 +490,6 @@ class LedgerService:
                 if account_id in locked:
                     touched[account_id] = locked[account_id]
             available = locked[accounts[posting.member_id].available_id]
-            if any(locked[account_id].balance < 0 for account_id, _ in posting.lines if account_id in locked):
-                raise InsufficientPoints(f"The balance would fall below zero (member {posting.member_id})")
             if posting.kind in EARNING_KINDS and posting.earned_delta:
                 key = (posting.member_id, month_start(posting.local_date))
                 earned[key] = earned.get(key, 0) + posting.earned_delta
@@ -422,6 +500,8 @@ class LedgerService:
             results.append(
                 Posted(transaction_id, posting.member_id, member_change, available.balance, posting.reverses_id)
             )
+        if not transactions:
+            return results
 
         try:
             earned_months = await self._repo.write_postings(
@@ -435,6 +515,24 @@ class LedgerService:
         if earned and self._publish_earned is not None:
             self._queue_leaderboard_update(earned, earned_months)
         return results
+
+    async def _cap_usage(self, postings: list[Posting]) -> dict[tuple[uuid.UUID, uuid.UUID], list[int]]:
+        """(member, rule) -> [points today, points this month] already earned, for every capped rule
+        the postings award by. Penalties and reversals never count against a cap."""
+        members_by_rule: dict[uuid.UUID, tuple[Rule, set[uuid.UUID]]] = {}
+        for posting in postings:
+            rule = posting.rule
+            if rule is not None and _capped(rule):
+                members_by_rule.setdefault(rule.id, (rule, set()))[1].add(posting.member_id)
+        used: dict[tuple[uuid.UUID, uuid.UUID], list[int]] = {}
+        today = self._clock.today()
+        for rule, member_ids in members_by_rule.values():
+            found = await self._repo.rule_usage(
+                rule.id, sorted(member_ids), today, month_start(today), month_end(today)
+            )
+            for member_id in member_ids:
+                used[(member_id, rule.id)] = list(found.get(member_id, (0, 0)))
+        return used
 
     def _queue_leaderboard_update(
         self, earned: dict[tuple[uuid.UUID, date], int], earned_months: list[EarnedMonth]
@@ -482,23 +580,42 @@ class LedgerService:
         account.last_hash = entry_hash
         return row
 
-    async def _check_caps(self, rule: Rule, postings: list[Posting]) -> None:
-        if rule.daily_cap is None and rule.monthly_cap is None:
-            return
-        today = postings[0].local_date
-        used = await self._repo.rule_usage(
-            rule.id, [posting.member_id for posting in postings], today, month_start(today), month_end(today)
+
+def _capped(rule: Rule) -> bool:
+    return rule.points > 0 and (rule.daily_cap is not None or rule.monthly_cap is not None)
+
+
+def _check_caps(posting: Posting, used: dict[tuple[uuid.UUID, uuid.UUID], list[int]]) -> None:
+    rule = posting.rule
+    if rule is None or not _capped(rule):
+        return
+    points = posting.rule_usage.get((rule.id, posting.local_date), 0)
+    used_today, used_month = used[(posting.member_id, rule.id)]
+    if rule.daily_cap is not None and used_today + points > rule.daily_cap:
+        raise CapReached(
+            f"Rule {rule.code} allows {rule.daily_cap} points a day; "
+            f"{used_today} already earned today (member {posting.member_id})"
         )
-        for posting in postings:
-            points = posting.rule_usage.get((rule.id, today), 0)
-            used_today, used_month = used.get(posting.member_id, (0, 0))
-            if rule.daily_cap is not None and used_today + points > rule.daily_cap:
-                raise CapReached(
-                    f"Rule {rule.code} allows {rule.daily_cap} points a day; "
-                    f"{used_today} already earned today (member {posting.member_id})"
-                )
-            if rule.monthly_cap is not None and used_month + points > rule.monthly_cap:
-                raise CapReached(
-                    f"Rule {rule.code} allows {rule.monthly_cap} points a month; "
-                    f"{used_month} already earned this month (member {posting.member_id})"
-                )
+    if rule.monthly_cap is not None and used_month + points > rule.monthly_cap:
+        raise CapReached(
+            f"Rule {rule.code} allows {rule.monthly_cap} points a month; "
+            f"{used_month} already earned this month (member {posting.member_id})"
+        )
+
+
+def _count_cap_usage(posting: Posting, used: dict[tuple[uuid.UUID, uuid.UUID], list[int]]) -> None:
+    rule = posting.rule
+    if rule is None or (posting.member_id, rule.id) not in used:
+        return
+    points = posting.rule_usage.get((rule.id, posting.local_date), 0)
+    used[(posting.member_id, rule.id)][0] += points
+    used[(posting.member_id, rule.id)][1] += points
+
+
+def _check_balances(posting: Posting, locked: dict[uuid.UUID, LockedAccount]) -> None:
+    change: dict[uuid.UUID, int] = {}
+    for account_id, amount in posting.lines:
+        if account_id in locked:
+            change[account_id] = change.get(account_id, 0) + amount
+    if any(locked[account_id].balance + amount < 0 for account_id, amount in change.items()):
+        raise InsufficientPoints(f"The balance would fall below zero (member {posting.member_id})")

@@ -35,6 +35,37 @@ MEMBER_IDS_IN_REACH = text(
 )
 
 
+MEMBER_UNIT_PATHS = text(
+    """
+    SELECT m.id,
+           (SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id) AS path
+      FROM members m
+     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids)
+    """
+)
+
+UNIT_PATHS = text("SELECT id, path FROM org_units WHERE tenant_id = :tenant AND id = ANY(:ids)")
+
+
+async def member_unit_paths(
+    session: AsyncSession, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each known member's unit path, for reach checks of many callers at once (group commit)."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(MEMBER_UNIT_PATHS, {"tenant": tenant_id, "ids": list(set(member_ids))})
+    return {row.id: row.path for row in rows}
+
+
+async def unit_paths(
+    session: AsyncSession, tenant_id: uuid.UUID, unit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not unit_ids:
+        return {}
+    rows = await session.execute(UNIT_PATHS, {"tenant": tenant_id, "ids": list(set(unit_ids))})
+    return {row.id: row.path for row in rows}
+
+
 def _all_found(member_ids: Sequence[uuid.UUID], found: Container[uuid.UUID]) -> None:
     for member_id in member_ids:
         if member_id not in found:

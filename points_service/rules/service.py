@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,13 @@ from points_service.rules.models import Rule
 # Built once: every award looks its rule up, and building a statement costs more than running it.
 ACTIVE_RULE_BY_CODE = select(Rule).where(
     Rule.tenant_id == bindparam("tenant"), Rule.code == bindparam("code"), Rule.is_active.is_(True)
+)
+
+# One statement whatever the number of codes (an IN list would be a new prepared statement per length).
+ACTIVE_RULES_BY_CODES = select(Rule).where(
+    Rule.tenant_id == bindparam("tenant"),
+    Rule.code == any_(bindparam("codes", type_=ARRAY(String))),
+    Rule.is_active.is_(True),
 )
 
 
@@ -60,6 +68,13 @@ class RuleService:
         if rule is None:
             raise NotFound(f"No such rule: {code}")
         return rule
+
+    async def by_codes(self, codes: set[str]) -> dict[str, Rule]:
+        """The active rules of these codes; unknown and inactive codes are left out."""
+        if not codes:
+            return {}
+        rules = await self._session.scalars(ACTIVE_RULES_BY_CODES, {"tenant": self._tenant_id, "codes": sorted(codes)})
+        return {rule.code: rule for rule in rules}
 
     async def all(self) -> list[Rule]:
         return list(

@@ -1,0 +1,133 @@
+"""Staff awards written by group commit: `POST /admin/awards` of concurrent requests in one
+database transaction (points_service/database/group_commit.py says why), each answered alone."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from litestar import Response
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.auth.principal import Principal
+from points_service.database.group_commit import GroupCommit
+from points_service.deps import ledger_for
+from points_service.errors import DomainError, Forbidden, NotFound
+from points_service.idempotency.service import (
+    IdempotentWrites,
+    KeyClaim,
+    claim_keys,
+    outcome_of,
+    record_outcomes,
+)
+from points_service.ledger.schemas import posted_body
+from points_service.ledger.service import CallerAward, LedgerService
+from points_service.org.service import member_unit_paths, unit_paths
+from points_service.rules.service import RuleService
+
+# What a staff award is answered with when its Idempotency-Key was already used: the stored answer.
+REPLAY = "replay"
+
+
+@dataclass(frozen=True)
+class StaffAward:
+    """`POST /admin/awards` of one caller, waiting to be written with others (group commit)."""
+
+    principal: Principal
+    member_id: uuid.UUID
+    rule_code: str
+    quantity: Decimal
+    note: str | None
+    claim: KeyClaim | None = None
+
+
+async def award_together(
+    session: AsyncSession, tenant_id: uuid.UUID, ledger: LedgerService, awards: list[StaffAward]
+) -> list[dict[str, Any] | str | DomainError]:
+    """Staff awards of concurrent requests in one transaction, each checked as `StaffPointsService.award`
+    checks it alone (key, reach, rule, then the ledger's caps and balances) and answered alone."""
+    answers: list[dict[str, Any] | str | DomainError | None] = [None] * len(awards)
+    claims = [award.claim for award in awards if award.claim is not None]
+    won = await claim_keys(session, tenant_id, claims) if claims else set()
+    first_of_key: set[KeyClaim] = set()
+    for index, award in enumerate(awards):
+        if award.claim is not None:
+            # A key sent twice in one batch is claimed once; the repeat replays what the first answers.
+            if award.claim not in won or award.claim in first_of_key:
+                answers[index] = REPLAY
+            first_of_key.add(award.claim)
+
+    pending = [index for index, answer in enumerate(answers) if answer is None]
+    staff_units = {awards[i].principal.org_unit_id for i in pending if not awards[i].principal.is_admin}
+    scopes = await unit_paths(session, tenant_id, [unit for unit in staff_units if unit is not None])
+    paths = await member_unit_paths(session, tenant_id, [awards[i].member_id for i in pending])
+    rules = await RuleService(session, tenant_id).by_codes({awards[i].rule_code for i in pending})
+    to_post: list[int] = []
+    for index in pending:
+        award = awards[index]
+        try:
+            scope = "" if award.principal.is_admin else _scope_path(award.principal, scopes)
+            path = paths.get(award.member_id)
+            if path is None or not path.startswith(scope):
+                raise NotFound(f"No such member: {award.member_id}")
+            if award.rule_code not in rules:
+                raise NotFound(f"No such rule: {award.rule_code}")
+        except DomainError as refusal:
+            answers[index] = refusal
+            continue
+        to_post.append(index)
+    posted = await ledger.award_each(
+        [
+            CallerAward(
+                awards[i].member_id,
+                rules[awards[i].rule_code],
+                awards[i].quantity,
+                awards[i].note,
+                awards[i].principal.account_id,
+            )
+            for i in to_post
+        ]
+    )
+    for index, result in zip(to_post, posted, strict=True):
+        answers[index] = result if isinstance(result, DomainError) else posted_body(result)
+
+    outcomes = []
+    for award, answer in zip(awards, answers, strict=True):
+        if award.claim is not None and answer != REPLAY:
+            outcomes.append((award.claim, *outcome_of(answer)))
+    await record_outcomes(session, tenant_id, outcomes)
+    return [answer for answer in answers if answer is not None]
+
+
+def _scope_path(principal: Principal, scopes: dict[uuid.UUID, str]) -> str:
+    if principal.org_unit_id is None:
+        raise Forbidden("This account is not attached to an org unit")
+    if principal.org_unit_id not in scopes:
+        raise Forbidden("This account's org unit no longer exists")
+    return scopes[principal.org_unit_id]
+
+
+StaffAwardBatches = GroupCommit[StaffAward, "dict[str, Any] | str"]
+
+
+def staff_award_batches(state: State) -> StaffAwardBatches:
+    async def write(session: AsyncSession, tenant_id: Any, awards: list[StaffAward]) -> list[Any]:
+        ledger = await ledger_for(state, session, tenant_id, actor_account_id=None)
+        return await award_together(session, tenant_id, ledger, awards)
+
+    return GroupCommit(state.session_factory, write)
+
+
+async def award(state: State, award: StaffAward) -> Response[Any]:
+    """Write one staff award with whatever others are waiting; its answer, or the stored answer of
+    its Idempotency-Key. A refusal raises."""
+    batches: StaffAwardBatches = state.staff_award_batches
+    answer = await batches.submit(award.principal.tenant_id, award)
+    if answer == REPLAY and award.claim is not None:
+        async with state.read_session_factory() as session:
+            writes = IdempotentWrites(session, award.principal.tenant_id, award.principal.account_id)
+            return await writes.replay(award.claim)
+    return Response(answer, status_code=201)
