@@ -685,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"set up in {market.seconds['total']:.1f}s ({market.seconds}); CPU cores used: {meter.describe()}")
         results["load"] = {"seconds": {k: round(v, 2) for k, v in market.seconds.items()}, "cpu_cores": meter.cores}
         PgTools(service).analyze(APP_DATABASE)
-        log("ANALYZE done (the statistics autovacuum would have gathered by now on a live database)")
+        log("VACUUM (ANALYZE) done (what autovacuum would have done by now on a live database)")
         tokens_file = work_dir / "member_tokens.lua"
         write_lua_table(tokens_file, tokens)
 

@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         total = time.monotonic() - started
         log(f"loaded in {total:.1f}s ({community.load_seconds}); CPU cores used: {meter.describe()}")
         PgTools(service).analyze("red_points")
-        log("ANALYZE done (the statistics autovacuum would have gathered by now on a live database)")
+        log("VACUUM (ANALYZE) done (what autovacuum would have done by now on a live database)")
         results["load"] = {
             "seconds": {**{k: round(v, 2) for k, v in community.load_seconds.items()}, "total": round(total, 2)},
             "members_per_s_without_login": round(

@@ -22,6 +22,7 @@ from points_service.activities.routes import activity_routers
 from points_service.auth.controllers import AuthController
 from points_service.auth.middleware import BearerTokenMiddleware
 from points_service.auth.tokens import AccessTokens
+from points_service.database.reads import create_read_pool
 from points_service.database.session import create_engine, provide_db_session, read_session_factory, session_factory
 from points_service.deps import provide_principal
 from points_service.duty.routes import duty_routers
@@ -34,6 +35,9 @@ from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.redis_pool import create_redis
 from points_service.settings import Settings, SettingsError
+
+# Connections per process for one-statement hot reads (a balance): each is held for one round trip.
+READ_POOL_SIZE = 4
 
 
 def page_csrf(jwt_secret: str) -> CSRFConfig:
@@ -76,12 +80,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stock_engine = create_engine(
             settings.database_url or "", 2, settings.database_application_name, autocommit=True
         )
+        read_pool = await create_read_pool(
+            settings.database_url or "", READ_POOL_SIZE, settings.database_application_name
+        )
         redis = create_redis(settings.redis_url or "")
         app.state.update(
             settings=settings,
             engine=engine,
             session_factory=session_factory(engine),
             read_session_factory=read_session_factory(engine),
+            read_pool=read_pool,
             side_session_factory=session_factory(side_engine),
             stock_session_factory=session_factory(stock_engine),
             redis=redis,
@@ -114,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.staff_award_batches.close()
             await redis.aclose()
             await engine.dispose()
+            await read_pool.close()
             await side_engine.dispose()
             await stock_engine.dispose()
 

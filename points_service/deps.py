@@ -12,11 +12,11 @@ from points_service.auth.guards import current_principal
 from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.upkeep import publish_or_mark_stale
-from points_service.ledger.repository import LedgerRepository
+from points_service.ledger.repository import LedgerRepository, read_tenant_timezone
 from points_service.ledger.service import EarnedChange, LedgerService
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import tenant_clock
+from points_service.tenancy.service import DEFAULT_TIMEZONE, tenant_clock
 
 
 async def provide_principal(request: Request) -> Principal:
@@ -33,6 +33,14 @@ async def _clock_of(state: State, session: AsyncSession, tenant_id: uuid.UUID) -
     clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
     if tenant_id not in clocks:
         clocks[tenant_id] = await tenant_clock(session, tenant_id)
+    return clocks[tenant_id]
+
+
+async def clock_for_reads(state: State, tenant_id: uuid.UUID) -> TenantClock:
+    """The tenant's clock for a handler without a session (hot reads on the read pool)."""
+    clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
+    if tenant_id not in clocks:
+        clocks[tenant_id] = TenantClock(await read_tenant_timezone(state.read_pool, tenant_id) or DEFAULT_TIMEZONE)
     return clocks[tenant_id]
 
 

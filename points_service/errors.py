@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -196,6 +197,14 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
+_READ_POOL_CONNECTION_LOST = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
+
 # PostgreSQL text cannot hold U+0000 (22021) nor characters outside the database encoding (22P05).
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 _UNSTORABLE_MESSAGE = "contains a character that cannot be stored (U+0000)"
@@ -240,6 +249,10 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
         # The pool does not ping before every checkout (a round trip on every request): a connection
         # the database dropped (a restart) fails once here, the pool discards it, and a retry works.
         logger.warning("database connection lost; the pool reconnects")
+        return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
+    if isinstance(exc, _READ_POOL_CONNECTION_LOST):
+        # The hot-read pool (database/reads.py) drops a broken connection itself; the retry gets a new one.
+        logger.warning("database connection of the read pool lost; it reconnects")
         return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,21 +104,22 @@ WRITE_POSTINGS = text(
     """
 )
 
-BALANCE = text(
-    """
+# Read on asyncpg directly (points_service/database/reads.py): $1 tenant, $2 member, $3 this month,
+# $4 the start of this year, in the tenant's time zone.
+BALANCE = """
     SELECT max(a.balance) FILTER (WHERE a.kind = 'member_available') AS available,
            max(a.balance) FILTER (WHERE a.kind = 'member_held') AS held,
            (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-             WHERE e.tenant_id = :tenant AND e.member_id = :member) AS total,
+             WHERE e.tenant_id = $1 AND e.member_id = $2) AS total,
            (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month = :month) AS this_month,
+             WHERE e.tenant_id = $1 AND e.member_id = $2 AND e.month = $3) AS this_month,
            (SELECT coalesce(sum(e.earned), 0) FROM member_earned_monthly e
-             WHERE e.tenant_id = :tenant AND e.member_id = :member AND e.month >= :year_start)
-               AS this_year
+             WHERE e.tenant_id = $1 AND e.member_id = $2 AND e.month >= $4) AS this_year
       FROM ledger_accounts a
-     WHERE a.tenant_id = :tenant AND a.member_id = :member
-    """
-)
+     WHERE a.tenant_id = $1 AND a.member_id = $2
+"""
+
+TENANT_TIMEZONE = "SELECT timezone FROM tenants WHERE id = $1"
 
 
 @dataclass
@@ -304,21 +306,6 @@ class LedgerRepository:
         )
         return [(row.account_id, row.amount) for row in rows]
 
-    async def balance(
-        self, member_id: uuid.UUID, month: date, year_start: date
-    ) -> tuple[int, int, int, int, int] | None:
-        """(available, held, earned in all, this month, this year), read in one statement so the
-        figures belong to one snapshot; None for an unknown member."""
-        row = (
-            await self.session.execute(
-                BALANCE,
-                {"tenant": self.tenant_id, "member": member_id, "month": month, "year_start": year_start},
-            )
-        ).one()
-        if row.available is None:
-            return None
-        return int(row.available), int(row.held), int(row.total), int(row.this_month), int(row.this_year)
-
     async def history(
         self,
         member_id: uuid.UUID,
@@ -351,3 +338,18 @@ class LedgerRepository:
                 },
             )
         )
+
+
+async def read_balance(
+    pool: asyncpg.Pool, tenant_id: uuid.UUID, member_id: uuid.UUID, month: date, year_start: date
+) -> tuple[int, int, int, int, int] | None:
+    """(available, held, earned in all, this month, this year), read in one statement so the
+    figures belong to one snapshot; None for an unknown member."""
+    row = await pool.fetchrow(BALANCE, tenant_id, member_id, month, year_start)
+    if row is None or row["available"] is None:
+        return None
+    return int(row["available"]), int(row["held"]), int(row["total"]), int(row["this_month"]), int(row["this_year"])
+
+
+async def read_tenant_timezone(pool: asyncpg.Pool, tenant_id: uuid.UUID) -> str | None:
+    return await pool.fetchval(TENANT_TIMEZONE, tenant_id)

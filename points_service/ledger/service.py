@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import asyncpg
 from sqlalchemy.exc import IntegrityError
 
 from points_service.database.session import after_commit
@@ -35,6 +36,7 @@ from points_service.ledger.repository import (
     LockedAccount,
     MemberAccounts,
     member_accounts_of,
+    read_balance,
 )
 from points_service.rules.models import Rule
 from points_service.tenancy.periods import TenantClock, month_end, month_start, year_start
@@ -136,6 +138,15 @@ class HistoryLine:
     kind: str
     rule_code: str | None
     memo: str | None
+
+
+async def member_balance(pool: asyncpg.Pool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:
+    """A member's balance, read on the hot-read pool (points_service/database/reads.py says why)."""
+    today = clock.today()
+    found = await read_balance(pool, tenant_id, member_id, month_start(today), year_start(today))
+    if found is None:
+        raise NotFound(f"No such member: {member_id}")
+    return Balance(*found)
 
 
 def award_points(rule: Rule, quantity: Decimal) -> int:
@@ -368,13 +379,6 @@ class LedgerService:
         return (await self._post([posting], locked, accounts))[0]
 
     # -- reading ----------------------------------------------------------------------------------
-
-    async def balance(self, member_id: uuid.UUID) -> Balance:
-        today = self._clock.today()
-        found = await self._repo.balance(member_id, month_start(today), year_start(today))
-        if found is None:
-            raise NotFound(f"No such member: {member_id}")
-        return Balance(*found)
 
     async def history(
         self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,10 @@ from points_service.auth.guards import require_any_role
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.database.session import READS_ONE_SNAPSHOT
-from points_service.deps import provide_ledger
+from points_service.deps import clock_for_reads, provide_ledger
 from points_service.errors import NotFound
 from points_service.ledger.schemas import ledger_page
-from points_service.ledger.service import LedgerService
+from points_service.ledger.service import LedgerService, member_balance
 from points_service.org.models import Member, OrgUnit
 from points_service.pagination import Cursor, Limit, decode_cursor
 
@@ -60,16 +61,13 @@ class MeController(Controller):
             )
         return answer
 
-    @get(
-        "/balance",
-        guards=[require_any_role],
-        summary="My points: available, held and earned",
-        opt={READS_ONE_SNAPSHOT: True},
-    )
-    async def balance(self, principal: Principal, ledger: LedgerService) -> dict[str, int]:
+    @get("/balance", guards=[require_any_role], summary="My points: available, held and earned")
+    async def balance(self, principal: Principal, state: State) -> dict[str, int]:
+        # No session: the hottest read of the service, on the read pool (points_service/database/reads.py).
         if principal.member_id is None:
             raise NotFound("Only members have a balance")
-        balance = await ledger.balance(principal.member_id)
+        clock = await clock_for_reads(state, principal.tenant_id)
+        balance = await member_balance(state.read_pool, clock, principal.tenant_id, principal.member_id)
         return {
             "available": balance.available,
             "held": balance.held,

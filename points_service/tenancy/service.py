@@ -11,8 +11,10 @@ from points_service.ledger.service import LedgerService
 from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-async def create_tenant(session: AsyncSession, name: str, timezone: str = "Asia/Shanghai") -> Tenant:
+
+async def create_tenant(session: AsyncSession, name: str, timezone: str = DEFAULT_TIMEZONE) -> Tenant:
     tenant = Tenant(id=uuid.uuid4(), name=name, timezone=timezone)
     session.add(tenant)
     await session.flush()
@@ -23,7 +25,7 @@ async def create_tenant(session: AsyncSession, name: str, timezone: str = "Asia/
 
 async def tenant_clock(session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:
     timezone = await session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
-    return TenantClock(timezone or "Asia/Shanghai")
+    return TenantClock(timezone or DEFAULT_TIMEZONE)
 
 
 async def member_ranking(session: AsyncSession, tenant_id: uuid.UUID) -> str:

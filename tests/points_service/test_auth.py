@@ -7,6 +7,7 @@ Failed logins count against the client's address (30 per 15 minutes) and every t
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
+from points_service.auth.principal import Principal
+from points_service.auth.tokens import AccessTokens
+from points_service.errors import Unauthenticated
 from points_service.tenancy.service import create_tenant
 from tests.conftest import JWT_SECRET, PASSWORD, Community, ServedApp, unique
 
@@ -489,3 +493,27 @@ async def test_me_balance_for_an_admin_is_not_found(community: Community) -> Non
 
 async def test_me_ledger_for_staff_is_not_found(siblings: SiblingSubtrees) -> None:
     assert_problem(await siblings.staff.get("/api/v1/me/ledger"), 404, "not_found")
+
+
+def test_a_verified_token_is_refused_once_it_expires_even_when_remembered() -> None:
+    tokens = AccessTokens("s" * 40, "red-points", "red-points-api", lifetime_seconds=1)
+    principal = Principal(account_id=uuid.uuid4(), tenant_id=uuid.uuid4(), role="member", member_id=uuid.uuid4())
+    token = tokens.issue(principal)
+    assert tokens.decode(token) == principal
+    assert tokens.decode(token) == principal
+
+    time.sleep(2.1)
+
+    with pytest.raises(Unauthenticated):
+        tokens.decode(token)
+
+
+def test_a_remembered_token_with_one_character_changed_is_refused() -> None:
+    tokens = AccessTokens("s" * 40, "red-points", "red-points-api", lifetime_seconds=60)
+    token = tokens.issue(Principal(account_id=uuid.uuid4(), tenant_id=uuid.uuid4(), role="admin"))
+    tokens.decode(token)
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}{'A' if signature[-2] != 'A' else 'B'}{signature[-1]}"
+
+    with pytest.raises(Unauthenticated):
+        tokens.decode(forged)
