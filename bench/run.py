@@ -234,6 +234,23 @@ def bearer(token: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def give_history(service: Service, member_ids: list[str], awards_each: int) -> float:
+    """Every member's earlier points, in bulk awards of 1,000: a live community's ledger is not empty,
+    and plans cached while it was (the ledger's triggers, its foreign-key checks) would read every
+    entry on each award until autovacuum next analyzes the tables, which is not what a live service sees."""
+    token = admin_token(service.base_url)
+    started = time.monotonic()
+    with httpx.Client(base_url=service.base_url, timeout=120, headers={"Authorization": f"Bearer {token}"}) as client:
+        for round_ in range(awards_each):
+            for start in range(0, len(member_ids), 1000):
+                chunk = member_ids[start : start + 1000]
+                body = {"rule_code": RULE_CODE, "member_ids": chunk, "note": f"history {round_}"}
+                answer = client.post("/api/v1/admin/awards/bulk", json=body)
+                if answer.status_code != 201:
+                    raise RuntimeError(f"history bulk award answered {answer.status_code} {answer.text[:400]}")
+    return time.monotonic() - started
+
+
 def bulk_awards(service: Service, member_ids: list[str], runs: int, size: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed + 1)
     token = admin_token(service.base_url)
@@ -394,6 +411,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--load-concurrency", type=int, default=32, help="concurrent requests while loading")
+    parser.add_argument(
+        "--history", type=int, default=2, help="earlier awards per member, given in bulk before measuring (default 2)"
+    )
     parser.add_argument("--bulk-runs", type=int, default=5)
     parser.add_argument("--bulk-size", type=int, default=1000)
     parser.add_argument("--pgbench-scale", type=int, default=10)
@@ -474,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         total = time.monotonic() - started
         log(f"loaded in {total:.1f}s ({community.load_seconds}); CPU cores used: {meter.describe()}")
+        if args.history:
+            seconds = give_history(service, community.member_ids, args.history)
+            log(f"history: {args.history} earlier award(s) per member in {seconds:.1f}s")
         PgTools(service).analyze("red_points")
         log("VACUUM (ANALYZE) done (what autovacuum would have done by now on a live database)")
         results["load"] = {
