@@ -7,11 +7,14 @@ import uuid
 from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import State
 
 from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
+from merchants.redemptions import group_redeem
 from merchants.redemptions.codes import qr_svg
-from merchants.redemptions.service import RedemptionService, status_now
+from merchants.redemptions.group_redeem import MemberRedeem
+from merchants.redemptions.service import RedeemRequest, RedemptionService, status_now
 from merchants.rewards.service import RewardService
 from merchants.schemas import (
     ClerkCreate,
@@ -28,7 +31,7 @@ from merchants.schemas import (
     sent_fields,
 )
 from points_service.auth.principal import Principal
-from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
+from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
 from points_service.org.names import mask_name
 from points_service.pagination import Cursor, Limit, decode_cursor, page
 
@@ -169,18 +172,20 @@ class MemberMarketController(Controller):
         data: RedemptionCreate,
         request: Request,
         principal: Principal,
-        redemptions: RedemptionService,
-        idempotent: IdempotentWrites,
+        state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         assert principal.member_id is not None
-        member_id = principal.member_id
-
-        async def redeem() -> dict[str, Any]:
-            redemption = await redemptions.redeem(member_id, data.reward_id, data.quantity)
-            return redemption_body(redemption, redemption.status)
-
-        return await idempotent.run(idempotency_key, request.url.path, data, redeem)
+        # Written by group commit with concurrent redemptions (merchants/redemptions/group_redeem.py).
+        claim = (
+            None
+            if idempotency_key is None
+            else KeyClaim.of(principal.account_id, idempotency_key, request.url.path, data)
+        )
+        item = MemberRedeem(
+            principal.tenant_id, RedeemRequest(principal.member_id, data.reward_id, data.quantity), claim
+        )
+        return await group_redeem.redeem(state, item)
 
     @get("/me/redemptions", summary="My redemptions, newest first")
     async def mine(

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from admin.points.group_awards import staff_award_batches
     from admin.routes import admin_router
     from admin.warnings.daily import keep_warnings_daily
+    from merchants.redemptions.group_redeem import redeem_batches
     from merchants.redemptions.sweep import sweep_forever
     from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         )
         app.state.staff_award_batches = staff_award_batches(app.state)
+        app.state.redeem_batches = redeem_batches(app.state)
         # Everything loaded at start-up (modules, routes, schemas) lives as long as the process: moved
         # out of the collector's reach, a full collection no longer walks it, which was most of the
         # tail latency of fast reads.
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.staff_award_batches.close()
+            await app.state.redeem_batches.close()
             await redis.aclose()
             await engine.dispose()
             await read_pool.close()

@@ -16,20 +16,11 @@ from points_service.auth.principal import Principal
 from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
 from points_service.errors import DomainError, Forbidden, NotFound
-from points_service.idempotency.service import (
-    IdempotentWrites,
-    KeyClaim,
-    claim_keys,
-    outcome_of,
-    record_outcomes,
-)
+from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, record_each, respond
 from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import CallerAward, LedgerService
 from points_service.org.service import member_unit_paths, unit_paths
 from points_service.rules.service import RuleService
-
-# What a staff award is answered with when its Idempotency-Key was already used: the stored answer.
-REPLAY = "replay"
 
 
 @dataclass(frozen=True)
@@ -47,19 +38,12 @@ class StaffAward:
 async def award_together(
     session: AsyncSession, tenant_id: uuid.UUID, ledger: LedgerService, awards: list[StaffAward]
 ) -> list[dict[str, Any] | str | DomainError]:
-    """Staff awards of concurrent requests in one transaction, each checked as `StaffPointsService.award`
-    checks it alone (key, reach, rule, then the ledger's caps and balances) and answered alone."""
-    answers: list[dict[str, Any] | str | DomainError | None] = [None] * len(awards)
-    claims = [award.claim for award in awards if award.claim is not None]
-    won = await claim_keys(session, tenant_id, claims) if claims else set()
-    first_of_key: set[KeyClaim] = set()
-    for index, award in enumerate(awards):
-        if award.claim is not None:
-            # A key sent twice in one batch is claimed once; the repeat replays what the first answers.
-            if award.claim not in won or award.claim in first_of_key:
-                answers[index] = REPLAY
-            first_of_key.add(award.claim)
-
+    """Staff awards of concurrent requests in one transaction, each checked as if it were alone
+    (its key, its member in the caller's reach, its rule, then the ledger's caps and balances) and
+    answered alone."""
+    claims = [award.claim for award in awards]
+    going = await claim_each(session, tenant_id, claims)
+    answers: list[dict[str, Any] | str | DomainError | None] = [None if ahead else REPLAY for ahead in going]
     pending = [index for index, answer in enumerate(answers) if answer is None]
     staff_units = {awards[i].principal.org_unit_id for i in pending if not awards[i].principal.is_admin}
     scopes = await unit_paths(session, tenant_id, [unit for unit in staff_units if unit is not None])
@@ -94,11 +78,7 @@ async def award_together(
     for index, result in zip(to_post, posted, strict=True):
         answers[index] = result if isinstance(result, DomainError) else posted_body(result)
 
-    outcomes = []
-    for award, answer in zip(awards, answers, strict=True):
-        if award.claim is not None and answer != REPLAY:
-            outcomes.append((award.claim, *outcome_of(answer)))
-    await record_outcomes(session, tenant_id, outcomes)
+    await record_each(session, tenant_id, claims, answers, going)
     return [answer for answer in answers if answer is not None]
 
 
@@ -126,8 +106,4 @@ async def award(state: State, award: StaffAward) -> Response[Any]:
     its Idempotency-Key. A refusal raises."""
     batches: StaffAwardBatches = state.staff_award_batches
     answer = await batches.submit(award.principal.tenant_id, award)
-    if answer == REPLAY and award.claim is not None:
-        async with state.read_session_factory() as session:
-            writes = IdempotentWrites(session, award.principal.tenant_id, award.principal.account_id)
-            return await writes.replay(award.claim)
-    return Response(answer, status_code=201)
+    return await respond(answer, award.claim, award.principal.tenant_id, state.read_session_factory)

@@ -5,6 +5,7 @@ merchant account (in id order, in one statement, by the ledger), then the reward
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -20,16 +21,23 @@ from merchants.redemptions.models import Redemption
 from merchants.rewards.models import Reward
 from points_service.auth.rate_limit import FailureLimiter
 from points_service.database.session import on_rollback
-from points_service.errors import NotFound
+from points_service.errors import DomainError, InsufficientPoints, NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
+from points_service.org.service import member_unit_paths
 from points_service.tenancy.periods import TenantClock, period_start
 
 MAX_QUANTITY = 100
-# The member's unit and the merchant's, in one query; built once (an alias costs more than a query).
-_MEMBER_UNIT = aliased(OrgUnit)
+# The merchant's unit, read with its rewards; built once (an alias costs more than a query).
 _MERCHANT_UNIT = aliased(OrgUnit)
+
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    member_id: uuid.UUID
+    reward_id: uuid.UUID
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -101,76 +109,182 @@ class RedemptionService:
         return [Redemption.created_at >= datetime.combine(first_day, time(), self._clock.zone)]
 
     async def redeem(self, member_id: uuid.UUID, reward_id: uuid.UUID, quantity: int) -> Redemption:
-        found = await self._session.execute(
-            select(Reward, Merchant.status, self._serves(member_id))
-            .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
-            .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id)
-        )
-        row = found.first()
-        if row is None:
-            raise NotFound(f"No such reward: {reward_id}")
-        reward, merchant_status, serves_member = row
+        (answer,) = await self.redeem_each([RedeemRequest(member_id, reward_id, quantity)])
+        if isinstance(answer, DomainError):
+            raise answer
+        return answer
+
+    async def redeem_each(self, requests: Sequence[RedeemRequest]) -> list[Redemption | DomainError]:
+        """Redemptions of several members' requests in this one transaction (group commit), each
+        checked as if it were alone and refused alone: the reward and whether its merchant serves
+        the member, the member's limit and balance under the member's locks, then the stock.
+        Answers in the order given."""
+        answers: list[Redemption | DomainError | None] = [None] * len(requests)
         now = datetime.now(UTC)
-        if (
-            reward.status != "active"
-            or merchant_status != "active"
-            or (reward.valid_until is not None and reward.valid_until <= now)
-            or not serves_member
-        ):
-            raise RewardUnavailable("This reward cannot be redeemed now")
-        points = reward.points_price * quantity
-        # The member's locks first: two redemptions of one member are decided one after the other,
+        rewards = await self._rewards_with_merchant({request.reward_id for request in requests})
+        paths = await member_unit_paths(self._session, self._tenant_id, [request.member_id for request in requests])
+        for index, request in enumerate(requests):
+            found = rewards.get(request.reward_id)
+            if found is None:
+                answers[index] = NotFound(f"No such reward: {request.reward_id}")
+                continue
+            reward, merchant_status, merchant_path = found
+            member_path = paths.get(request.member_id)
+            if (
+                reward.status != "active"
+                or merchant_status != "active"
+                or (reward.valid_until is not None and reward.valid_until <= now)
+                or member_path is None
+                or not member_path.startswith(merchant_path)
+            ):
+                answers[index] = RewardUnavailable("This reward cannot be redeemed now")
+        going = [index for index, answer in enumerate(answers) if answer is None]
+        # The members' locks first: two redemptions of one member are decided one after the other,
         # so the per-member limit and the balance are read as they really are.
-        locks = await self._ledger.lock_member(member_id)
-        if reward.per_member_limit is not None:
-            held = await self._session.scalar(
-                select(func.coalesce(func.sum(Redemption.quantity), 0)).where(
+        locks = await self._ledger.lock_members([requests[index].member_id for index in going])
+        held = await self._held_against_limits([requests[index] for index in going], rewards, now)
+        available: dict[uuid.UUID, int] = {}
+        for index in going:
+            request = requests[index]
+            reward = rewards[request.reward_id][0]
+            if request.member_id not in locks.accounts:
+                answers[index] = NotFound(f"No such member: {request.member_id}")
+                continue
+            if reward.per_member_limit is not None:
+                key = (request.member_id, request.reward_id)
+                if held.get(key, 0) + request.quantity > reward.per_member_limit:
+                    per = f" per {reward.limit_period}" if reward.limit_period else ""
+                    answers[index] = LimitReached(f"At most {reward.per_member_limit} of this reward per member{per}")
+                    continue
+                held[key] = held.get(key, 0) + request.quantity
+            points = reward.points_price * request.quantity
+            left = available.setdefault(request.member_id, self._ledger.available(locks, request.member_id))
+            if points > left:
+                answers[index] = InsufficientPoints(f"The balance would fall below zero (member {request.member_id})")
+                continue
+            available[request.member_id] = left - points
+        going = [index for index in going if answers[index] is None]
+        # The stock last, once everything else is known to pass (see _take_stock).
+        for index, refusal in (await self._take_stock([requests[index] for index in going], rewards)).items():
+            answers[going[index]] = refusal
+        going = [index for index in going if answers[index] is None]
+        if not going:
+            return [answer for answer in answers if answer is not None]
+
+        holds = await self._ledger.hold_each_for_redemption(
+            [
+                (
+                    requests[index].member_id,
+                    rewards[requests[index].reward_id][0].points_price * requests[index].quantity,
+                    f"兑换 {rewards[requests[index].reward_id][0].title} × {requests[index].quantity}",
+                )
+                for index in going
+            ],
+            locks,
+        )
+        codes = await self._unused_codes(len(going))
+        redemptions = []
+        for index, hold, code in zip(going, holds, codes, strict=True):
+            request = requests[index]
+            reward = rewards[request.reward_id][0]
+            expires_at = now + timedelta(hours=reward.redemption_window_hours)
+            if reward.valid_until is not None:
+                expires_at = min(expires_at, reward.valid_until)
+            redemption = Redemption(
+                id=uuid.uuid4(),
+                tenant_id=self._tenant_id,
+                reward_id=request.reward_id,
+                merchant_id=reward.merchant_id,
+                member_id=request.member_id,
+                quantity=request.quantity,
+                points=reward.points_price * request.quantity,
+                code=code,
+                status="pending",
+                expires_at=expires_at,
+                hold_transaction_id=hold.transaction_id,
+            )
+            redemptions.append(redemption)
+            answers[index] = redemption
+        self._session.add_all(redemptions)
+        await self._session.flush()
+        return [answer for answer in answers if answer is not None]
+
+    async def _rewards_with_merchant(self, reward_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Reward, str, str]]:
+        """Each reward with its merchant's status and the path of the unit the merchant serves."""
+        rows = await self._session.execute(
+            select(Reward, Merchant.status, _MERCHANT_UNIT.path)
+            .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
+            .join(
+                _MERCHANT_UNIT,
+                (_MERCHANT_UNIT.tenant_id == Merchant.tenant_id) & (_MERCHANT_UNIT.id == Merchant.org_unit_id),
+            )
+            .where(Reward.tenant_id == self._tenant_id, Reward.id.in_(sorted(reward_ids)))
+        )
+        return {reward.id: (reward, status, path) for reward, status, path in rows}
+
+    async def _held_against_limits(
+        self, requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]], now: datetime
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+        """(member, reward) -> the quantity already counting against the reward's per-member limit."""
+        members_by_reward: dict[uuid.UUID, set[uuid.UUID]] = {}
+        for request in requests:
+            if rewards[request.reward_id][0].per_member_limit is not None:
+                members_by_reward.setdefault(request.reward_id, set()).add(request.member_id)
+        held: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+        for reward_id, member_ids in members_by_reward.items():
+            rows = await self._session.execute(
+                select(Redemption.member_id, func.sum(Redemption.quantity))
+                .where(
                     Redemption.tenant_id == self._tenant_id,
-                    Redemption.member_id == member_id,
                     Redemption.reward_id == reward_id,
+                    Redemption.member_id.in_(sorted(member_ids)),
                     # A pending code past expires_at is expired for every purpose, swept or not.
                     (Redemption.status == "fulfilled")
                     | ((Redemption.status == "pending") & (Redemption.expires_at > now)),
-                    *self._in_limit_period(reward.limit_period, now),
+                    *self._in_limit_period(rewards[reward_id][0].limit_period, now),
                 )
+                .group_by(Redemption.member_id)
             )
-            if int(held or 0) + quantity > reward.per_member_limit:
-                per = f" per {reward.limit_period}" if reward.limit_period else ""
-                raise LimitReached(f"At most {reward.per_member_limit} of this reward per member{per}")
-        hold = await self._ledger.hold_for_redemption(
-            member_id, points, f"兑换 {reward.title} × {quantity}", locks=locks
-        )
-        expires_at = now + timedelta(hours=reward.redemption_window_hours)
-        if reward.valid_until is not None:
-            expires_at = min(expires_at, reward.valid_until)
-        redemption = Redemption(
-            id=uuid.uuid4(),
-            tenant_id=self._tenant_id,
-            reward_id=reward_id,
-            merchant_id=reward.merchant_id,
-            member_id=member_id,
-            quantity=quantity,
-            points=points,
-            code=await self._unused_code(),
-            status="pending",
-            expires_at=expires_at,
-            hold_transaction_id=hold.transaction_id,
-        )
-        self._session.add(redemption)
-        await self._session.flush()
-        if reward.stock is not None:
-            await self._take_stock(reward_id, quantity)
-        return redemption
+            for member_id, quantity in rows:
+                held[(member_id, reward_id)] = int(quantity or 0)
+        return held
 
-    async def _take_stock(self, reward_id: uuid.UUID, quantity: int) -> None:
-        """The last step of a redemption: one conditional statement committed on its own.
+    async def _take_stock(
+        self, requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]]
+    ) -> dict[int, OutOfStock]:
+        """Take the stock of the requests' rewards; the refusals, by position in `requests`.
 
-        The row lock it takes makes concurrent redemptions of the last items queue, and
-        `stock >= quantity` is re-checked on the fresh row, so a reward is never oversold. Committed
-        by itself (autocommit), a popular reward's row is locked for this one statement inside the
-        database, not until the request's own commit, which would put every wait of the app's
-        event loop inside the lock. Should the request's transaction then not commit, the stock is
-        given back; a process that dies in between leaves the reward short (never oversold)."""
+        One conditional statement per reward for all its requests, committed on its own: the row
+        lock it takes makes concurrent redemptions of the last items queue, and `stock >= quantity`
+        is re-checked on the fresh row, so a reward is never oversold. Committed by itself
+        (autocommit), a popular reward's row is locked for this one statement inside the database,
+        not until the request's own commit, which would put every wait of the app's event loop
+        inside the lock. When not enough is left for them all, each request takes its own in turn.
+        Should this transaction then not commit, the stock is given back; a process that dies in
+        between leaves the reward short (never oversold)."""
+        by_reward: dict[uuid.UUID, list[int]] = {}
+        for position, request in enumerate(requests):
+            if rewards[request.reward_id][0].stock is not None:
+                by_reward.setdefault(request.reward_id, []).append(position)
+        refused: dict[int, OutOfStock] = {}
+        taken: dict[uuid.UUID, int] = {}
+        try:
+            for reward_id, positions in by_reward.items():
+                wanted = sum(requests[position].quantity for position in positions)
+                if await self._take(reward_id, wanted):
+                    taken[reward_id] = wanted
+                    continue
+                for position in positions:
+                    if await self._take(reward_id, requests[position].quantity):
+                        taken[reward_id] = taken.get(reward_id, 0) + requests[position].quantity
+                    else:
+                        refused[position] = OutOfStock("Not enough left of this reward")
+        finally:
+            if taken:
+                on_rollback(self._session, lambda: self._give_back(taken))
+        return refused
+
+    async def _take(self, reward_id: uuid.UUID, quantity: int) -> bool:
         # With the app's autocommit pool, begin() sends nothing: the statement commits by itself.
         async with self._stock_sessions() as side, side.begin():
             taken = await side.scalar(
@@ -179,18 +293,16 @@ class RedemptionService:
                 .values(stock=Reward.stock - quantity)
                 .returning(Reward.id)
             )
-        if taken is None:
-            raise OutOfStock("Not enough left of this reward")
+        return taken is not None
 
-        async def give_back() -> None:
-            async with self._stock_sessions() as side, side.begin():
+    async def _give_back(self, taken: dict[uuid.UUID, int]) -> None:
+        async with self._stock_sessions() as side, side.begin():
+            for reward_id, quantity in taken.items():
                 await side.execute(
                     update(Reward)
                     .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock.is_not(None))
                     .values(stock=Reward.stock + quantity)
                 )
-
-        on_rollback(self._session, give_back)
 
     async def mine(
         self, member_id: uuid.UUID, limit: int, before: tuple[datetime, uuid.UUID] | None
@@ -349,31 +461,15 @@ class RedemptionService:
             .execution_options(populate_existing=True)
         )
 
-    def _serves(self, member_id: uuid.UUID) -> Any:
-        """Whether the selected reward's merchant serves the member: the member's unit lies in the
-        merchant's subtree. A column expression, so it is read with the reward."""
-        return (
-            select(func.starts_with(_MEMBER_UNIT.path, _MERCHANT_UNIT.path))
-            .select_from(Member)
-            .join(
-                _MEMBER_UNIT,
-                (_MEMBER_UNIT.tenant_id == Member.tenant_id) & (_MEMBER_UNIT.id == Member.org_unit_id),
-            )
-            .join(
-                _MERCHANT_UNIT,
-                (_MERCHANT_UNIT.tenant_id == Member.tenant_id) & (_MERCHANT_UNIT.id == Merchant.org_unit_id),
-            )
-            .where(Member.tenant_id == self._tenant_id, Member.id == member_id)
-            .correlate(Merchant)
-            .scalar_subquery()
-        )
-
-    async def _unused_code(self) -> str:
+    async def _unused_codes(self, count: int) -> list[str]:
         # Collisions are ~1 in 10^12 per code; checking keeps the unique index from ever firing.
-        while True:
-            code = new_code()
-            taken = await self._session.scalar(
-                select(Redemption.id).where(Redemption.tenant_id == self._tenant_id, Redemption.code == code)
+        codes: set[str] = set()
+        while len(codes) < count:
+            fresh = {new_code() for _ in range(count - len(codes))} - codes
+            taken = await self._session.scalars(
+                select(Redemption.code).where(
+                    Redemption.tenant_id == self._tenant_id, Redemption.code.in_(sorted(fresh))
+                )
             )
-            if taken is None:
-                return code
+            codes |= fresh - set(taken)
+        return sorted(codes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,7 +14,7 @@ from litestar import Response
 from litestar.params import HeaderParameter
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.database.session import savepoint
 from points_service.errors import (
@@ -124,6 +124,58 @@ async def record_outcomes(
             "bodies": [json.dumps(msgspec.to_builtins(body), ensure_ascii=False) for _, _, body in outcomes],
         },
     )
+
+
+# The answer of a write in a batch whose Idempotency-Key another request (or an earlier write of the
+# batch) holds: the stored answer of that key is replayed instead, once the batch has committed.
+REPLAY = "replay"
+
+
+async def respond(
+    answer: Any,
+    claim: KeyClaim | None,
+    tenant_id: uuid.UUID,
+    read_sessions: async_sessionmaker[AsyncSession],
+    status: int = 201,
+) -> Response[Any]:
+    """The HTTP answer of a write that went through a batch: its own, or its key's stored answer."""
+    if answer == REPLAY and claim is not None:
+        async with read_sessions() as session:
+            return await IdempotentWrites(session, tenant_id, claim.caller_id).replay(claim)
+    return Response(answer, status_code=status)
+
+
+async def claim_each(session: AsyncSession, tenant_id: uuid.UUID, claims: Sequence[KeyClaim | None]) -> list[bool]:
+    """For each write of a batch: whether it goes ahead (it has no key, or it won its key). A write
+    that lost its key, to an earlier request or to a write before it in the batch, replays that
+    key's stored answer once the batch has committed."""
+    won = (
+        await claim_keys(session, tenant_id, [claim for claim in claims if claim is not None]) if any(claims) else set()
+    )
+    first: set[KeyClaim] = set()
+    going = []
+    for claim in claims:
+        going.append(claim is None or (claim in won and claim not in first))
+        if claim is not None:
+            first.add(claim)
+    return going
+
+
+async def record_each(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    claims: Sequence[KeyClaim | None],
+    answers: Sequence[Any],
+    going: Sequence[bool],
+    status: int = 201,
+) -> None:
+    """Store the answer of each write of a batch that went ahead with a key."""
+    outcomes = [
+        (claim, *outcome_of(answer, status))
+        for claim, answer, ahead in zip(claims, answers, going, strict=True)
+        if claim is not None and ahead
+    ]
+    await record_outcomes(session, tenant_id, outcomes)
 
 
 def outcome_of(answer: Any, status: int = 201) -> tuple[int, Any]:

@@ -341,6 +341,35 @@ class LedgerService:
         checks other rows (limits, stock) before it posts; pass them to the posting that follows."""
         return MemberLocks(*await self._lock([member_id]))
 
+    async def lock_members(self, member_ids: Sequence[uuid.UUID]) -> MemberLocks:
+        """`lock_member` for the members of several requests written together (group commit), in
+        one statement; a member that does not exist is left out."""
+        locked = await self._repo.lock_accounts(sorted(set(member_ids)))
+        return MemberLocks(locked, member_accounts_of(locked))
+
+    @staticmethod
+    def available(locks: MemberLocks, member_id: uuid.UUID) -> int:
+        """The member's available points under these locks, as the postings so far left them."""
+        return locks.locked[locks.accounts[member_id].available_id].balance
+
+    async def hold_each_for_redemption(
+        self, holds: Sequence[tuple[uuid.UUID, int, str]], locks: MemberLocks
+    ) -> list[Posted]:
+        """`hold_for_redemption` for several members' redemptions at once: (member, points, memo)
+        each. All or nothing: the caller has checked each against `available`."""
+        postings = [
+            Posting(
+                kind="redemption_hold",
+                member_id=member_id,
+                lines=[(locks.accounts[member_id].available_id, -points), (locks.accounts[member_id].held_id, points)],
+                local_date=self._clock.today(),
+                earned_delta=0,
+                memo=memo,
+            )
+            for member_id, points, memo in holds
+        ]
+        return await self._post(postings, locks.locked, locks.accounts)
+
     async def hold_for_redemption(
         self, member_id: uuid.UUID, points: int, memo: str, locks: MemberLocks | None = None
     ) -> Posted:

@@ -1,0 +1,118 @@
+"""Redemptions by group commit: members redeeming at the same moment share database transactions and
+a popular reward's stock statement, and each still gets the answer it would have got alone."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy import text
+
+from tests.conftest import Community
+from tests.merchants.test_redemption_concurrency import outcomes
+from tests.merchants.test_redemption_flow import shop
+from tests.merchants.test_redemptions import (
+    Sessions,
+    assert_reconciles,
+    balance_of,
+    catalogue_stock,
+    member_with_points,
+    my_statuses,
+)
+
+
+async def redemption_commits(sessions: Sessions, reward_id: str) -> tuple[int, int]:
+    """(redemptions of the reward, database transactions that wrote them)."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text("SELECT count(*), count(DISTINCT xmin::text) FROM redemptions WHERE reward_id = :r"),
+                {"r": uuid.UUID(reward_id)},
+            )
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+async def test_members_redeeming_at_once_share_transactions_and_each_gets_a_code(
+    community: Community, sessions: Sessions
+) -> None:
+    unit = await community.org_unit()
+    phones = [(await member_with_points(community, unit, 50, name=f"周{n}"))[1] for n in range(30)]
+    _, _, reward_id = await shop(community, unit, points_price=20, stock=1000)
+
+    responses = await asyncio.gather(
+        *(phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id}) for phone in phones)
+    )
+
+    assert [r.status_code for r in responses] == [201] * 30
+    assert len({r.json()["code"] for r in responses}) == 30
+    for phone, response in zip(phones[:5], responses[:5], strict=True):
+        assert await balance_of(phone) == (30, 20, 50)
+        assert await my_statuses(phone) == {response.json()["id"]: "pending"}
+    assert await catalogue_stock(phones[0], reward_id) == 970
+    written, commits = await redemption_commits(sessions, reward_id)
+    assert written == 30
+    assert commits < 30, "30 redemptions sent at once were committed one by one"
+    await assert_reconciles(sessions, community)
+
+
+async def test_each_refusal_among_members_redeeming_at_once_reaches_only_its_member(
+    community: Community, sessions: Sessions
+) -> None:
+    unit = await community.org_unit()
+    other_unit = await community.org_unit(name="东风社区")
+    rich = [(await member_with_points(community, unit, 100, name=f"吴{n}"))[1] for n in range(6)]
+    _, poor = await member_with_points(community, unit, 5, name="郑少")
+    _, far = await member_with_points(community, other_unit, 100, name="王远")
+    _, limited = await member_with_points(community, unit, 100, name="冯限")
+    _, _, scarce = await shop(community, unit, points_price=10, stock=4)
+    _, _, once = await shop(community, unit, points_price=10, per_member_limit=1)
+
+    sent = {
+        "scarce": [phone.post("/api/v1/me/redemptions", json={"reward_id": scarce}) for phone in rich],
+        "poor": [poor.post("/api/v1/me/redemptions", json={"reward_id": scarce})],
+        "far": [far.post("/api/v1/me/redemptions", json={"reward_id": once})],
+        "limited": [limited.post("/api/v1/me/redemptions", json={"reward_id": once}) for _ in range(3)],
+        "unknown": [limited.post("/api/v1/me/redemptions", json={"reward_id": str(uuid.uuid4())})],
+    }
+    kinds = [kind for kind, calls in sent.items() for _ in calls]
+    responses = await asyncio.gather(*(call for calls in sent.values() for call in calls))
+    by_kind: dict[str, list[httpx.Response]] = {}
+    for kind, response in zip(kinds, responses, strict=True):
+        by_kind.setdefault(kind, []).append(response)
+
+    assert outcomes(by_kind["scarce"]) == {(201, None): 4, (409, "out_of_stock"): 2}
+    # Refused for points before the stock is looked at: it takes none of the four.
+    assert outcomes(by_kind["poor"]) == {(409, "insufficient_points"): 1}
+    assert outcomes(by_kind["far"]) == {(409, "reward_unavailable"): 1}
+    assert outcomes(by_kind["limited"]) == {(201, None): 1, (409, "limit_reached"): 2}
+    assert outcomes(by_kind["unknown"]) == {(404, "not_found"): 1}
+    assert await catalogue_stock(rich[0], scarce) == 0
+    assert await balance_of(poor) == (5, 0, 5)
+    assert await balance_of(far) == (100, 0, 100)
+    assert await balance_of(limited) == (90, 10, 100)
+    await assert_reconciles(sessions, community)
+
+
+async def test_one_redemption_key_sent_five_times_at_once_redeems_once(
+    community: Community, sessions: Sessions
+) -> None:
+    unit = await community.org_unit()
+    _, phone = await member_with_points(community, unit, 100)
+    _, _, reward_id = await shop(community, unit, points_price=30, stock=10)
+    key = f"redeem-{uuid.uuid4()}"
+
+    responses = await asyncio.gather(
+        *(
+            phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id}, headers={"Idempotency-Key": key})
+            for _ in range(5)
+        )
+    )
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 4
+    assert await balance_of(phone) == (70, 30, 100)
+    assert await catalogue_stock(phone, reward_id) == 9
+    await assert_reconciles(sessions, community)
