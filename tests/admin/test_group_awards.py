@@ -186,3 +186,25 @@ async def test_batches_never_exceed_their_bound_and_answer_in_order(
     assert max(sizes) <= 8
     assert sum(sizes) == 50
     assert len(sizes) < 50
+
+
+async def test_writes_waiting_behind_a_stalled_batch_go_ahead_beside_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    finished: list[str] = []
+
+    async def write(session: AsyncSession, _: Hashable, items: list[str]) -> list[str | DomainError]:
+        # The first batch waits as on a lock held elsewhere; the others are quick.
+        await session.execute(text("SELECT pg_sleep(CAST(:s AS float))"), {"s": 1.0 if "stalled" in items else 0})
+        finished.extend(items)
+        return items
+
+    batches: GroupCommit[str, str] = GroupCommit(sessions, write, max_in_flight=2, stall_after=0.05)
+    stalled = asyncio.ensure_future(batches.submit("tenant", "stalled"))
+    await asyncio.sleep(0.01)
+    quick = await asyncio.gather(*(batches.submit("tenant", f"quick-{n}") for n in range(5)))
+    await stalled
+    await batches.close()
+
+    assert quick == [f"quick-{n}" for n in range(5)]
+    assert finished[-1] == "stalled", "the quick writes waited for the stalled batch"
