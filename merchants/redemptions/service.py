@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Uuid, any_, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -31,6 +32,45 @@ from points_service.tenancy.periods import TenantClock, period_start
 MAX_QUANTITY = 100
 # The merchant's unit, read with its rewards; built once (an alias costs more than a query).
 _MERCHANT_UNIT = aliased(OrgUnit)
+
+# Statements of every redemption batch, built once: building one costs more than running it.
+REWARDS_WITH_MERCHANT = (
+    select(Reward, Merchant.status, _MERCHANT_UNIT.path)
+    .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
+    .join(
+        _MERCHANT_UNIT,
+        (_MERCHANT_UNIT.tenant_id == Merchant.tenant_id) & (_MERCHANT_UNIT.id == Merchant.org_unit_id),
+    )
+    .where(Reward.tenant_id == bindparam("tenant"), Reward.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+)
+TAKE_STOCK = text(
+    "UPDATE rewards SET stock = stock - :quantity WHERE tenant_id = :tenant AND id = :reward AND stock >= :quantity"
+    " RETURNING id"
+)
+GIVE_STOCK_BACK = text(
+    "UPDATE rewards SET stock = stock + :quantity WHERE tenant_id = :tenant AND id = :reward AND stock IS NOT NULL"
+)
+CODES_TAKEN = text("SELECT code FROM redemptions WHERE tenant_id = :tenant AND code = ANY(:codes)")
+
+
+INSERTED_COLUMNS = (
+    "id",
+    "tenant_id",
+    "reward_id",
+    "merchant_id",
+    "member_id",
+    "quantity",
+    "points",
+    "code",
+    "status",
+    "expires_at",
+    "hold_transaction_id",
+    "created_at",
+)
+
+
+def _row(redemption: Redemption, columns: Sequence[str]) -> dict[str, Any]:
+    return {column: getattr(redemption, column) for column in columns}
 
 
 @dataclass(frozen=True)
@@ -202,23 +242,20 @@ class RedemptionService:
                 status="pending",
                 expires_at=expires_at,
                 hold_transaction_id=hold.transaction_id,
+                created_at=now,
             )
             redemptions.append(redemption)
             answers[index] = redemption
-        self._session.add_all(redemptions)
-        await self._session.flush()
+        # One multi-row INSERT; the rows are not kept in the session (nothing here changes them again).
+        await self._session.execute(
+            insert(Redemption.__table__), [_row(redemption, INSERTED_COLUMNS) for redemption in redemptions]
+        )
         return [answer for answer in answers if answer is not None]
 
     async def _rewards_with_merchant(self, reward_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Reward, str, str]]:
         """Each reward with its merchant's status and the path of the unit the merchant serves."""
         rows = await self._session.execute(
-            select(Reward, Merchant.status, _MERCHANT_UNIT.path)
-            .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
-            .join(
-                _MERCHANT_UNIT,
-                (_MERCHANT_UNIT.tenant_id == Merchant.tenant_id) & (_MERCHANT_UNIT.id == Merchant.org_unit_id),
-            )
-            .where(Reward.tenant_id == self._tenant_id, Reward.id.in_(sorted(reward_ids)))
+            REWARDS_WITH_MERCHANT, {"tenant": self._tenant_id, "ids": sorted(reward_ids)}
         )
         return {reward.id: (reward, status, path) for reward, status, path in rows}
 
@@ -288,10 +325,7 @@ class RedemptionService:
         # With the app's autocommit pool, begin() sends nothing: the statement commits by itself.
         async with self._stock_sessions() as side, side.begin():
             taken = await side.scalar(
-                update(Reward)
-                .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock >= quantity)
-                .values(stock=Reward.stock - quantity)
-                .returning(Reward.id)
+                TAKE_STOCK, {"tenant": self._tenant_id, "reward": reward_id, "quantity": quantity}
             )
         return taken is not None
 
@@ -299,9 +333,7 @@ class RedemptionService:
         async with self._stock_sessions() as side, side.begin():
             for reward_id, quantity in taken.items():
                 await side.execute(
-                    update(Reward)
-                    .where(Reward.tenant_id == self._tenant_id, Reward.id == reward_id, Reward.stock.is_not(None))
-                    .values(stock=Reward.stock + quantity)
+                    GIVE_STOCK_BACK, {"tenant": self._tenant_id, "reward": reward_id, "quantity": quantity}
                 )
 
     async def mine(

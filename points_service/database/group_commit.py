@@ -58,7 +58,7 @@ class GroupCommit(Generic[Item, Answer]):
         write: WriteBatch[Item, Answer],
         max_batch: int = 64,
         max_in_flight: int = 4,
-        stall_after: float = 0.05,
+        stall_after: float = 0.01,
     ) -> None:
         self._factory = factory
         self._write = write
