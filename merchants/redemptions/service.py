@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, func, insert, select, text, update
+from sqlalchemy import Uuid, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -50,12 +50,10 @@ TAKE_STOCK = text(
 GIVE_STOCK_BACK = text(
     "UPDATE rewards SET stock = stock + :quantity WHERE tenant_id = :tenant AND id = :reward AND stock IS NOT NULL"
 )
-CODES_TAKEN = text("SELECT code FROM redemptions WHERE tenant_id = :tenant AND code = ANY(:codes)")
 
 
 INSERTED_COLUMNS = (
     "id",
-    "tenant_id",
     "reward_id",
     "merchant_id",
     "member_id",
@@ -69,8 +67,21 @@ INSERTED_COLUMNS = (
 )
 
 
-def _row(redemption: Redemption, columns: Sequence[str]) -> dict[str, Any]:
-    return {column: getattr(redemption, column) for column in columns}
+# Rows as one array per column; a code already taken is left out (and drawn again by the caller).
+INSERT_REDEMPTIONS = text(
+    """
+    INSERT INTO redemptions
+        (tenant_id, id, reward_id, merchant_id, member_id, quantity, points, code, status, expires_at,
+         hold_transaction_id, created_at)
+    SELECT :tenant, r.*
+      FROM unnest(CAST(:id AS uuid[]), CAST(:reward_id AS uuid[]), CAST(:merchant_id AS uuid[]),
+                  CAST(:member_id AS uuid[]), CAST(:quantity AS int[]), CAST(:points AS bigint[]),
+                  CAST(:code AS text[]), CAST(:status AS text[]), CAST(:expires_at AS timestamptz[]),
+                  CAST(:hold_transaction_id AS uuid[]), CAST(:created_at AS timestamptz[])) AS r
+    ON CONFLICT (tenant_id, code) DO NOTHING
+    RETURNING id
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -222,9 +233,8 @@ class RedemptionService:
             ],
             locks,
         )
-        codes = await self._unused_codes(len(going))
         redemptions = []
-        for index, hold, code in zip(going, holds, codes, strict=True):
+        for index, hold in zip(going, holds, strict=True):
             request = requests[index]
             reward = rewards[request.reward_id][0]
             expires_at = now + timedelta(hours=reward.redemption_window_hours)
@@ -238,7 +248,7 @@ class RedemptionService:
                 member_id=request.member_id,
                 quantity=request.quantity,
                 points=reward.points_price * request.quantity,
-                code=code,
+                code=new_code(),
                 status="pending",
                 expires_at=expires_at,
                 hold_transaction_id=hold.transaction_id,
@@ -246,10 +256,7 @@ class RedemptionService:
             )
             redemptions.append(redemption)
             answers[index] = redemption
-        # One multi-row INSERT; the rows are not kept in the session (nothing here changes them again).
-        await self._session.execute(
-            insert(Redemption.__table__), [_row(redemption, INSERTED_COLUMNS) for redemption in redemptions]
-        )
+        await self._insert_with_unused_codes(redemptions)
         return [answer for answer in answers if answer is not None]
 
     async def _rewards_with_merchant(self, reward_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Reward, str, str]]:
@@ -493,15 +500,20 @@ class RedemptionService:
             .execution_options(populate_existing=True)
         )
 
-    async def _unused_codes(self, count: int) -> list[str]:
-        # Collisions are ~1 in 10^12 per code; checking keeps the unique index from ever firing.
-        codes: set[str] = set()
-        while len(codes) < count:
-            fresh = {new_code() for _ in range(count - len(codes))} - codes
-            taken = await self._session.scalars(
-                select(Redemption.code).where(
-                    Redemption.tenant_id == self._tenant_id, Redemption.code.in_(sorted(fresh))
-                )
+    async def _insert_with_unused_codes(self, redemptions: list[Redemption]) -> None:
+        """One INSERT for them all; a code already in use (about 1 in 10^12) is skipped by the unique
+        index, and its row is inserted again with a new code."""
+        pending = {redemption.id: redemption for redemption in redemptions}
+        while pending:
+            rows = list(pending.values())
+            inserted = await self._session.scalars(
+                INSERT_REDEMPTIONS,
+                {
+                    "tenant": self._tenant_id,
+                    **{column: [getattr(row, column) for row in rows] for column in INSERTED_COLUMNS},
+                },
             )
-            codes |= fresh - set(taken)
-        return sorted(codes)
+            for redemption_id in inserted:
+                del pending[redemption_id]
+            for redemption in pending.values():
+                redemption.code = new_code()

@@ -7,8 +7,11 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import text
 
+from merchants.redemptions import service as redemption_service
+from merchants.redemptions.codes import new_code, normalise
 from tests.conftest import Community
 from tests.merchants.test_redemption_concurrency import outcomes
 from tests.merchants.test_redemption_flow import shop
@@ -115,4 +118,24 @@ async def test_one_redemption_key_sent_five_times_at_once_redeems_once(
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 4
     assert await balance_of(phone) == (70, 30, 100)
     assert await catalogue_stock(phone, reward_id) == 9
+    await assert_reconciles(sessions, community)
+
+
+async def test_a_code_already_in_use_is_drawn_again(
+    community: Community, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit = await community.org_unit()
+    _, phone = await member_with_points(community, unit, 100)
+    _, _, reward_id = await shop(community, unit, points_price=10)
+    first = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})).json()
+    draws = iter([normalise(first["code"])])
+    monkeypatch.setattr(redemption_service, "new_code", lambda: next(draws, None) or new_code())
+
+    second = await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})
+
+    assert second.status_code == 201, second.text
+    assert normalise(second.json()["code"]) != normalise(first["code"])
+    assert set((await my_statuses(phone)).values()) == {"pending"}
+    assert len(await my_statuses(phone)) == 2
+    assert await balance_of(phone) == (80, 20, 100)
     await assert_reconciles(sessions, community)
