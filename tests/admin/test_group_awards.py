@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.database.group_commit import GroupCommit
 from points_service.errors import DomainError, NotFound
-from points_service.ledger.reconcile import reconcile
 from tests.conftest import Community
+from tests.points_service.test_ledger_concurrency import assert_reconciles
 
 
 async def transactions_written(sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID) -> tuple[int, int]:
@@ -29,12 +29,6 @@ async def transactions_written(sessions: async_sessionmaker[AsyncSession], tenan
             )
         ).one()
     return int(row[0]), int(row[1])
-
-
-async def assert_reconciles(sessions: async_sessionmaker[AsyncSession], community: Community) -> None:
-    async with sessions() as session:
-        failed = [check for check in await reconcile(session, tenant_id=community.tenant_id) if not check.ok]
-    assert failed == []
 
 
 async def test_concurrent_awards_share_database_transactions(
