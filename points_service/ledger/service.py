@@ -336,14 +336,10 @@ class LedgerService:
 
     # -- redemptions: member available -> held -> merchant (or back) -----------------------------
 
-    async def lock_member(self, member_id: uuid.UUID) -> MemberLocks:
-        """Take the member's account locks up front, in the ledger's order, for a use case that
-        checks other rows (limits, stock) before it posts; pass them to the posting that follows."""
-        return MemberLocks(*await self._lock([member_id]))
-
     async def lock_members(self, member_ids: Sequence[uuid.UUID]) -> MemberLocks:
-        """`lock_member` for the members of several requests written together (group commit), in
-        one statement; a member that does not exist is left out."""
+        """Take the members' account locks up front, in the ledger's order and in one statement, for
+        a use case that checks other rows (limits, stock) before it posts; pass them to the postings
+        that follow. A member that does not exist is left out."""
         locked = await self._repo.lock_accounts(sorted(set(member_ids)))
         return MemberLocks(locked, member_accounts_of(locked))
 
@@ -355,8 +351,9 @@ class LedgerService:
     async def hold_each_for_redemption(
         self, holds: Sequence[tuple[uuid.UUID, int, str]], locks: MemberLocks
     ) -> list[Posted]:
-        """`hold_for_redemption` for several members' redemptions at once: (member, points, memo)
-        each. All or nothing: the caller has checked each against `available`."""
+        """Hold the points of several members' redemptions (available -> held): (member, points, memo)
+        each, under locks taken by `lock_members`, which only this service's postings change. All
+        or nothing: the caller has checked each against `available`."""
         postings = [
             Posting(
                 kind="redemption_hold",
@@ -369,15 +366,6 @@ class LedgerService:
             for member_id, points, memo in holds
         ]
         return await self._post(postings, locks.locked, locks.accounts)
-
-    async def hold_for_redemption(
-        self, member_id: uuid.UUID, points: int, memo: str, locks: MemberLocks | None = None
-    ) -> Posted:
-        # Locks taken earlier in this transaction are still held, and only this service's own
-        # postings change what they read, so they are used as they are rather than taken again.
-        locked, accounts = (locks.locked, locks.accounts) if locks is not None else await self._lock([member_id])
-        lines = [(accounts[member_id].available_id, -points), (accounts[member_id].held_id, points)]
-        return await self._post_member_transfer("redemption_hold", member_id, lines, memo, locked, accounts)
 
     async def release_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
         locked, accounts = await self._lock([member_id])
