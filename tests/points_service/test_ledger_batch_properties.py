@@ -4,24 +4,21 @@ would get if the ones before it had been written alone, and DESIGN.md section 3 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from points_service.auth.principal import Principal
 from points_service.database.session import create_engine, session_factory
 from points_service.errors import CapReached, InsufficientPoints
 from points_service.ledger.reconcile import reconcile
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import CallerAward, LedgerService, Posted
-from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import create_tenant
 from tests.conftest import Services
+from tests.points_service.test_ledger_properties import tenant_with_members
 
 MEMBERS = 3
 DAILY_CAP = 30
@@ -36,19 +33,8 @@ async def _run(database_url: str, steps: list[list[tuple[int, str, int]]]) -> No
     sessions = session_factory(engine)
     try:
         async with sessions() as session, session.begin():
-            tenant = await create_tenant(session, "批量性质测试")
-            admin = Principal(account_id=uuid.uuid4(), tenant_id=tenant.id, role="admin")
+            tenant, admin, members = await tenant_with_members(session, "批量性质测试", MEMBERS)
             ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(tenant.timezone), None)
-            org = OrgService(session, admin)
-            unit = await org.create_unit("社区", "community", None)
-            members = [
-                (
-                    await org.create_member(
-                        ledger, f"成员{i}", f"1{uuid.uuid4().int % 10**10:010d}", unit.id, "none", None, None, None
-                    )
-                ).id
-                for i in range(MEMBERS)
-            ]
             service = RuleService(session, tenant.id)
             rules = {
                 "AWARD": await service.create("AWARD", "奖励", "volunteer", 10, "each", None, None, False),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.principal import Principal
 from points_service.database.session import create_engine, session_factory
@@ -18,6 +19,7 @@ from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
+from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import create_tenant
 from tests.conftest import Services
@@ -35,24 +37,32 @@ operations = st.lists(
 )
 
 
+async def tenant_with_members(
+    session: AsyncSession, name: str, count: int
+) -> tuple[Tenant, Principal, list[uuid.UUID]]:
+    """A tenant of its own, its admin, and `count` members in one community."""
+    tenant = await create_tenant(session, name)
+    admin = Principal(account_id=uuid.uuid4(), tenant_id=tenant.id, role="admin")
+    ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(tenant.timezone), None)
+    org = OrgService(session, admin)
+    unit = await org.create_unit("社区", "community", None)
+    members = [
+        (
+            await org.create_member(
+                ledger, f"成员{i}", f"1{uuid.uuid4().int % 10**10:010d}", unit.id, "none", None, None, None
+            )
+        ).id
+        for i in range(count)
+    ]
+    return tenant, admin, members
+
+
 async def _run(database_url: str, steps: list[tuple[str, int, int]]) -> None:
     engine = create_engine(database_url, pool_size=2)
     sessions = session_factory(engine)
     try:
         async with sessions() as session, session.begin():
-            tenant = await create_tenant(session, "性质测试")
-            admin = Principal(account_id=uuid.uuid4(), tenant_id=tenant.id, role="admin")
-            ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(tenant.timezone), None)
-            org = OrgService(session, admin)
-            unit = await org.create_unit("社区", "community", None)
-            members = [
-                (
-                    await org.create_member(
-                        ledger, f"成员{i}", f"1{uuid.uuid4().int % 10**10:010d}", unit.id, "none", None, None, None
-                    )
-                ).id
-                for i in range(MEMBERS)
-            ]
+            tenant, _, members = await tenant_with_members(session, "性质测试", MEMBERS)
             rules = RuleService(session, tenant.id)
             award_rule = await rules.create("AWARD", "奖励", "volunteer", 10, "each", None, None, False)
             penalty_rule = await rules.create("PENALTY", "扣分", "penalty", -15, "each", None, None, False)
