@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.principal import Principal
 from points_service.database.session import create_engine, session_factory
@@ -57,6 +57,26 @@ async def tenant_with_members(
     return tenant, admin, members
 
 
+async def assert_ledger_holds(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, expected: dict[uuid.UUID, int]
+) -> None:
+    """`reconcile` is clean and the members' available balances are exactly `expected` (never negative)."""
+    async with sessions() as session:
+        failed = [c.name for c in await reconcile(session, tenant_id=tenant_id) if not c.ok]
+        assert failed == []
+        balances = dict(
+            (row.member_id, row.balance)
+            for row in await session.execute(
+                text(
+                    "SELECT member_id, balance FROM ledger_accounts WHERE tenant_id = :t AND kind = 'member_available'"
+                ),
+                {"t": tenant_id},
+            )
+        )
+        assert balances == expected
+        assert all(balance >= 0 for balance in balances.values())
+
+
 async def _run(database_url: str, steps: list[tuple[str, int, int]]) -> None:
     engine = create_engine(database_url, pool_size=2)
     sessions = session_factory(engine)
@@ -94,21 +114,7 @@ async def _run(database_url: str, steps: list[tuple[str, int, int]]) -> None:
             except DomainError as refusal:
                 assert refusal.code in {"insufficient_points", "already_reversed"}
 
-            async with sessions() as session:
-                failed = [c.name for c in await reconcile(session, tenant_id=tenant.id) if not c.ok]
-                assert failed == []
-                balances = dict(
-                    (row.member_id, row.balance)
-                    for row in await session.execute(
-                        text(
-                            "SELECT member_id, balance FROM ledger_accounts "
-                            "WHERE tenant_id = :t AND kind = 'member_available'"
-                        ),
-                        {"t": tenant.id},
-                    )
-                )
-                assert balances == expected
-                assert all(balance >= 0 for balance in balances.values())
+            await assert_ledger_holds(sessions, tenant.id, expected)
     finally:
         await engine.dispose()
 
