@@ -16,28 +16,20 @@ from points_service.ledger.repository import LedgerRepository, read_tenant_timez
 from points_service.ledger.service import EarnedChange, LedgerService
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import DEFAULT_TIMEZONE, tenant_clock
+from points_service.tenancy.service import DEFAULT_TIMEZONE
 
 
 async def provide_principal(request: Request) -> Principal:
     return current_principal(request)
 
 
-async def provide_clock(db_session: AsyncSession, principal: Principal, state: State) -> TenantClock:
-    return await _clock_of(state, db_session, principal.tenant_id)
+async def provide_clock(principal: Principal, state: State) -> TenantClock:
+    return await tenant_clock_of(state, principal.tenant_id)
 
 
-async def _clock_of(state: State, session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:
-    # A tenant's time zone is set when the tenant is created and no endpoint changes it, so each
-    # process reads it once instead of on every request.
-    clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
-    if tenant_id not in clocks:
-        clocks[tenant_id] = await tenant_clock(session, tenant_id)
-    return clocks[tenant_id]
-
-
-async def clock_for_reads(state: State, tenant_id: uuid.UUID) -> TenantClock:
-    """The tenant's clock for a handler without a session (hot reads on the read pool)."""
+async def tenant_clock_of(state: State, tenant_id: uuid.UUID) -> TenantClock:
+    """The tenant's clock. A tenant's time zone is set when the tenant is created and no endpoint
+    changes it, so each process reads it once (on the read pool, so no session is needed)."""
     clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
     if tenant_id not in clocks:
         clocks[tenant_id] = TenantClock(await read_tenant_timezone(state.read_pool, tenant_id) or DEFAULT_TIMEZONE)
@@ -48,7 +40,7 @@ async def ledger_for(
     state: State, session: AsyncSession, tenant_id: uuid.UUID, actor_account_id: uuid.UUID | None
 ) -> LedgerService:
     """The ledger in `session`'s transaction, publishing earned points to the leaderboards after commit."""
-    clock = await _clock_of(state, session, tenant_id)
+    clock = await tenant_clock_of(state, tenant_id)
 
     async def publish_earned(changes: list[EarnedChange]) -> None:
         await publish_or_mark_stale(state.redis, tenant_id, changes)

@@ -59,7 +59,7 @@ class Work:
 async def work_for(staff: Principal, db_session: AsyncSession, state: State) -> Work:
     org = OrgService(db_session, staff)
     proxies = ProxyService(db_session, staff, org)
-    clock = await provide_clock(db_session, staff, state)
+    clock = await provide_clock(staff, state)
     rules = RuleService(db_session, staff.tenant_id)
     return Work(
         org,

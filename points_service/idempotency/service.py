@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -83,12 +84,25 @@ RECORD_OUTCOMES = text(
 )
 
 
-async def claim_keys(session: AsyncSession, tenant_id: uuid.UUID, claims: list[KeyClaim]) -> set[KeyClaim]:
-    """Claim many keys in one statement, in one order (so two batches cannot deadlock on them);
-    the claims answered are the ones won. A key held by a transaction still running is waited for."""
-    distinct = list(dict.fromkeys(claims))
+@asynccontextmanager
+async def _waiting_for_the_first(session: AsyncSession) -> AsyncIterator[None]:
+    """A claim of a key that a transaction still running holds waits for it to commit, for at most
+    WAIT_FOR_FIRST; then 409. Later statements of the transaction wait for locks as usual."""
+    await session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
     try:
-        await session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
+        yield
+    except DBAPIError as error:
+        if "lock timeout" in str(error.orig).lower() or "55P03" in str(getattr(error.orig, "sqlstate", "")):
+            raise IdempotencyInProgress() from error
+        raise
+    await session.execute(text("SET LOCAL lock_timeout = 0"))
+
+
+async def _claim_keys(session: AsyncSession, tenant_id: uuid.UUID, claims: list[KeyClaim]) -> set[KeyClaim]:
+    """Claim many keys in one statement, in one order (so two batches cannot deadlock on them);
+    the claims answered are the ones won."""
+    distinct = list(dict.fromkeys(claims))
+    async with _waiting_for_the_first(session):
         rows = await session.execute(
             CLAIM_KEYS,
             {
@@ -100,30 +114,7 @@ async def claim_keys(session: AsyncSession, tenant_id: uuid.UUID, claims: list[K
             },
         )
         won = {(row.caller_id, row.endpoint, row.key) for row in rows}
-        await session.execute(text("SET LOCAL lock_timeout = 0"))
-    except DBAPIError as error:
-        _raise_if_waited_too_long(error)
-        raise
     return {claim for claim in distinct if (claim.caller_id, claim.endpoint, claim.key) in won}
-
-
-async def record_outcomes(
-    session: AsyncSession, tenant_id: uuid.UUID, outcomes: list[tuple[KeyClaim, int, Any]]
-) -> None:
-    """Store each claimed key's answer (status, body) in the transaction that made it."""
-    if not outcomes:
-        return
-    await session.execute(
-        RECORD_OUTCOMES,
-        {
-            "tenant": tenant_id,
-            "callers": [claim.caller_id for claim, _, _ in outcomes],
-            "endpoints": [claim.endpoint for claim, _, _ in outcomes],
-            "keys": [claim.key for claim, _, _ in outcomes],
-            "statuses": [status for _, status, _ in outcomes],
-            "bodies": [json.dumps(msgspec.to_builtins(body), ensure_ascii=False) for _, _, body in outcomes],
-        },
-    )
 
 
 # The answer of a write in a batch whose Idempotency-Key another request (or an earlier write of the
@@ -149,9 +140,8 @@ async def claim_each(session: AsyncSession, tenant_id: uuid.UUID, claims: Sequen
     """For each write of a batch: whether it goes ahead (it has no key, or it won its key). A write
     that lost its key, to an earlier request or to a write before it in the batch, replays that
     key's stored answer once the batch has committed."""
-    won = (
-        await claim_keys(session, tenant_id, [claim for claim in claims if claim is not None]) if any(claims) else set()
-    )
+    keyed = [claim for claim in claims if claim is not None]
+    won = await _claim_keys(session, tenant_id, keyed) if keyed else set()
     first: set[KeyClaim] = set()
     going = []
     for claim in claims:
@@ -169,25 +159,31 @@ async def record_each(
     going: Sequence[bool],
     status: int = 201,
 ) -> None:
-    """Store the answer of each write of a batch that went ahead with a key."""
+    """Store the answer of each write of a batch that went ahead with a key, refusals included."""
     outcomes = [
-        (claim, *outcome_of(answer, status))
+        (claim, *_outcome_of(answer, status))
         for claim, answer, ahead in zip(claims, answers, going, strict=True)
         if claim is not None and ahead
     ]
-    await record_outcomes(session, tenant_id, outcomes)
+    if not outcomes:
+        return
+    await session.execute(
+        RECORD_OUTCOMES,
+        {
+            "tenant": tenant_id,
+            "callers": [claim.caller_id for claim, _, _ in outcomes],
+            "endpoints": [claim.endpoint for claim, _, _ in outcomes],
+            "keys": [claim.key for claim, _, _ in outcomes],
+            "statuses": [status for _, status, _ in outcomes],
+            "bodies": [json.dumps(msgspec.to_builtins(body), ensure_ascii=False) for _, _, body in outcomes],
+        },
+    )
 
 
-def outcome_of(answer: Any, status: int = 201) -> tuple[int, Any]:
-    """The status and body an idempotent write answered, refusals included."""
+def _outcome_of(answer: Any, status: int) -> tuple[int, Any]:
     if isinstance(answer, DomainError):
         return answer.status_code, domain_error_body(answer)
     return status, answer
-
-
-def _raise_if_waited_too_long(error: DBAPIError) -> None:
-    if "lock timeout" in str(error.orig).lower() or "55P03" in str(getattr(error.orig, "sqlstate", "")):
-        raise IdempotencyInProgress() from error
 
 
 def _response(status: int, body: Any, replayed: bool) -> Response[Any]:
@@ -231,8 +227,7 @@ class IdempotentWrites:
 
     async def _claim(self, key: str, endpoint: str, request_hash: str) -> bool:
         """Insert the key. A concurrent holder of the same key makes this wait until it commits."""
-        await self._session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
-        try:
+        async with _waiting_for_the_first(self._session):
             claimed = await self._session.scalar(
                 text(
                     """
@@ -251,10 +246,6 @@ class IdempotentWrites:
                     "hash": request_hash,
                 },
             )
-        except DBAPIError as error:
-            _raise_if_waited_too_long(error)
-            raise
-        await self._session.execute(text("SET LOCAL lock_timeout = 0"))
         return claimed is not None
 
     async def replay(self, claim: KeyClaim) -> Response[Any]:

@@ -14,7 +14,7 @@ from points_service.auth.guards import require_any_role
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.database.session import READS_ONE_SNAPSHOT
-from points_service.deps import clock_for_reads, provide_ledger
+from points_service.deps import provide_ledger, tenant_clock_of
 from points_service.errors import NotFound
 from points_service.ledger.schemas import ledger_page
 from points_service.ledger.service import LedgerService, member_balance
@@ -66,7 +66,7 @@ class MeController(Controller):
         # No session: the hottest read of the service, on the read pool (points_service/database/reads.py).
         if principal.member_id is None:
             raise NotFound("Only members have a balance")
-        clock = await clock_for_reads(state, principal.tenant_id)
+        clock = await tenant_clock_of(state, principal.tenant_id)
         balance = await member_balance(state.read_pool, clock, principal.tenant_id, principal.member_id)
         return {
             "available": balance.available,

@@ -10,7 +10,7 @@ from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, TextClause, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,18 +51,21 @@ async def member_unit_paths(
     session: AsyncSession, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """Each known member's unit path, for reach checks of many callers at once (group commit)."""
-    if not member_ids:
-        return {}
-    rows = await session.execute(MEMBER_UNIT_PATHS, {"tenant": tenant_id, "ids": list(set(member_ids))})
-    return {row.id: row.path for row in rows}
+    return await _paths(session, MEMBER_UNIT_PATHS, tenant_id, member_ids)
 
 
 async def unit_paths(
     session: AsyncSession, tenant_id: uuid.UUID, unit_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
-    if not unit_ids:
+    return await _paths(session, UNIT_PATHS, tenant_id, unit_ids)
+
+
+async def _paths(
+    session: AsyncSession, statement: TextClause, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not ids:
         return {}
-    rows = await session.execute(UNIT_PATHS, {"tenant": tenant_id, "ids": list(set(unit_ids))})
+    rows = await session.execute(statement, {"tenant": tenant_id, "ids": list(set(ids))})
     return {row.id: row.path for row in rows}
 
 
