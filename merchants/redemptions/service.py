@@ -4,6 +4,7 @@ merchant account (in id order, in one statement, by the ledger), then the reward
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from merchants.redemptions.codes import new_code, normalise
 from merchants.redemptions.models import Redemption
 from merchants.rewards.models import Reward
 from points_service.auth.rate_limit import FailureLimiter
+from points_service.database.group_commit import WriteEachAlone
 from points_service.database.session import on_rollback
 from points_service.errors import DomainError, InsufficientPoints, NotFound
 from points_service.ledger.repository import LedgerRepository
-from points_service.ledger.service import LedgerService
+from points_service.ledger.service import LedgerService, MemberLocks
 from points_service.org.models import Member, OrgUnit
 from points_service.org.service import member_unit_paths
 from points_service.tenancy.periods import TenantClock, period_start
@@ -128,6 +130,17 @@ def status_now(redemption: Redemption, now: datetime | None = None) -> str:
     return redemption.status
 
 
+def _stock_read_suffices(requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]]) -> bool:
+    """Whether the stock read with the rewards was enough for all these requests at once."""
+    wanted: dict[uuid.UUID, int] = {}
+    for request in requests:
+        wanted[request.reward_id] = wanted.get(request.reward_id, 0) + request.quantity
+    return all(
+        rewards[reward_id][0].stock is None or rewards[reward_id][0].stock >= quantity
+        for reward_id, quantity in wanted.items()
+    )
+
+
 class RedemptionService:
     def __init__(
         self,
@@ -215,27 +228,51 @@ class RedemptionService:
                 continue
             available[request.member_id] = left - points
         going = [index for index in going if answers[index] is None]
-        # The stock last, once everything else is known to pass (see _take_stock).
-        for index, refusal in (await self._take_stock([requests[index] for index in going], rewards)).items():
-            answers[going[index]] = refusal
-        going = [index for index in going if answers[index] is None]
-        if not going:
-            return [answer for answer in answers if answer is not None]
+        passing = [requests[index] for index in going]
+        if len(going) > 1 and _stock_read_suffices(passing, rewards):
+            # The stock (a transaction of its own) is taken while this one writes, so the batch waits
+            # for the longer of the two rather than both. Should the stock run short meanwhile, the
+            # batch is written again one by one (`WriteEachAlone`), which decides who gets the last.
+            taking = asyncio.create_task(self._take_stock(passing, rewards, each_in_turn=False))
+            try:
+                await self._hold_and_insert(passing, rewards, locks, now, going, answers)
+            finally:
+                short = await taking
+            if short:
+                raise WriteEachAlone("the stock ran short of a batch's redemptions")
+        else:
+            # The stock last, once everything else is known to pass (see _take_stock).
+            for index, refusal in (await self._take_stock(passing, rewards, each_in_turn=True)).items():
+                answers[going[index]] = refusal
+            going = [index for index in going if answers[index] is None]
+            if going:
+                await self._hold_and_insert([requests[index] for index in going], rewards, locks, now, going, answers)
+        return [answer for answer in answers if answer is not None]
 
+    async def _hold_and_insert(
+        self,
+        requests: Sequence[RedeemRequest],
+        rewards: dict[uuid.UUID, tuple[Reward, str, str]],
+        locks: MemberLocks,
+        now: datetime,
+        positions: list[int],
+        answers: list[Redemption | DomainError | None],
+    ) -> None:
+        """Hold the points of requests that passed every check and write their redemptions; each
+        redemption is the answer at its position."""
         holds = await self._ledger.hold_each_for_redemption(
             [
                 (
-                    requests[index].member_id,
-                    rewards[requests[index].reward_id][0].points_price * requests[index].quantity,
-                    f"兑换 {rewards[requests[index].reward_id][0].title} × {requests[index].quantity}",
+                    request.member_id,
+                    rewards[request.reward_id][0].points_price * request.quantity,
+                    f"兑换 {rewards[request.reward_id][0].title} × {request.quantity}",
                 )
-                for index in going
+                for request in requests
             ],
             locks,
         )
         redemptions = []
-        for index, hold in zip(going, holds, strict=True):
-            request = requests[index]
+        for index, request, hold in zip(positions, requests, holds, strict=True):
             reward = rewards[request.reward_id][0]
             expires_at = now + timedelta(hours=reward.redemption_window_hours)
             if reward.valid_until is not None:
@@ -257,7 +294,6 @@ class RedemptionService:
             redemptions.append(redemption)
             answers[index] = redemption
         await self._insert_with_unused_codes(redemptions)
-        return [answer for answer in answers if answer is not None]
 
     async def _rewards_with_merchant(self, reward_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Reward, str, str]]:
         """Each reward with its merchant's status and the path of the unit the merchant serves."""
@@ -294,7 +330,10 @@ class RedemptionService:
         return held
 
     async def _take_stock(
-        self, requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]]
+        self,
+        requests: Sequence[RedeemRequest],
+        rewards: dict[uuid.UUID, tuple[Reward, str, str]],
+        each_in_turn: bool,
     ) -> dict[int, OutOfStock]:
         """Take the stock of the requests' rewards; the refusals, by position in `requests`.
 
@@ -303,9 +342,10 @@ class RedemptionService:
         is re-checked on the fresh row, so a reward is never oversold. Committed by itself
         (autocommit), a popular reward's row is locked for this one statement inside the database,
         not until the request's own commit, which would put every wait of the app's event loop
-        inside the lock. When not enough is left for them all, each request takes its own in turn.
-        Should this transaction then not commit, the stock is given back; a process that dies in
-        between leaves the reward short (never oversold)."""
+        inside the lock. When not enough is left for them all, each request takes its own in turn
+        (`each_in_turn`), or else all of that reward's requests are refused. Should this transaction
+        then not commit, the stock is given back; a process that dies in between leaves the reward
+        short (never oversold)."""
         by_reward: dict[uuid.UUID, list[int]] = {}
         for position, request in enumerate(requests):
             if rewards[request.reward_id][0].stock is not None:
@@ -317,6 +357,9 @@ class RedemptionService:
                 wanted = sum(requests[position].quantity for position in positions)
                 if await self._take(reward_id, wanted):
                     taken[reward_id] = wanted
+                    continue
+                if not each_in_turn:
+                    refused.update((position, OutOfStock("Not enough left of this reward")) for position in positions)
                     continue
                 for position in positions:
                     if await self._take(reward_id, requests[position].quantity):

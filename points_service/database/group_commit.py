@@ -39,6 +39,11 @@ class _Waiting(Generic[Item, Answer]):
     answer: asyncio.Future[Answer] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+class WriteEachAlone(Exception):
+    """Raised by a batch's write when its items must be written one by one instead (the stock a
+    batch took at once ran short, say): expected now and then, so not logged as a failure."""
+
+
 class _WrittenThenFailed(Exception):
     """The batch was written but its commit failed: it may have been applied, so it is not retried."""
 
@@ -125,7 +130,12 @@ class GroupCommit(Generic[Item, Answer]):
                 if len(batch) == 1:
                     _settle_error(batch[0], error)
                     return
-                logger.warning("a batch of %d writes failed (%s); writing each alone", len(batch), type(error).__name__)
+                if isinstance(error, WriteEachAlone):
+                    logger.debug("a batch of %d writes is written again one by one: %s", len(batch), error)
+                else:
+                    logger.warning(
+                        "a batch of %d writes failed (%s); writing each alone", len(batch), type(error).__name__
+                    )
                 await asyncio.gather(*(self._run_alone(key, waiting) for waiting in batch))
                 return
             for waiting, answer in zip(batch, answers, strict=True):

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from merchants.redemptions import service as redemption_service
 from merchants.redemptions.codes import new_code, normalise
+from merchants.redemptions.service import RedeemRequest, RedemptionService
 from tests.conftest import Community
 from tests.merchants.test_redemption_concurrency import outcomes
 from tests.merchants.test_redemption_flow import shop
@@ -138,4 +139,49 @@ async def test_a_code_already_in_use_is_drawn_again(
     assert set((await my_statuses(phone)).values()) == {"pending"}
     assert len(await my_statuses(phone)) == 2
     assert await balance_of(phone) == (80, 20, 100)
+    await assert_reconciles(sessions, community)
+
+
+async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_one(
+    community: Community, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch takes its stock while it writes, trusting the stock it read; when another process
+    took some meanwhile, the batch is written again one by one and exactly what is left is redeemed."""
+    unit = await community.org_unit()
+    phones = [(await member_with_points(community, unit, 50, name=f"钱{n}"))[1] for n in range(6)]
+    _, _, reward_id = await shop(community, unit, points_price=20, stock=6)
+    read_rewards = RedemptionService._rewards_with_merchant
+    redeem_each = RedemptionService.redeem_each
+    batch_sizes: list[int] = []
+    taken_elsewhere: list[int] = []
+
+    async def redeem_each_noting_size(self: RedemptionService, requests: list[RedeemRequest]) -> list[object]:
+        batch_sizes.append(len(requests))
+        return await redeem_each(self, requests)
+
+    async def read_then_lose_stock(self: RedemptionService, reward_ids: set[uuid.UUID]) -> object:
+        rewards = await read_rewards(self, reward_ids)
+        if batch_sizes[-1] > 1 and not taken_elsewhere:
+            taken_elsewhere.append(3)
+            # On the app's own stock pool, as another process's batch would take it.
+            async with self._stock_sessions() as side, side.begin():
+                await side.execute(
+                    text("UPDATE rewards SET stock = stock - 3 WHERE id = :r"), {"r": uuid.UUID(reward_id)}
+                )
+        return rewards
+
+    monkeypatch.setattr(RedemptionService, "redeem_each", redeem_each_noting_size)
+    monkeypatch.setattr(RedemptionService, "_rewards_with_merchant", read_then_lose_stock)
+
+    responses = await asyncio.gather(
+        *(phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id}) for phone in phones)
+    )
+
+    assert taken_elsewhere, f"no batch of several redemptions was written (batches: {batch_sizes})"
+    assert outcomes(responses) == {(201, None): 3, (409, "out_of_stock"): 3}
+    assert await catalogue_stock(phones[0], reward_id) == 0
+    balances = sorted([await balance_of(phone) for phone in phones])
+    assert balances == [(30, 20, 50)] * 3 + [(50, 0, 50)] * 3
+    written, _ = await redemption_commits(sessions, reward_id)
+    assert written == 3
     await assert_reconciles(sessions, community)
