@@ -235,8 +235,17 @@ def _unstorable_text_field(request: Request) -> str:
     return "body"
 
 
+def _sqlstate(exc: Exception) -> str | None:
+    """PostgreSQL's error code, through SQLAlchemy or straight from asyncpg (database/driver.py)."""
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None)
+    if isinstance(exc, asyncpg.PostgresError):
+        return exc.sqlstate
+    return None
+
+
 def http_exception_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+    if _sqlstate(exc) in _UNSTORABLE_TEXT:
         field = _unstorable_text_field(request)
         return problem(
             400,
@@ -251,7 +260,8 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
         logger.warning("database connection lost; the pool reconnects")
         return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
     if isinstance(exc, _READ_POOL_CONNECTION_LOST):
-        # The hot-read pool (database/reads.py) drops a broken connection itself; the retry gets a new one.
+        # The hot-read pool (database/reads.py) drops a broken connection itself, and a session's pool
+        # discards one that a driver statement (database/driver.py) found broken; a retry gets a new one.
         logger.warning("database connection of the read pool lost; it reconnects")
         return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
     if isinstance(exc, ValidationException):

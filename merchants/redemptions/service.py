@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, any_, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from merchants.accounts.models import Merchant
 from merchants.errors import LimitReached, MerchantSuspended, NotPending, OutOfStock, RewardUnavailable
@@ -22,32 +20,50 @@ from merchants.redemptions.codes import new_code, normalise
 from merchants.redemptions.models import Redemption
 from merchants.rewards.models import Reward
 from points_service.auth.rate_limit import FailureLimiter
+from points_service.database.driver import DriverStatement
 from points_service.database.group_commit import WriteEachAlone
 from points_service.database.session import on_rollback
 from points_service.errors import DomainError, InsufficientPoints, NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService, MemberLocks
-from points_service.org.models import Member, OrgUnit
-from points_service.org.service import member_unit_paths
+from points_service.org.models import Member
 from points_service.tenancy.periods import TenantClock, period_start
 
 MAX_QUANTITY = 100
-# The merchant's unit, read with its rewards; built once (an alias costs more than a query).
-_MERCHANT_UNIT = aliased(OrgUnit)
-
-# Statements of every redemption batch, built once: building one costs more than running it.
-REWARDS_WITH_MERCHANT = (
-    select(Reward, Merchant.status, _MERCHANT_UNIT.path)
-    .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
-    .join(
-        _MERCHANT_UNIT,
-        (_MERCHANT_UNIT.tenant_id == Merchant.tenant_id) & (_MERCHANT_UNIT.id == Merchant.org_unit_id),
+# The statements of every redemption batch (database/driver.py says why they skip SQLAlchemy's
+# execution path). The rewards, their merchants' status and reach, and the members' unit paths are
+# one round trip: one row per reward found, each carrying every member's path (a row with no reward
+# when none was found). The paths are scalar subqueries, not a join: a prepared statement's generic
+# plan cannot know how few members come back and would hash-join them against every org unit.
+REWARD_TERMS_AND_MEMBER_PATHS = DriverStatement(
+    text(
+        """
+    WITH member_paths AS (
+        SELECT array_agg(m.id) AS ids,
+               array_agg((SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id))
+                   AS paths
+          FROM members m
+         WHERE m.tenant_id = :tenant AND m.id = ANY(:members)
     )
-    .where(Reward.tenant_id == bindparam("tenant"), Reward.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    SELECT r.id, r.merchant_id, r.title, r.points_price, r.stock, r.per_member_limit, r.limit_period,
+           r.status, r.valid_until, r.redemption_window_hours, r.merchant_status, r.merchant_path,
+           p.ids AS member_ids, p.paths AS member_paths
+      FROM member_paths p
+      LEFT JOIN (
+            SELECT w.*, m.status AS merchant_status, u.path AS merchant_path
+              FROM rewards w
+              JOIN merchants m ON m.tenant_id = w.tenant_id AND m.id = w.merchant_id
+              JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
+             WHERE w.tenant_id = :tenant AND w.id = ANY(:rewards)
+           ) r ON true
+    """
+    )
 )
-TAKE_STOCK = text(
-    "UPDATE rewards SET stock = stock - :quantity WHERE tenant_id = :tenant AND id = :reward AND stock >= :quantity"
-    " RETURNING id"
+TAKE_STOCK = DriverStatement(
+    text(
+        "UPDATE rewards SET stock = stock - :quantity"
+        " WHERE tenant_id = :tenant AND id = :reward AND stock >= :quantity RETURNING id"
+    )
 )
 GIVE_STOCK_BACK = text(
     "UPDATE rewards SET stock = stock + :quantity WHERE tenant_id = :tenant AND id = :reward AND stock IS NOT NULL"
@@ -70,8 +86,9 @@ INSERTED_COLUMNS = (
 
 
 # Rows as one array per column; a code already taken is left out (and drawn again by the caller).
-INSERT_REDEMPTIONS = text(
-    """
+INSERT_REDEMPTIONS = DriverStatement(
+    text(
+        """
     INSERT INTO redemptions
         (tenant_id, id, reward_id, merchant_id, member_id, quantity, points, code, status, expires_at,
          hold_transaction_id, created_at)
@@ -83,7 +100,29 @@ INSERT_REDEMPTIONS = text(
     ON CONFLICT (tenant_id, code) DO NOTHING
     RETURNING id
     """
+    )
 )
+
+
+@dataclass(frozen=True)
+class RewardTerms:
+    """What a redemption batch needs of a reward: its terms, and its merchant's status and reach."""
+
+    id: uuid.UUID
+    merchant_id: uuid.UUID
+    title: str
+    points_price: int
+    stock: int | None
+    per_member_limit: int | None
+    limit_period: str | None
+    status: str
+    valid_until: datetime | None
+    redemption_window_hours: int
+    merchant_status: str
+    merchant_path: str
+
+
+_REWARD_TERMS_FIELDS = tuple(field.name for field in fields(RewardTerms))
 
 
 @dataclass(frozen=True)
@@ -130,13 +169,13 @@ def status_now(redemption: Redemption, now: datetime | None = None) -> str:
     return redemption.status
 
 
-def _stock_read_suffices(requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]]) -> bool:
+def _stock_read_suffices(requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, RewardTerms]) -> bool:
     """Whether the stock read with the rewards was enough for all these requests at once."""
     wanted: dict[uuid.UUID, int] = {}
     for request in requests:
         wanted[request.reward_id] = wanted.get(request.reward_id, 0) + request.quantity
     return all(
-        rewards[reward_id][0].stock is None or rewards[reward_id][0].stock >= quantity
+        rewards[reward_id].stock is None or rewards[reward_id].stock >= quantity
         for reward_id, quantity in wanted.items()
     )
 
@@ -185,21 +224,19 @@ class RedemptionService:
         Answers in the order given."""
         answers: list[Redemption | DomainError | None] = [None] * len(requests)
         now = datetime.now(UTC)
-        rewards = await self._rewards_with_merchant({request.reward_id for request in requests})
-        paths = await member_unit_paths(self._session, self._tenant_id, [request.member_id for request in requests])
+        rewards, paths = await self._terms_and_paths(requests)
         for index, request in enumerate(requests):
-            found = rewards.get(request.reward_id)
-            if found is None:
+            reward = rewards.get(request.reward_id)
+            if reward is None:
                 answers[index] = NotFound(f"No such reward: {request.reward_id}")
                 continue
-            reward, merchant_status, merchant_path = found
             member_path = paths.get(request.member_id)
             if (
                 reward.status != "active"
-                or merchant_status != "active"
+                or reward.merchant_status != "active"
                 or (reward.valid_until is not None and reward.valid_until <= now)
                 or member_path is None
-                or not member_path.startswith(merchant_path)
+                or not member_path.startswith(reward.merchant_path)
             ):
                 answers[index] = RewardUnavailable("This reward cannot be redeemed now")
         going = [index for index, answer in enumerate(answers) if answer is None]
@@ -210,7 +247,7 @@ class RedemptionService:
         available: dict[uuid.UUID, int] = {}
         for index in going:
             request = requests[index]
-            reward = rewards[request.reward_id][0]
+            reward = rewards[request.reward_id]
             if request.member_id not in locks.accounts:
                 answers[index] = NotFound(f"No such member: {request.member_id}")
                 continue
@@ -252,7 +289,7 @@ class RedemptionService:
     async def _hold_and_insert(
         self,
         requests: Sequence[RedeemRequest],
-        rewards: dict[uuid.UUID, tuple[Reward, str, str]],
+        rewards: dict[uuid.UUID, RewardTerms],
         locks: MemberLocks,
         now: datetime,
         positions: list[int],
@@ -264,8 +301,8 @@ class RedemptionService:
             [
                 (
                     request.member_id,
-                    rewards[request.reward_id][0].points_price * request.quantity,
-                    f"兑换 {rewards[request.reward_id][0].title} × {request.quantity}",
+                    rewards[request.reward_id].points_price * request.quantity,
+                    f"兑换 {rewards[request.reward_id].title} × {request.quantity}",
                 )
                 for request in requests
             ],
@@ -273,7 +310,7 @@ class RedemptionService:
         )
         redemptions = []
         for index, request, hold in zip(positions, requests, holds, strict=True):
-            reward = rewards[request.reward_id][0]
+            reward = rewards[request.reward_id]
             expires_at = now + timedelta(hours=reward.redemption_window_hours)
             if reward.valid_until is not None:
                 expires_at = min(expires_at, reward.valid_until)
@@ -295,20 +332,34 @@ class RedemptionService:
             answers[index] = redemption
         await self._insert_with_unused_codes(redemptions)
 
-    async def _rewards_with_merchant(self, reward_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Reward, str, str]]:
-        """Each reward with its merchant's status and the path of the unit the merchant serves."""
-        rows = await self._session.execute(
-            REWARDS_WITH_MERCHANT, {"tenant": self._tenant_id, "ids": sorted(reward_ids)}
+    async def _terms_and_paths(
+        self, requests: Sequence[RedeemRequest]
+    ) -> tuple[dict[uuid.UUID, RewardTerms], dict[uuid.UUID, str]]:
+        """The requested rewards that exist, and the unit path of each requesting member that exists."""
+        rows = await REWARD_TERMS_AND_MEMBER_PATHS.fetch(
+            self._session,
+            {
+                "tenant": self._tenant_id,
+                "rewards": sorted({request.reward_id for request in requests}),
+                "members": sorted({request.member_id for request in requests}),
+            },
         )
-        return {reward.id: (reward, status, path) for reward, status, path in rows}
+        rewards = {
+            row["id"]: RewardTerms(*(row[name] for name in _REWARD_TERMS_FIELDS))
+            for row in rows
+            if row["id"] is not None
+        }
+        first = rows[0]
+        paths = dict(zip(first["member_ids"] or [], first["member_paths"] or [], strict=True))
+        return rewards, paths
 
     async def _held_against_limits(
-        self, requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, tuple[Reward, str, str]], now: datetime
+        self, requests: Sequence[RedeemRequest], rewards: dict[uuid.UUID, RewardTerms], now: datetime
     ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
         """(member, reward) -> the quantity already counting against the reward's per-member limit."""
         members_by_reward: dict[uuid.UUID, set[uuid.UUID]] = {}
         for request in requests:
-            if rewards[request.reward_id][0].per_member_limit is not None:
+            if rewards[request.reward_id].per_member_limit is not None:
                 members_by_reward.setdefault(request.reward_id, set()).add(request.member_id)
         held: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         for reward_id, member_ids in members_by_reward.items():
@@ -321,7 +372,7 @@ class RedemptionService:
                     # A pending code past expires_at is expired for every purpose, swept or not.
                     (Redemption.status == "fulfilled")
                     | ((Redemption.status == "pending") & (Redemption.expires_at > now)),
-                    *self._in_limit_period(rewards[reward_id][0].limit_period, now),
+                    *self._in_limit_period(rewards[reward_id].limit_period, now),
                 )
                 .group_by(Redemption.member_id)
             )
@@ -332,7 +383,7 @@ class RedemptionService:
     async def _take_stock(
         self,
         requests: Sequence[RedeemRequest],
-        rewards: dict[uuid.UUID, tuple[Reward, str, str]],
+        rewards: dict[uuid.UUID, RewardTerms],
         each_in_turn: bool,
     ) -> dict[int, OutOfStock]:
         """Take the stock of the requests' rewards; the refusals, by position in `requests`.
@@ -348,7 +399,7 @@ class RedemptionService:
         short (never oversold)."""
         by_reward: dict[uuid.UUID, list[int]] = {}
         for position, request in enumerate(requests):
-            if rewards[request.reward_id][0].stock is not None:
+            if rewards[request.reward_id].stock is not None:
                 by_reward.setdefault(request.reward_id, []).append(position)
         refused: dict[int, OutOfStock] = {}
         taken: dict[uuid.UUID, int] = {}
@@ -374,10 +425,8 @@ class RedemptionService:
     async def _take(self, reward_id: uuid.UUID, quantity: int) -> bool:
         # With the app's autocommit pool, begin() sends nothing: the statement commits by itself.
         async with self._stock_sessions() as side, side.begin():
-            taken = await side.scalar(
-                TAKE_STOCK, {"tenant": self._tenant_id, "reward": reward_id, "quantity": quantity}
-            )
-        return taken is not None
+            taken = await TAKE_STOCK.fetch(side, {"tenant": self._tenant_id, "reward": reward_id, "quantity": quantity})
+        return bool(taken)
 
     async def _give_back(self, taken: dict[uuid.UUID, int]) -> None:
         async with self._stock_sessions() as side, side.begin():
@@ -549,14 +598,14 @@ class RedemptionService:
         pending = {redemption.id: redemption for redemption in redemptions}
         while pending:
             rows = list(pending.values())
-            inserted = await self._session.scalars(
-                INSERT_REDEMPTIONS,
+            inserted = await INSERT_REDEMPTIONS.fetch(
+                self._session,
                 {
                     "tenant": self._tenant_id,
                     **{column: [getattr(row, column) for row in rows] for column in INSERTED_COLUMNS},
                 },
             )
-            for redemption_id in inserted:
-                del pending[redemption_id]
+            for row in inserted:
+                del pending[row["id"]]
             for redemption in pending.values():
                 redemption.code = new_code()

@@ -12,11 +12,13 @@ import asyncpg
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.database.driver import DriverStatement
 from points_service.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 # Hot-path statements, built once: a text() parses its bind parameters when it is made.
-LOCK_ACCOUNTS = text(
-    """
+LOCK_ACCOUNTS = DriverStatement(
+    text(
+        """
     SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
       FROM ledger_accounts
      WHERE tenant_id = :tenant
@@ -24,6 +26,7 @@ LOCK_ACCOUNTS = text(
      ORDER BY id
        FOR UPDATE
     """
+    )
 )
 
 RULE_USAGE = text(
@@ -38,8 +41,9 @@ RULE_USAGE = text(
     """
 )
 
-WRITE_POSTINGS = text(
-    """
+WRITE_POSTINGS = DriverStatement(
+    text(
+        """
     WITH new_transactions AS (
         INSERT INTO ledger_transactions
             (tenant_id, id, kind, member_id, rule_id, rule_code, quantity, memo, actor_account_id,
@@ -102,6 +106,7 @@ WRITE_POSTINGS = text(
              WHERE m.tenant_id = :tenant AND m.id = em.member_id) AS path
       FROM earned_months em
     """
+    )
 )
 
 # Read on asyncpg directly (points_service/database/reads.py): $1 tenant, $2 member, $3 this month,
@@ -185,11 +190,10 @@ class LedgerRepository:
         Sorted by id within one statement: every transfer takes its locks in the same global order,
         so two transfers over the same accounts queue instead of deadlocking. System accounts are
         never locked (DESIGN.md 3.6: no hot rows)."""
-        rows = await self.session.execute(
-            LOCK_ACCOUNTS,
-            {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id},
+        rows = await LOCK_ACCOUNTS.fetch(
+            self.session, {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id}
         )
-        return {row.id: LockedAccount(*row) for row in rows}
+        return {row["id"]: LockedAccount(*row) for row in rows}
 
     async def rule_usage(
         self, rule_id: uuid.UUID, member_ids: Sequence[uuid.UUID], day: date, month_start: date, month_end: date
@@ -233,8 +237,8 @@ class LedgerRepository:
         are taken from the upsert's RETURNING and the others from the table."""
         earned_keys = list(earned)
         usage_keys = list(usage)
-        rows = await self.session.execute(
-            WRITE_POSTINGS,
+        rows = await WRITE_POSTINGS.fetch(
+            self.session,
             {
                 "tenant": self.tenant_id,
                 **_columns(

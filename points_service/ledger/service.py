@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
-from sqlalchemy.exc import IntegrityError
 
 from points_service.database.session import after_commit
 from points_service.errors import (
@@ -528,9 +527,9 @@ class LedgerService:
             earned_months = await self._repo.write_postings(
                 transactions, entries, list(touched.values()), earned, usage
             )
-        except IntegrityError as error:
+        except asyncpg.UniqueViolationError as error:
             # Two requests paying the same work raced past the check above; the unique index decides.
-            if "uq_ledger_transactions_source" in str(error.orig):
+            if error.constraint_name == "uq_ledger_transactions_source":
                 raise AlreadyAwarded() from error
             raise
         if earned and self._publish_earned is not None:

@@ -150,7 +150,7 @@ async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_o
     unit = await community.org_unit()
     phones = [(await member_with_points(community, unit, 50, name=f"钱{n}"))[1] for n in range(6)]
     _, _, reward_id = await shop(community, unit, points_price=20, stock=6)
-    read_rewards = RedemptionService._rewards_with_merchant
+    read_terms = RedemptionService._terms_and_paths
     redeem_each = RedemptionService.redeem_each
     batch_sizes: list[int] = []
     taken_elsewhere: list[int] = []
@@ -159,8 +159,8 @@ async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_o
         batch_sizes.append(len(requests))
         return await redeem_each(self, requests)
 
-    async def read_then_lose_stock(self: RedemptionService, reward_ids: set[uuid.UUID]) -> object:
-        rewards = await read_rewards(self, reward_ids)
+    async def read_then_lose_stock(self: RedemptionService, requests: list[RedeemRequest]) -> object:
+        terms = await read_terms(self, requests)
         if batch_sizes[-1] > 1 and not taken_elsewhere:
             taken_elsewhere.append(3)
             # On the app's own stock pool, as another process's batch would take it.
@@ -168,10 +168,10 @@ async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_o
                 await side.execute(
                     text("UPDATE rewards SET stock = stock - 3 WHERE id = :r"), {"r": uuid.UUID(reward_id)}
                 )
-        return rewards
+        return terms
 
     monkeypatch.setattr(RedemptionService, "redeem_each", redeem_each_noting_size)
-    monkeypatch.setattr(RedemptionService, "_rewards_with_merchant", read_then_lose_stock)
+    monkeypatch.setattr(RedemptionService, "_terms_and_paths", read_then_lose_stock)
 
     responses = await asyncio.gather(
         *(phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id}) for phone in phones)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.database.driver import DriverStatement
 from points_service.database.session import after_commit, on_rollback, run_after_commit, savepoint
 from points_service.errors import NotFound
 
@@ -28,3 +34,36 @@ async def test_a_refused_savepoint_forgets_its_after_commit_work_and_undoes_its_
         await run_after_commit(session)
 
     assert happened == ["stock given back", "kept leaderboard update"]
+
+
+@pytest.fixture
+async def probe_table(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
+    name = f"driver_probe_{uuid.uuid4().hex[:8]}"
+    async with sessions() as session, session.begin():
+        await session.execute(text(f"CREATE TABLE {name} (id int PRIMARY KEY, n int NOT NULL)"))
+        await session.execute(text(f"INSERT INTO {name} VALUES (1, 0)"))
+    yield name
+    async with sessions() as session, session.begin():
+        await session.execute(text(f"DROP TABLE {name}"))
+
+
+async def test_a_driver_statement_first_in_a_session_runs_inside_its_transaction(
+    sessions: async_sessionmaker[AsyncSession], probe_table: str
+) -> None:
+    """Batches run their statements on the session's asyncpg connection (database/driver.py): one that
+    comes before any SQLAlchemy statement must still be undone by a rollback and hold its row locks
+    until the end, not commit on its own."""
+    bump = DriverStatement(text(f"UPDATE {probe_table} SET n = n + :by WHERE id = 1 RETURNING n"))
+    lock = DriverStatement(text(f"SELECT n FROM {probe_table} WHERE id = 1 FOR UPDATE"))
+
+    async with sessions() as session:
+        async with session.begin():
+            assert [row["n"] for row in await lock.fetch(session, {})] == [0]
+            async with sessions() as other, other.begin():
+                with pytest.raises(DBAPIError, match="lock"):
+                    await other.execute(text(f"SELECT n FROM {probe_table} WHERE id = 1 FOR UPDATE NOWAIT"))
+            assert [row["n"] for row in await bump.fetch(session, {"by": 5})] == [5]
+            await session.rollback()
+
+    async with sessions() as session:
+        assert await session.scalar(text(f"SELECT n FROM {probe_table} WHERE id = 1")) == 0
