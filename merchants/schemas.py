@@ -9,6 +9,7 @@ import msgspec
 from merchants.accounts.models import Merchant
 from merchants.redemptions.codes import display
 from merchants.redemptions.models import Redemption
+from merchants.redemptions.service import NewRedemption
 from merchants.rewards.models import Reward
 
 MAX_INT = 1_000_000_000
@@ -121,7 +122,9 @@ def reward_body(reward: Reward) -> dict[str, Any]:
     }
 
 
-def redemption_body(redemption: Redemption, status: str, reward_title: str | None = None) -> dict[str, Any]:
+def redemption_body(
+    redemption: Redemption | NewRedemption, status: str, reward_title: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": redemption.id,
         "code": display(redemption.code),

@@ -14,7 +14,9 @@ _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # 8 characters of 5 bits are exactly 40 random bits: one call to the CSPRNG instead of eight.
+    bits = int.from_bytes(secrets.token_bytes(LENGTH * 5 // 8))
+    return "".join(ALPHABET[(bits >> (5 * index)) & 31] for index in range(LENGTH))
 
 
 def normalise(typed: str) -> str | None:

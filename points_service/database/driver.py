@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 _DIALECT = asyncpg_dialect.dialect()
+# session.info: (the session's transaction, its asyncpg connection), so that the statements after the
+# first of a transaction skip checking the connection out of the session again.
+_DRIVER_KEY = "driver_connection"
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
@@ -31,6 +34,11 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     at once). The transaction is therefore begun here as SQLAlchemy's asyncpg adapter would begin it,
     and checked: should a SQLAlchemy release begin it some other way, this fails instead of
     autocommitting."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_DRIVER_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        # The batch's later statements: the same transaction on the same connection, already begun.
+        return cached[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     adapted: Any = pooled.dbapi_connection
@@ -39,6 +47,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     driver: asyncpg.Connection = pooled.driver_connection
     if not driver.is_in_transaction() and adapted.isolation_level != "autocommit":
         raise RuntimeError("the session's transaction was not begun before a driver statement")
+    session.info[_DRIVER_KEY] = (session.sync_session.get_transaction(), driver)
     return driver
 
 
