@@ -15,14 +15,23 @@ logger = logging.getLogger(__name__)
 
 
 def create_engine(
-    database_url: str, pool_size: int = 20, application_name: str = "red-points", autocommit: bool = False
+    database_url: str,
+    pool_size: int = 20,
+    application_name: str = "red-points",
+    autocommit: bool = False,
+    wait_for_wal_flush: bool = True,
 ) -> AsyncEngine:
-    """`autocommit`: every statement commits on its own; set once per connection, not per checkout."""
+    """`autocommit`: every statement commits on its own; set once per connection, not per checkout.
+    `wait_for_wal_flush=False`: a commit answers before its WAL reaches the disk
+    (`synchronous_commit = off`), for work whose durability a later synchronous commit provides."""
+    # Names the service's connections in pg_stat_activity, for operators (and the tests).
+    server_settings = {"application_name": application_name}
+    if not wait_for_wal_flush:
+        server_settings["synchronous_commit"] = "off"
     return create_async_engine(
         database_url,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
-        # Names the service's connections in pg_stat_activity, for operators (and the tests).
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={"server_settings": server_settings},
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it costs a round trip on every checkout. A connection the server dropped is
