@@ -291,7 +291,7 @@ class RedemptionService:
             # batch is written again one by one (`WriteEachAlone`), which decides who gets the last.
             taking = asyncio.create_task(self._take_stock(passing, rewards, each_in_turn=False))
             try:
-                await self._hold_and_insert(passing, rewards, locks, now, going, answers)
+                await self._hold_and_insert(requests, going, rewards, locks, now, answers)
             finally:
                 short = await taking
             if short:
@@ -302,20 +302,21 @@ class RedemptionService:
                 answers[going[index]] = refusal
             going = [index for index in going if answers[index] is None]
             if going:
-                await self._hold_and_insert([requests[index] for index in going], rewards, locks, now, going, answers)
+                await self._hold_and_insert(requests, going, rewards, locks, now, answers)
         return [answer for answer in answers if answer is not None]
 
     async def _hold_and_insert(
         self,
         requests: Sequence[RedeemRequest],
+        positions: list[int],
         rewards: dict[uuid.UUID, RewardTerms],
         locks: MemberLocks,
         now: datetime,
-        positions: list[int],
         answers: list[NewRedemption | DomainError | None],
     ) -> None:
-        """Hold the points of requests that passed every check and write their redemptions; each
-        redemption is the answer at its position."""
+        """Hold the points of the requests at `positions`, which passed every check, and write their
+        redemptions; each redemption is the answer at its position."""
+        passing = [requests[index] for index in positions]
         holds = await self._ledger.hold_each_for_redemption(
             [
                 (
@@ -323,12 +324,12 @@ class RedemptionService:
                     rewards[request.reward_id].points_price * request.quantity,
                     f"兑换 {rewards[request.reward_id].title} × {request.quantity}",
                 )
-                for request in requests
+                for request in passing
             ],
             locks,
         )
         redemptions = []
-        for index, request, hold in zip(positions, requests, holds, strict=True):
+        for index, request, hold in zip(positions, passing, holds, strict=True):
             reward = rewards[request.reward_id]
             expires_at = now + timedelta(hours=reward.redemption_window_hours)
             if reward.valid_until is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -37,33 +36,33 @@ async def test_a_refused_savepoint_forgets_its_after_commit_work_and_undoes_its_
 
 
 @pytest.fixture
-async def probe_table(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[str]:
-    name = f"driver_probe_{uuid.uuid4().hex[:8]}"
+async def probe_table(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
     async with sessions() as session, session.begin():
-        await session.execute(text(f"CREATE TABLE {name} (id int PRIMARY KEY, n int NOT NULL)"))
-        await session.execute(text(f"INSERT INTO {name} VALUES (1, 0)"))
-    yield name
+        await session.execute(text("DROP TABLE IF EXISTS driver_probe"))
+        await session.execute(text("CREATE TABLE driver_probe (id int PRIMARY KEY, n int NOT NULL)"))
+        await session.execute(text("INSERT INTO driver_probe VALUES (1, 0)"))
+    yield
     async with sessions() as session, session.begin():
-        await session.execute(text(f"DROP TABLE {name}"))
+        await session.execute(text("DROP TABLE driver_probe"))
 
 
+@pytest.mark.usefixtures("probe_table")
 async def test_a_driver_statement_first_in_a_session_runs_inside_its_transaction(
-    sessions: async_sessionmaker[AsyncSession], probe_table: str
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """Batches run their statements on the session's asyncpg connection (database/driver.py): one that
     comes before any SQLAlchemy statement must still be undone by a rollback and hold its row locks
     until the end, not commit on its own."""
-    bump = DriverStatement(text(f"UPDATE {probe_table} SET n = n + :by WHERE id = 1 RETURNING n"))
-    lock = DriverStatement(text(f"SELECT n FROM {probe_table} WHERE id = 1 FOR UPDATE"))
+    bump = DriverStatement(text("UPDATE driver_probe SET n = n + :by WHERE id = 1 RETURNING n"))
+    lock = DriverStatement(text("SELECT n FROM driver_probe WHERE id = 1 FOR UPDATE"))
+
+    async with sessions() as session, session.begin():
+        assert [row["n"] for row in await lock.fetch(session, {})] == [0]
+        async with sessions() as other, other.begin():
+            with pytest.raises(DBAPIError, match="lock"):
+                await other.execute(text("SELECT n FROM driver_probe WHERE id = 1 FOR UPDATE NOWAIT"))
+        assert [row["n"] for row in await bump.fetch(session, {"by": 5})] == [5]
+        await session.rollback()
 
     async with sessions() as session:
-        async with session.begin():
-            assert [row["n"] for row in await lock.fetch(session, {})] == [0]
-            async with sessions() as other, other.begin():
-                with pytest.raises(DBAPIError, match="lock"):
-                    await other.execute(text(f"SELECT n FROM {probe_table} WHERE id = 1 FOR UPDATE NOWAIT"))
-            assert [row["n"] for row in await bump.fetch(session, {"by": 5})] == [5]
-            await session.rollback()
-
-    async with sessions() as session:
-        assert await session.scalar(text(f"SELECT n FROM {probe_table} WHERE id = 1")) == 0
+        assert await session.scalar(text("SELECT n FROM driver_probe WHERE id = 1")) == 0
