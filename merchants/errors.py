@@ -1,4 +1,4 @@
-"""Refusals of the marketplace (API.md "Merchants and redemptions")."""
+"""Refusals of the marketplace (the error codes clients are written against)."""
 
 from points_service.errors import DomainError
 

@@ -1,4 +1,4 @@
-"""Start-up data: the tenant and its first admin (API.md "Start-up")."""
+"""Start-up data: the tenant and its first admin (docs/api.md, "Start-up")."""
 
 from __future__ import annotations
 

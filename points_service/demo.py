@@ -33,7 +33,7 @@ RULES = [
     ("MISCONDUCT", "违反值守纪律", "penalty", -20, "each", None, None),
     ("DUTY_HOUR", "岗位值守(每小时)", "duty", 10, "hour", 40, None),
 ]
-# One community's seven posts (DESIGN.md section 2), each with its duty and schedule (定岗定责定时).
+# One community's seven posts (as a real community runs them), each with its duty and schedule (定岗定责定时).
 POSTS = [
     ("文明监督岗", "劝导乱扔垃圾、乱停车等不文明行为", "每周六 9:00-11:00"),
     ("民事调解岗", "调解邻里纠纷, 记录调解结果", "每周三 14:00-16:00"),

@@ -1,5 +1,6 @@
-"""`points-service demo --scale district`: a district shaped like the source documents (DESIGN.md
-section 2), so that rankings, evaluations and warnings are tried on real volumes.
+"""`points-service demo --scale district`: a district shaped like the ones Red Points
+is built for (55 communities, thousands of members), so that rankings, evaluations and warnings are
+tried on real volumes.
 
 One district, its streets, 55 communities, each with residential areas, compound branches and
 building groups; thousands of members (in-service, retired and mobile Party members, residents),

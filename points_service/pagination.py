@@ -1,4 +1,4 @@
-"""Cursor lists (API.md "Lists"): opaque cursors, `limit` 1–200, `{"items", "next_cursor"}`."""
+"""Cursor lists (docs/api.md, "Lists"): opaque cursors, `limit` 1–200, `{"items", "next_cursor"}`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Alembic migrations against scratch databases on the suite's PostgreSQL server.
 
-The schema is the one thing the ledger's guarantees rest on (DESIGN.md section 3): these tests build it
+The schema is the one thing the ledger's guarantees rest on (docs/ledger.md): these tests build it
 from nothing, tear it down, compare it with the models, and show that the database itself refuses what
 the ledger forbids (UPDATE, DELETE, unbalanced transactions, negative cached balances), and that
 `reconcile` catches a row altered behind the triggers' back.

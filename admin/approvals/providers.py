@@ -45,7 +45,7 @@ class PendingItem:
     link: str  # the API path that shows or decides it
     summary: str
     member_id: uuid.UUID | None = None
-    # Staff read the queue, and staff see names unmasked (API.md "Conventions").
+    # Staff read the queue, and staff see names unmasked (docs/api.md, "Masking").
     member_name: str | None = None
 
 

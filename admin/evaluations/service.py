@@ -153,7 +153,7 @@ class EvaluationService:
             if position == evaluation.top_n:
                 border_rank = rank
             ranks.append(rank)
-        # All rows tied at the border are in the top-N (API.md).
+        # All rows tied at the border are in the top-N: a tie is never split by the cut.
         limit_rank = (border_rank if border_rank is not None else rank) if evaluation.top_n else 0
         raw_json: dict[tuple[Any, ...], str] = {}
         normalised_json: dict[tuple[float, ...], str] = {}

@@ -12,7 +12,7 @@ REDEMPTION_STATUSES = ("pending", "fulfilled", "cancelled", "expired")
 
 
 class Redemption(TenantScoped, Base):
-    """A member's order for a reward, settled at the counter with a one-time code (DESIGN.md 3)."""
+    """A member's order for a reward, settled at the counter with a one-time code (docs/api.md, "Redemptions")."""
 
     __tablename__ = "redemptions"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Redemptions (DESIGN.md section 3): pending -> fulfilled | cancelled | expired, each step one
+"""Redemptions (docs/api.md, "Redemptions"): pending -> fulfilled | cancelled | expired, each step one
 ledger transaction. Lock order, everywhere: the redemption row, then the member's accounts and the
 merchant account (in id order, in one statement, by the ledger), then the reward row."""
 

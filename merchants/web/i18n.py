@@ -1,5 +1,5 @@
 """Every string of the merchant page, one dict per language. Simplified Chinese is the default
-(DESIGN.md section 4); English is there for the odd clerk who prefers it."""
+for the people it serves; English is there for the odd clerk who prefers it."""
 
 from __future__ import annotations
 

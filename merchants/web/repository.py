@@ -55,7 +55,7 @@ class CounterRecords:
     async def fulfilled_between(
         self, merchant_id: uuid.UUID, start: datetime, end: datetime, limit: int = MAX_LINES
     ) -> list[SettledLine]:
-        """Codes this shop settled in [start, end), newest first; member names masked (DESIGN.md 5)."""
+        """Codes this shop settled in [start, end), newest first; member names masked (docs/api.md, "Masking")."""
         rows = await self._session.execute(
             select(Redemption, Reward.title, Member.name)
             .join(Reward, (Reward.tenant_id == Redemption.tenant_id) & (Reward.id == Redemption.reward_id))

@@ -18,7 +18,7 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# DESIGN.md section 3, enforced by the database itself so no code path (nor a hand-typed psql
+# The ledger's rules (docs/ledger.md), enforced by the database itself so no code path (nor a hand-typed psql
 # session) can break them: entries and transactions are append-only, and every transaction's
 # entries number two or more and sum to zero when its database transaction commits.
 LEDGER_RULES_SQL = [

@@ -389,8 +389,8 @@ class ActivityService:
         return paid
 
     async def _penalise(self, activity: Activity, penalty: Rule, result: Confirmation, ledger: LedgerService) -> None:
-        """A no-show's penalty cannot take a balance below zero (DESIGN.md 3.3): those who cannot pay
-        it are listed as skipped rather than holding up everyone else's points."""
+        """A no-show's penalty cannot take a balance below zero (docs/ledger.md, "no negative
+        balance"): those who cannot pay it are listed as skipped rather than holding up everyone else's points."""
         for member_id in result.no_shows:
             try:
                 async with savepoint(self._repo.session):

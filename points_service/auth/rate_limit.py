@@ -1,4 +1,4 @@
-"""Failure limits: failed logins (API.md "Login limits") and code guessing at the counter, counted
+"""Failure limits: failed logins (docs/api.md, "Security") and code guessing at the counter, counted
 in Redis so every worker sees the same count.
 
 When Redis is down the limiter fails open to a per-process counter rather than closed: closing

@@ -1,4 +1,4 @@
-"""Idempotent writes (API.md "(idem)"): one key, one outcome, replayed byte for byte, refusals included."""
+"""Idempotent writes (docs/api.md, "Idempotency"): one key, one outcome, replayed byte for byte, refusals included."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from points_service.errors import (
 from points_service.idempotency.models import IdempotencyRecord
 
 Action = Callable[[], Awaitable[Any]]
-# The header of a retryable write (API.md "Idempotency"), as handlers declare it.
+# The header of a retryable write (docs/api.md, "Idempotency"), as handlers declare it.
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 # How long a repeat waits for the first request with its key before answering 409.
 WAIT_FOR_FIRST = "10s"

@@ -40,7 +40,7 @@ TRANSACTION_KINDS = (
     "redemption_fulfil",
     "expiry",
 )
-# Kinds whose change of the member's available balance counts as earned (DESIGN.md 3.5).
+# Kinds whose change of the member's available balance counts as earned (docs/ledger.md, "earned is not balance").
 EARNING_KINDS = ("award", "penalty", "adjustment", "reversal")
 
 

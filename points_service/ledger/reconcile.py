@@ -1,4 +1,4 @@
-"""`points-service reconcile`: prove the invariants of DESIGN.md section 3.7 from the stored rows."""
+"""`points-service reconcile`: prove the ledger's invariants (docs/ledger.md) from the stored rows."""
 
 from __future__ import annotations
 

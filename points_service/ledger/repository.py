@@ -189,7 +189,7 @@ class LedgerRepository:
 
         Sorted by id within one statement: every transfer takes its locks in the same global order,
         so two transfers over the same accounts queue instead of deadlocking. System accounts are
-        never locked (DESIGN.md 3.6: no hot rows)."""
+        never locked (docs/ledger.md, "no hot rows")."""
         rows = await LOCK_ACCOUNTS.fetch(
             self.session, {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id}
         )

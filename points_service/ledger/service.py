@@ -1,4 +1,4 @@
-"""The ledger service: the only code that changes points (DESIGN.md section 3).
+"""The ledger service: the only code that changes points (docs/ledger.md).
 
 Every change is one or more postings written by `_post`, which locks the cached accounts it
 touches in sorted id order, checks balances and caps under those locks, and writes transactions,
@@ -149,7 +149,7 @@ async def member_balance(pool: asyncpg.Pool, clock: TenantClock, tenant_id: uuid
 
 
 def award_points(rule: Rule, quantity: Decimal) -> int:
-    """round-half-up(rule points × quantity), API.md "Rules and points"."""
+    """round-half-up(rule points × quantity), docs/api.md, "Rules and points"."""
     if not (0 < quantity <= MAX_QUANTITY):
         raise InvalidInput("quantity", "must be greater than 0 and at most 1000")
     if rule.unit == "each" and quantity != quantity.to_integral_value():
@@ -388,7 +388,7 @@ class LedgerService:
         locked: dict[uuid.UUID, LockedAccount],
         accounts: dict[uuid.UUID, MemberAccounts],
     ) -> Posted:
-        # Spending is not earning (DESIGN.md 3.5): these never change earned points.
+        # Spending is not earning (docs/ledger.md, "earned is not balance"): these never change earned points.
         posting = Posting(
             kind=kind, member_id=member_id, lines=lines, local_date=self._clock.today(), earned_delta=0, memo=memo
         )

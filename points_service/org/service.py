@@ -1,6 +1,6 @@
 """Org tree and members, and the scope rule every staff call obeys: staff reach only their subtree.
 
-Anything outside the caller's reach answers 404, exactly as if it did not exist (DESIGN.md section 5).
+Anything outside the caller's reach answers 404, exactly as if it did not exist (docs/api.md, "Conventions").
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ async def actors(
     session: AsyncSession, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID | None], viewer_is_staff: bool
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """Who acted, as shown on the record: staff by login name, a proxy member by name (masked unless
-    staff are looking, API.md "Conventions")."""
+    staff are looking, docs/api.md, "Masking")."""
     wanted = {account_id for account_id in account_ids if account_id is not None}
     if not wanted:
         return {}

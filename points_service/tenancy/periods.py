@@ -1,4 +1,4 @@
-"""Calendar periods in the tenant's time zone (API.md: days, months and years are tenant-local)."""
+"""Calendar periods in the tenant's time zone (docs/api.md, "Conventions": days, months and years are tenant-local)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The org tree, members, member search and staff accounts, through the HTTP API (API.md "Org tree and members")."""
+"""The org tree, members, member search and staff accounts, through the HTTP API."""
 
 from __future__ import annotations
 

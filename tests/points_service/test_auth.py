@@ -1,4 +1,4 @@
-"""Sign-in, refresh-token rotation, access-token checks and who may call what (API.md "Auth", DESIGN.md 5).
+"""Sign-in, refresh-token rotation, access-token checks and who may call what (docs/api.md, "Security").
 
 Failed logins count against the client's address (30 per 15 minutes) and every test connects from
 127.0.0.1, so this file spends few of them: one lockout test (5 failures) and two single failures.

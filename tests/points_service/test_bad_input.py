@@ -1,5 +1,5 @@
-"""Bad input gets a clear problem response and writes nothing; no input gets a 500 (API.md "Conventions",
-DESIGN.md 5 "Input")."""
+"""Bad input gets a clear problem response and writes nothing; no input gets a 500 (docs/api.md,
+"Conventions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The embedded default (DESIGN.md section 4) and how settings resolve the signing secret (API.md "Start-up").
+"""The embedded default (docs/architecture.md) and how settings resolve the signing secret (docs/api.md, "Start-up").
 
 The embedded servers here use a data folder of their own, apart from the suite's. Each start takes a few
 seconds, so the whole file starts them twice: once to write data and stop, once to read it back.

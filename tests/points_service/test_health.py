@@ -1,6 +1,6 @@
-"""Health checks, the OpenAPI document, and the service with Redis or PostgreSQL out of reach (API.md "Start-up").
+"""Health checks, the OpenAPI document, and the service with Redis or PostgreSQL out of reach (docs/api.md, "Start-up").
 
-Redis holds only what can be rebuilt (DESIGN.md section 4): with it down, points are still earned and
+Redis holds only what can be rebuilt (docs/architecture.md): with it down, points are still earned and
 read and people still sign in. PostgreSQL is the source of truth: with it down, the service is not ready.
 """
 

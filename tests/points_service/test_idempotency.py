@@ -1,4 +1,4 @@
-"""Idempotent writes (API.md "(idem)"): replays, refusals replayed, reuse with another body refused."""
+"""Idempotent writes (docs/api.md, "Idempotency"): replays, refusals replayed, reuse with another body refused."""
 
 from __future__ import annotations
 

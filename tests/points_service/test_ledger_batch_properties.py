@@ -1,5 +1,6 @@
 """Random batches of awards written together (group commit): each award gets exactly the answer it
-would get if the ones before it had been written alone, and DESIGN.md section 3 holds after every batch."""
+would get if the ones before it had been written alone, and the ledger's rules (docs/ledger.md) hold
+after every batch."""
 
 from __future__ import annotations
 

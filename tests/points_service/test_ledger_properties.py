@@ -1,4 +1,4 @@
-"""Random sequences of awards, adjustments and reversals: DESIGN.md section 3 holds after every step."""
+"""Random sequences of awards, adjustments and reversals: the ledger's rules (docs/ledger.md) hold after every step."""
 
 from __future__ import annotations
 
