@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.accounts import create_login
 from points_service.auth.models import LoginAccount
+from points_service.ledger.repository import LedgerRepository
+from points_service.ledger.service import LedgerService
 from points_service.tenancy.models import Tenant
-from points_service.tenancy.service import create_tenant
+from points_service.tenancy.periods import TenantClock
+from points_service.tenancy.service import DEFAULT_TIMEZONE
+
+
+async def create_tenant(session: AsyncSession, name: str, timezone: str = DEFAULT_TIMEZONE) -> Tenant:
+    """A tenant with its ledger's own accounts opened. Here, above both, because the ledger stands on
+    the tenant (its clock) and a tenant is not whole without its accounts."""
+    tenant = Tenant(id=uuid.uuid4(), name=name, timezone=timezone)
+    session.add(tenant)
+    await session.flush()
+    ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(timezone), actor_account_id=None)
+    await ledger.open_tenant_accounts()
+    return tenant
 
 
 async def ensure_tenant(session: AsyncSession, name: str) -> Tenant:

@@ -1,57 +1,18 @@
-"""`points-service`: serve, migrate, create-admin, reconcile, leaderboards, warnings, sweep, demo."""
+"""`points-service`: serve, migrate, create-admin, reconcile, leaderboards, demo, and the commands each
+package's plugin adds (admin: `warnings run`; merchants: `sweep`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import replace
 from datetime import timedelta
-from typing import TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.command_env import migrate_to_head, resolved_settings, run_in_session, with_sessions
 from points_service.settings import Settings, SettingsError
-
-T = TypeVar("T")
-
-
-@contextlib.contextmanager
-def resolved_settings() -> Iterator[Settings]:
-    """Settings with database and Redis URLs: the external ones, or embedded servers started here."""
-    settings = Settings.from_env()
-    if settings.database_url and settings.redis_url:
-        yield settings
-        return
-    if settings.database_url or settings.redis_url:
-        raise SettingsError("Set both DATABASE_URL and REDIS_URL, or neither for the embedded default")
-    from points_service.embedded import embedded_services
-
-    with embedded_services(settings.data_dir) as services:
-        yield replace(settings.with_services(services.database_url, services.redis_url), embedded_data_owned=True)
-
-
-def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from points_service.database.session import create_engine, session_factory
-
-    async def main() -> T:
-        engine = create_engine(settings.database_url or "", pool_size=2)
-        try:
-            async with session_factory(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-def migrate_to_head(settings: Settings) -> None:
-    from points_service.database.migrate import upgrade
-
-    upgrade(settings.database_url or "")
 
 
 @click.group()
@@ -179,57 +140,6 @@ def rebuild_leaderboards() -> None:
         click.echo(f"rebuilt {run_in_session(settings, work)} boards")
 
 
-@main.group()
-def warnings() -> None:
-    """Early warnings (预警)."""
-
-
-@warnings.command("run")
-def run_warnings() -> None:
-    """Store today's early warnings for every tenant that has no run for its local day yet (for cron;
-    the API processes also do this after POINTS_DAILY_WARNINGS_AT)."""
-    from datetime import UTC, datetime
-
-    from admin.warnings.daily import run_due
-    from points_service.database.session import create_engine, session_factory
-
-    async def run(database_url: str) -> tuple[list[str], list[str]]:
-        engine = create_engine(database_url, pool_size=2)
-        try:
-            due = await run_due(session_factory(engine), None, datetime.now(UTC))
-        finally:
-            await engine.dispose()
-        stored = [f"tenant {tenant_id}: {run.run_date}, {run.item_count} findings" for tenant_id, run in due.stored]
-        return stored, [f"tenant {tenant_id}: FAILED (see the log)" for tenant_id in due.failed]
-
-    with resolved_settings() as settings:
-        migrate_to_head(settings)
-        stored, failed = asyncio.run(run(settings.database_url or ""))
-    for line in [*stored, *failed]:
-        click.echo(line)
-    click.echo(f"stored {len(stored)} daily warning runs (tenants already run today are skipped)")
-    if failed:
-        sys.exit(1)
-
-
-@main.command()
-def sweep() -> None:
-    """Expire pending redemptions past their time (the API processes also do this every minute)."""
-    from merchants.redemptions.sweep import sweep_expired
-    from points_service.database.session import create_engine, session_factory
-
-    async def run(database_url: str) -> int:
-        engine = create_engine(database_url, pool_size=2)
-        try:
-            return await sweep_expired(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    with resolved_settings() as settings:
-        migrate_to_head(settings)
-        click.echo(f"expired {asyncio.run(run(settings.database_url or ''))} redemptions")
-
-
 @main.command()
 @click.option("--admin-username", default="admin", show_default=True)
 @click.option("--admin-password", default="admin-password", show_default=True)
@@ -255,15 +165,24 @@ def demo(admin_username: str, admin_password: str, scale: str, members: int | No
 
 
 async def load_district_demo(settings: Settings, members: int | None) -> object:
-    import points_service.database.registry  # noqa: F401 (every table mapped: logins refer to merchants)
-    from points_service.database.session import create_engine, session_factory
     from points_service.district_demo import DEFAULT_MEMBERS, load_district
 
-    engine = create_engine(settings.database_url or "", pool_size=2)
-    try:
-        return await load_district(session_factory(engine), members or DEFAULT_MEMBERS)
-    finally:
-        await engine.dispose()
+    async def load(sessions: async_sessionmaker[AsyncSession]) -> object:
+        return await load_district(sessions, members or DEFAULT_MEMBERS)
+
+    return await with_sessions(settings, load)
+
+
+def add_plugin_commands(cli: click.Group) -> None:
+    """The commands each package brings (`warnings run`, `sweep`), found through the composition root;
+    importing it also maps every table, which any session of a command needs."""
+    from points_service.app import plugins
+
+    for plugin in plugins():
+        plugin.on_cli_init(cli)
+
+
+add_plugin_commands(main)
 
 
 if __name__ == "__main__":

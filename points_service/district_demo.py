@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from points_service.auth.accounts import create_login
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
+from points_service.bootstrap import create_tenant
 from points_service.demo import CADRES, GIVEN, RULES, SURNAMES
 from points_service.errors import DomainError
 from points_service.ledger.repository import LedgerRepository
@@ -41,7 +42,6 @@ from points_service.org.service import OrgService
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock, month_start
-from points_service.tenancy.service import create_tenant
 
 COMMUNITIES = 55
 STREET_COMMUNITIES = 8  # a street (街道) oversees about eight communities

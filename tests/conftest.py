@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from points_service.app import create_app
 from points_service.auth.accounts import create_login
+from points_service.bootstrap import create_tenant
 from points_service.database.migrate import upgrade
 from points_service.database.session import create_engine, session_factory
 from points_service.settings import Settings
-from points_service.tenancy.service import create_tenant
 
 JWT_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct-horse-battery"

@@ -25,9 +25,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from points_service.app import schema
 from points_service.auth.principal import Principal
+from points_service.bootstrap import create_tenant
 from points_service.database.migrate import alembic_config, downgrade, upgrade
-from points_service.database.registry import Base
 from points_service.database.session import session_factory
 from points_service.ledger.reconcile import Check, reconcile
 from points_service.ledger.repository import LedgerRepository
@@ -35,10 +36,9 @@ from points_service.ledger.service import LedgerService, Posted
 from points_service.org.service import OrgService
 from points_service.rules.models import Rule
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import create_tenant
 from tests.conftest import Services
 
-MODEL_TABLES = set(Base.metadata.tables)
+MODEL_TABLES = set(schema().tables)
 HASH_CHECK = "transaction digests and per-account hash chains recompute"
 
 
@@ -288,7 +288,7 @@ async def test_upgrade_after_downgrade_rebuilds_the_schema(empty_database: str) 
 async def test_models_and_migrated_schema_do_not_drift(migrated_database: str) -> None:
     def diff(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, schema()))
 
     async with engine_for(migrated_database) as engine, engine.connect() as connection:
         differences = await connection.run_sync(diff)

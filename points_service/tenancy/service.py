@@ -6,21 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.errors import NotFound
-from points_service.ledger.repository import LedgerRepository
-from points_service.ledger.service import LedgerService
 from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-
-
-async def create_tenant(session: AsyncSession, name: str, timezone: str = DEFAULT_TIMEZONE) -> Tenant:
-    tenant = Tenant(id=uuid.uuid4(), name=name, timezone=timezone)
-    session.add(tenant)
-    await session.flush()
-    ledger = LedgerService(LedgerRepository(session, tenant.id), TenantClock(timezone), actor_account_id=None)
-    await ledger.open_tenant_accounts()
-    return tenant
 
 
 async def tenant_clock(session: AsyncSession, tenant_id: uuid.UUID) -> TenantClock:

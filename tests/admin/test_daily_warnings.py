@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.warnings.daily import KEEP_FINDINGS_DAYS, DailyWarnings, run_due
 from admin.warnings.models import WarningItem, WarningRun
+from points_service.bootstrap import create_tenant
 from points_service.settings import Settings, SettingsError
 from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import create_tenant
 from tests.conftest import Community, Services, unique
 from tests.merchants.test_redemption_flow import shop
 from tests.points_service.test_duty import create_post, holder, one_shift

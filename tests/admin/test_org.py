@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
-from points_service.tenancy.service import create_tenant
+from points_service.bootstrap import create_tenant
 from tests.conftest import PASSWORD, Community, ServedApp, unique
 
 

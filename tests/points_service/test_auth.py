@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from points_service.auth.accounts import create_login
 from points_service.auth.principal import Principal
 from points_service.auth.tokens import AccessTokens
+from points_service.bootstrap import create_tenant
 from points_service.errors import Unauthenticated
-from points_service.tenancy.service import create_tenant
 from tests.conftest import JWT_SECRET, PASSWORD, Community, ServedApp, unique
 
 ISSUER = "red-points"

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
-from points_service.tenancy.service import create_tenant
+from points_service.bootstrap import create_tenant
 from tests.conftest import PASSWORD, Community, ServedApp, Services, settings_for, unique
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from points_service.auth.principal import Principal
+from points_service.bootstrap import create_tenant
 from points_service.database.session import create_engine, run_after_commit, session_factory
 from points_service.errors import DomainError
 from points_service.leaderboards.periods import Board
@@ -23,7 +24,6 @@ from points_service.org.service import OrgService
 from points_service.redis_pool import create_redis
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import create_tenant
 from tests.conftest import Services
 
 MEMBERS = 5

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.principal import Principal
+from points_service.bootstrap import create_tenant
 from points_service.database.session import create_engine, session_factory
 from points_service.errors import DomainError
 from points_service.ledger.reconcile import reconcile
@@ -21,7 +22,6 @@ from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
 from points_service.tenancy.models import Tenant
 from points_service.tenancy.periods import TenantClock
-from points_service.tenancy.service import create_tenant
 from tests.conftest import Services
 
 MEMBERS = 3

@@ -1,0 +1,83 @@
+"""Staff work's one face to the application: the staff API and console, the staff award batches, the
+daily early warnings (in every process after POINTS_DAILY_WARNINGS_AT, and as `points-service warnings
+run` for cron) and its tables."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
+from admin.console.routes import console_routers
+from admin.evaluations import models as evaluation_models
+from admin.points.group_awards import StaffAwardBatches, staff_award_batches
+from admin.routes import admin_router
+from admin.warnings import models as warning_models
+from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
+from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
+from points_service.package_plugin import PackagePlugin, in_background
+from points_service.state import AppState
+
+
+class AdminState(AppState):
+    staff_award_batches: StaffAwardBatches
+
+
+@click.group()
+def warnings() -> None:
+    """Early warnings (预警)."""
+
+
+@warnings.command("run")
+def run_warnings() -> None:
+    """Store today's early warnings for every tenant that has no run for its local day yet (for cron;
+    the API processes also do this after POINTS_DAILY_WARNINGS_AT)."""
+
+    async def run(sessions: async_sessionmaker[AsyncSession]) -> DueRuns:
+        return await run_due(sessions, None, datetime.now(UTC))
+
+    with resolved_settings() as settings:
+        migrate_to_head(settings)
+        due = asyncio.run(with_sessions(settings, run))
+    stored = [f"tenant {tenant_id}: {run.run_date}, {run.item_count} findings" for tenant_id, run in due.stored]
+    for line in [*stored, *(f"tenant {tenant_id}: FAILED (see the log)" for tenant_id in due.failed)]:
+        click.echo(line)
+    click.echo(f"stored {len(stored)} daily warning runs (tenants already run today are skipped)")
+    if due.failed:
+        sys.exit(1)
+
+
+class AdminPlugin(PackagePlugin):
+    models = (evaluation_models, warning_models)
+
+    def api_routers(self) -> Sequence[ControllerRouterHandler]:
+        return [admin_router()]
+
+    def page_routers(self) -> Sequence[ControllerRouterHandler]:
+        return console_routers()
+
+    def template_directories(self) -> Sequence[Path]:
+        return [CONSOLE_TEMPLATES]
+
+    def commands(self) -> Sequence[click.Command]:
+        return [warnings]
+
+    @asynccontextmanager
+    async def running(self, state: AppState) -> AsyncIterator[None]:
+        staff = AdminState(state)
+        staff.staff_award_batches = staff_award_batches(staff)
+        daily_at = staff.settings.daily_warnings_at
+        daily = [] if daily_at is None else [keep_warnings_daily(staff.session_factory, daily_at)]
+        try:
+            async with in_background(*daily):
+                yield
+        finally:
+            await staff.staff_award_batches.close()

@@ -1,0 +1,60 @@
+"""The marketplace's one face to the application: its API and clerk page, the redemption batches, the
+expiry sweep (in every process, and as `points-service sweep`) and its tables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import click
+from litestar.types import ControllerRouterHandler
+
+from merchants.accounts import models as account_models
+from merchants.redemptions import models as redemption_models
+from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
+from merchants.redemptions.sweep import sweep_expired, sweep_forever
+from merchants.rewards import models as reward_models
+from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
+from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
+from points_service.package_plugin import PackagePlugin, in_background
+from points_service.state import AppState
+
+
+class MerchantsState(AppState):
+    redeem_batches: RedeemBatches
+
+
+@click.command()
+def sweep() -> None:
+    """Expire pending redemptions past their time (the API processes also do this every minute)."""
+    with resolved_settings() as settings:
+        migrate_to_head(settings)
+        click.echo(f"expired {asyncio.run(with_sessions(settings, sweep_expired))} redemptions")
+
+
+class MerchantsPlugin(PackagePlugin):
+    models = (account_models, reward_models, redemption_models)
+
+    def api_routers(self) -> Sequence[ControllerRouterHandler]:
+        return marketplace_routers()
+
+    def page_routers(self) -> Sequence[ControllerRouterHandler]:
+        return merchant_page_routers()
+
+    def template_directories(self) -> Sequence[Path]:
+        return [MERCHANT_TEMPLATES]
+
+    def commands(self) -> Sequence[click.Command]:
+        return [sweep]
+
+    @asynccontextmanager
+    async def running(self, state: AppState) -> AsyncIterator[None]:
+        merchants = MerchantsState(state)
+        merchants.redeem_batches = redeem_batches(merchants)
+        try:
+            async with in_background(sweep_forever(merchants.session_factory)):
+                yield
+        finally:
+            await merchants.redeem_batches.close()

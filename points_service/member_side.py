@@ -1,0 +1,61 @@
+"""The member side's one face to the application: the core's own API (the member's view, leaderboards,
+activities, duty, claims, wishes, reports, registration, proxies, feedback), the member's page at
+/member/, the leaderboards' upkeep and the tables of earning by work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar.types import ControllerRouterHandler
+
+from points_service.activities import models as activity_models
+from points_service.activities.routes import activity_routers
+from points_service.claims import models as claim_models
+from points_service.duty import models as duty_models
+from points_service.duty.routes import duty_routers
+from points_service.feedback import models as feedback_models
+from points_service.leaderboards.controllers import LeaderboardController
+from points_service.leaderboards.upkeep import keep_boards_forever
+from points_service.me.controllers import MeController
+from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
+from points_service.mobile.routes import member_page_routers
+from points_service.package_plugin import PackagePlugin, in_background
+from points_service.proxies import models as proxy_models
+from points_service.registration import models as registration_models
+from points_service.reports import models as report_models
+from points_service.state import AppState
+from points_service.wishes import models as wish_models
+
+
+class MemberSidePlugin(PackagePlugin):
+    models = (
+        activity_models,
+        claim_models,
+        duty_models,
+        feedback_models,
+        proxy_models,
+        registration_models,
+        report_models,
+        wish_models,
+    )
+
+    def api_routers(self) -> Sequence[ControllerRouterHandler]:
+        return [
+            MeController,
+            LeaderboardController,
+            *activity_routers(),
+            *duty_routers(),
+        ]
+
+    def page_routers(self) -> Sequence[ControllerRouterHandler]:
+        return member_page_routers()
+
+    def template_directories(self) -> Sequence[Path]:
+        return [MEMBER_TEMPLATES]
+
+    @asynccontextmanager
+    async def running(self, state: AppState) -> AsyncIterator[None]:
+        async with in_background(keep_boards_forever(state.redis, state.session_factory)):
+            yield

@@ -1,0 +1,103 @@
+"""The one face a package shows the application: a Litestar plugin that brings all the package adds.
+
+`create_app` lists one plugin per package (the member side, merchants, admin). A plugin names its
+API routers (mounted under /api/v1 with the bearer-token principal), its page routers (with their
+static files), its template folder, its click commands, its model modules (imported so that
+`Base.metadata` holds their tables) and the work it runs while the process lives (background loops,
+batchers), each by overriding one member below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import click
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.plugins import CLIPlugin, InitPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from points_service.deps import provide_principal
+from points_service.state import AppState
+
+API_PREFIX = "/api/v1"
+
+
+def api_router(route_handlers: Sequence[ControllerRouterHandler]) -> Router:
+    """The JSON API's routers: under /api/v1, the caller read from the bearer token."""
+    return Router(
+        path=API_PREFIX, dependencies={"principal": Provide(provide_principal)}, route_handlers=list(route_handlers)
+    )
+
+
+def add_template_directory(app_config: AppConfig, directory: Path) -> None:
+    """One Jinja engine serves every page; each page keeps its templates under a folder of its own name
+    (merchant/, member/, console/), so the folders can be searched in any order."""
+    if app_config.template_config is None:
+        app_config.template_config = TemplateConfig(directory=[directory], engine=JinjaTemplateEngine)
+        return
+    directories = app_config.template_config.directory
+    assert isinstance(directories, list), "the template folders are gathered in a list"
+    directories.append(directory)
+
+
+@asynccontextmanager
+async def in_background(*work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs each loop as a task of this process until the block ends, then cancels it. A Redis-backed
+    job queue replaces this when jobs grow."""
+    tasks = [asyncio.create_task(loop) for loop in work]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class PackagePlugin(InitPlugin, CLIPlugin):
+    # Imported for their tables; listed so that `schema()` in the composition root reads as it works.
+    models: Sequence[ModuleType] = ()
+
+    def api_routers(self) -> Sequence[ControllerRouterHandler]:
+        return ()
+
+    def page_routers(self) -> Sequence[ControllerRouterHandler]:
+        return ()
+
+    def template_directories(self) -> Sequence[Path]:
+        return ()
+
+    def commands(self) -> Sequence[click.Command]:
+        return ()
+
+    @asynccontextmanager
+    async def running(self, state: AppState) -> AsyncIterator[None]:
+        """The package's work for the life of the process, once the core's pools are open in `state`;
+        it ends before they close."""
+        yield
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        if api := self.api_routers():
+            app_config.route_handlers.append(api_router(api))
+        app_config.route_handlers.extend(self.page_routers())
+        for directory in self.template_directories():
+            add_template_directory(app_config, directory)
+        app_config.lifespan.append(self._lifespan)
+        return app_config
+
+    def _lifespan(self, app: Litestar) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.running(AppState(app.state))
+
+    def on_cli_init(self, cli: click.Group) -> None:
+        for command in self.commands():
+            cli.add_command(command)
