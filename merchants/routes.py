@@ -1,4 +1,4 @@
-"""The marketplace's routers: the JSON API (mounted by the app factory under /api/v1) and the merchant
+"""The marketplace's routers: the JSON API (mounted under /api/v1 by MerchantsPlugin) and the merchant
 web page (mounted at /merchant/)."""
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from points_service.claims import models as claim_models
 from points_service.duty import models as duty_models
 from points_service.duty.routes import duty_routers
 from points_service.feedback import models as feedback_models
+from points_service.feedback.routes import feedback_routers
 from points_service.leaderboards.controllers import LeaderboardController
 from points_service.leaderboards.upkeep import keep_boards_forever
 from points_service.me.controllers import MeController
@@ -23,7 +24,6 @@ from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.proxies import models as proxy_models
-from points_service.registration import models as registration_models
 from points_service.reports import models as report_models
 from points_service.state import AppState
 from points_service.wishes import models as wish_models
@@ -36,7 +36,6 @@ class MemberSidePlugin(PackagePlugin):
         duty_models,
         feedback_models,
         proxy_models,
-        registration_models,
         report_models,
         wish_models,
     )
@@ -46,6 +45,7 @@ class MemberSidePlugin(PackagePlugin):
             MeController,
             LeaderboardController,
             *activity_routers(),
+            *feedback_routers(),
             *duty_routers(),
         ]
 

@@ -1,4 +1,4 @@
-"""Activities, claims, proxies and feedback over HTTP: parse, authorise by role, one service call."""
+"""Activities, claims and proxies over HTTP: parse, authorise by role, one service call."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from points_service.activities.schemas import (
     ClaimCreate,
     ClaimReject,
     Confirm,
-    FeedbackCreate,
     ForMember,
     ProxyCreate,
     activity_body,
@@ -35,11 +34,9 @@ from points_service.auth.guards import member_or_staff, require_member, require_
 from points_service.auth.principal import Principal
 from points_service.claims.models import Claim
 from points_service.claims.service import ClaimService
-from points_service.feedback.service import FeedbackService
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import LedgerService
-from points_service.org.service import OrgService
 from points_service.pagination import Cursor, Limit, decode_cursor, page
 from points_service.proxies.models import ProxyAppointment
 from points_service.proxies.service import ProxyService, actors
@@ -270,22 +267,6 @@ class ActivityController(Controller):
         activity = await activities.in_reach(activity_id)
         return {"activity_id": activity.id, "token": feedback_token(request.app.state.settings.jwt_secret, activity.id)}
 
-    @post(
-        "/{activity_id:uuid}/feedback",
-        security=[],
-        summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
-    )
-    async def give_feedback(
-        self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
-    ) -> dict[str, Any]:
-        principal = request.scope.get("user")
-        staff = principal if isinstance(principal, Principal) and _is_staff(principal) else None
-        org = OrgService(feedback.session, staff) if staff is not None else None
-        given = await feedback.rate_activity(
-            staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
-        )
-        return {"id": given.id, "member_id": given.member_id, "activity_id": activity_id, "rating": given.rating}
-
 
 class MyEarningController(Controller):
     path = "/me"
@@ -325,12 +306,6 @@ class MyEarningController(Controller):
         shown = await actors(db_session, principal.tenant_id, [c.filed_by for c, _ in rows if c.filed_by != own], False)
         items = [claim_body(claim, code, shown) for claim, code in rows]
         return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
-
-    @get("/feedback", summary="How residents and staff rated my service")
-    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> dict[str, Any]:
-        assert principal.member_id is not None
-        average = await feedback.average(principal.tenant_id, principal.member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}
 
 
 class ClaimController(Controller):
@@ -400,15 +375,3 @@ class ProxyController(Controller):
     @delete("/{appointment_id:uuid}", summary="End an appointment")
     async def revoke(self, appointment_id: uuid.UUID, proxies: ProxyService) -> None:
         await proxies.revoke(appointment_id)
-
-
-class FeedbackController(Controller):
-    path = "/feedback"
-    tags = ["feedback"]
-    guards = [require_staff]
-
-    @get("/members/{member_id:uuid}", summary="A member's average rating (1-5) and how many ratings")
-    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> dict[str, Any]:
-        member = await org.member_in_reach(member_id)
-        average = await feedback.average(member.tenant_id, member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}

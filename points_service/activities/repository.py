@@ -11,8 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.models import Activity, ActivitySignup
-from points_service.org.models import Member, OrgUnit
-from points_service.registration.models import ServiceRegistration
+from points_service.org.models import Member, OrgUnit, ServiceRegistration
 from points_service.rules.models import Rule
 
 

@@ -1,4 +1,4 @@
-"""The earning API of activities, claims, feedback and proxies, mounted by the app factory under /api/v1."""
+"""The earning API of activities, claims and proxies, mounted under /api/v1 by the member side's plugin."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.activities.controllers import (
     ActivityController,
     ClaimController,
-    FeedbackController,
     MyEarningController,
     ProxyController,
 )
@@ -19,7 +18,6 @@ from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.claims.service import ClaimService
 from points_service.deps import provide_idempotent, provide_ledger, provide_org
-from points_service.feedback.service import FeedbackService
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
 from points_service.rules.service import RuleService
@@ -48,10 +46,6 @@ async def provide_claims(
     return ClaimService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies)
 
 
-async def provide_feedback(db_session: AsyncSession, state: State) -> FeedbackService:
-    return FeedbackService(db_session, state.settings.jwt_secret)
-
-
 def activity_routers() -> list[Router]:
     return [
         Router(
@@ -63,14 +57,12 @@ def activity_routers() -> list[Router]:
                 "proxies": Provide(provide_proxies),
                 "activities": Provide(provide_activities),
                 "claims": Provide(provide_claims),
-                "feedback": Provide(provide_feedback),
             },
             route_handlers=[
                 ActivityController,
                 MyEarningController,
                 ClaimController,
                 ProxyController,
-                FeedbackController,
             ],
         )
     ]

@@ -1,5 +1,5 @@
 """The earning API of posts and shifts, micro-wishes, problem reports and in-service registration,
-mounted by the app factory under /api/v1."""
+mounted under /api/v1 by the member side's plugin."""
 
 from __future__ import annotations
 

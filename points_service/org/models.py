@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from points_service.database.base import Base, TenantScoped
@@ -56,3 +57,24 @@ class Member(TenantScoped, Base):
     party_status: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
     cadre_position: Mapped[str | None] = mapped_column(String(50), nullable=True)
     pinyin_initials: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+
+
+class ServiceRegistration(TenantScoped, Base):
+    """An in-service Party member's registration with their residential community (双报到): a second
+    place of the member in the org tree, where their activities and hours also count."""
+
+    __tablename__ = "service_registrations"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        ForeignKeyConstraint(["tenant_id", "community_id"], ["org_units.tenant_id", "org_units.id"]),
+        ForeignKeyConstraint(["tenant_id", "created_by"], ["login_accounts.tenant_id", "login_accounts.id"]),
+        # A member reports to one community; registering again moves them.
+        UniqueConstraint("tenant_id", "member_id"),
+        Index("ix_service_registrations_community", "tenant_id", "community_id"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    community_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    workplace: Mapped[str] = mapped_column(String(200), nullable=False)
+    registered_on: Mapped[date] = mapped_column(Date, nullable=False)
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from points_service.auth.guards import allow_roles, require_member, require_staff
 from points_service.errors import NotFound
-from points_service.registration.models import ServiceRegistration
+from points_service.org.models import ServiceRegistration
 from points_service.registration.service import RegistrationService
 
 MAX_LISTED = 2000

@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidInput, NotFound
-from points_service.org.models import Member, OrgUnit
+from points_service.org.models import Member, OrgUnit, ServiceRegistration
 from points_service.org.service import OrgService
-from points_service.registration.models import ServiceRegistration
 from points_service.tenancy.periods import TenantClock
 
 

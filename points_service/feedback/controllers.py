@@ -1,0 +1,60 @@
+"""Ratings of a member's service on an activity over HTTP: given by staff or a resident holding the
+activity's feedback token, read by the member and by staff."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+
+from points_service.activities.schemas import FeedbackCreate
+from points_service.auth.guards import require_member, require_staff
+from points_service.auth.principal import Principal
+from points_service.feedback.service import FeedbackService
+from points_service.org.service import OrgService
+
+
+class ActivityFeedbackController(Controller):
+    path = "/activities"
+    tags = ["activities"]
+
+    @post(
+        "/{activity_id:uuid}/feedback",
+        security=[],
+        summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
+    )
+    async def give_feedback(
+        self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
+    ) -> dict[str, Any]:
+        principal = request.scope.get("user")
+        staff = principal if isinstance(principal, Principal) and principal.role in ("staff", "admin") else None
+        org = OrgService(feedback.session, staff) if staff is not None else None
+        given = await feedback.rate_activity(
+            staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
+        )
+        return {"id": given.id, "member_id": given.member_id, "activity_id": activity_id, "rating": given.rating}
+
+
+class MyFeedbackController(Controller):
+    path = "/me"
+    tags = ["me"]
+    guards = [require_member]
+
+    @get("/feedback", summary="How residents and staff rated my service")
+    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> dict[str, Any]:
+        assert principal.member_id is not None
+        average = await feedback.average(principal.tenant_id, principal.member_id)
+        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+
+
+class FeedbackController(Controller):
+    path = "/feedback"
+    tags = ["feedback"]
+    guards = [require_staff]
+
+    @get("/members/{member_id:uuid}", summary="A member's average rating (1-5) and how many ratings")
+    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> dict[str, Any]:
+        member = await org.member_in_reach(member_id)
+        average = await feedback.average(member.tenant_id, member_id)
+        return {"member_id": average.member_id, "count": average.count, "average": average.average}
