@@ -24,20 +24,7 @@ from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
 from points_service.org.reach import Subtree, staff_reach
 
-# Members among :ids whose unit lies under the caller's scope path ("" reaches the whole tenant).
-# The unit's path is a subquery per member, not a join: a prepared statement's generic plan, not
-# knowing the scope, would otherwise start from the units and read every member under them.
-MEMBER_IDS_IN_REACH = text(
-    """
-    SELECT m.id
-      FROM members m
-     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids)
-       AND starts_with((SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id),
-                       :scope)
-    """
-)
-
-
+# Each member's unit path as a subquery per member, so that the plan starts from the members' ids.
 MEMBER_UNIT_PATHS = text(
     """
     SELECT m.id,
@@ -115,16 +102,15 @@ class OrgService:
         return found
 
     async def check_members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> None:
-        """`members_in_reach` for a caller that needs only the answer (the award path): ids alone,
+        """`members_in_reach` for a caller that needs only the answer (the award path): paths alone,
         from a statement built once, without loading ORM objects."""
-        found = await self._session.scalars(
-            MEMBER_IDS_IN_REACH,
-            {"tenant": self._tenant_id, "ids": list(member_ids), "scope": (await self.reach()).path},
-        )
-        _all_found(member_ids, set(found))
+        reach = await self.reach()
+        paths = await member_unit_paths(self._session, self._tenant_id, member_ids)
+        for member_id in member_ids:
+            reach.require(paths.get(member_id), f"No such member: {member_id}")
 
     async def _reach_members(self, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
-        # As in MEMBER_IDS_IN_REACH: the path per member, so the plan starts from the members' ids.
+        # As in MEMBER_UNIT_PATHS: the path per member, so the plan starts from the members' ids.
         unit_path = (
             select(OrgUnit.path)
             .where(OrgUnit.tenant_id == Member.tenant_id, OrgUnit.id == Member.org_unit_id)
