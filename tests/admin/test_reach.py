@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from tests.points_service.test_activities import code_of, create_activity, membe
 from tests.points_service.test_duty import create_post, holder, one_shift
 from tests.points_service.test_reports import report
 
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.now(UTC).date()
 PERIOD = {"from": str(TODAY - timedelta(days=30)), "to": str(TODAY)}
 
@@ -336,3 +338,18 @@ async def test_a_leaderboard_read_from_the_process_cache_still_refuses_a_unit_ou
 
     assert own.status_code == other.status_code == 200, (own.text, other.text)
     assert refused.status_code == 404 and code_of(refused) == "not_found"
+
+
+def test_no_code_but_the_org_reach_tests_a_path_prefix() -> None:
+    # A hand-written `path.startswith(scope)` is how a reach rule goes missing in a refactor.
+    owner = Path("points_service/org/reach.py")
+    found = [
+        f"{source}:{number}: {line.strip()}"
+        for package in ("points_service", "merchants", "admin")
+        for source in sorted(ROOT.joinpath(package).rglob("*.py"))
+        if source.relative_to(ROOT) != owner
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1)
+        if ".startswith(" in line and "path" in line.lower()
+    ]
+
+    assert found == []
