@@ -13,6 +13,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,8 +217,9 @@ class Community:
         return list(response.json()["items"])
 
 
-@pytest.fixture
-async def community(served: ServedApp, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Community]:
+@asynccontextmanager
+async def new_community(served: ServedApp, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Community]:
+    """A tenant of its own with its admin signed in."""
     admin_username = unique("admin")
     async with sessions() as session, session.begin():
         tenant = await create_tenant(session, unique("街道"))
@@ -228,3 +230,9 @@ async def community(served: ServedApp, sessions: async_sessionmaker[AsyncSession
         yield community
     finally:
         await community.close()
+
+
+@pytest.fixture
+async def community(served: ServedApp, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Community]:
+    async with new_community(served, sessions) as community:
+        yield community

@@ -20,6 +20,7 @@ from points_service.activities.models import Activity, ActivitySignup
 from points_service.claims.models import Claim
 from points_service.duty.models import Post, PostClaim
 from points_service.org.models import Member, OrgUnit
+from points_service.org.reach import Subtree
 from points_service.reports.models import ProblemReport
 from points_service.rules.models import Rule
 from points_service.wishes.models import Wish
@@ -29,7 +30,7 @@ from points_service.wishes.models import Wish
 class PendingQuery:
     session: AsyncSession
     tenant_id: uuid.UUID
-    scope_path: str  # the caller's subtree ("" for a tenant admin)
+    reach: Subtree  # the caller's
     after: tuple[datetime, uuid.UUID] | None  # the cursor: items strictly after this (created_at, id)
     limit: int  # return at most this many (the queue asks for one more than a page)
     now: datetime
@@ -59,7 +60,7 @@ async def pending_claims(query: PendingQuery) -> list[PendingItem]:
         .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
         .join(Rule, (Rule.tenant_id == Claim.tenant_id) & (Rule.id == Claim.rule_id))
         .where(Claim.tenant_id == query.tenant_id, Claim.status == "pending")
-        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+        .where(query.reach.clause(OrgUnit.path))
     )
     if query.after is not None:
         statement = statement.where(func.row(Claim.created_at, Claim.id) > func.row(*query.after))
@@ -95,7 +96,7 @@ async def attendance_to_confirm(query: PendingQuery) -> list[PendingItem]:
         select(Activity, OrgUnit.name, signed_up)
         .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
         .where(Activity.tenant_id == query.tenant_id, Activity.confirmed_at.is_(None), Activity.ends_at < query.now)
-        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+        .where(query.reach.clause(OrgUnit.path))
     )
     if query.after is not None:
         statement = statement.where(func.row(Activity.ends_at, Activity.id) > func.row(*query.after))
@@ -121,7 +122,7 @@ async def post_claims(query: PendingQuery) -> list[PendingItem]:
         .join(OrgUnit, (OrgUnit.tenant_id == Post.tenant_id) & (OrgUnit.id == Post.org_unit_id))
         .join(Member, (Member.tenant_id == PostClaim.tenant_id) & (Member.id == PostClaim.member_id))
         .where(PostClaim.tenant_id == query.tenant_id, PostClaim.status == "pending")
-        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+        .where(query.reach.clause(OrgUnit.path))
     )
     if query.after is not None:
         statement = statement.where(func.row(PostClaim.created_at, PostClaim.id) > func.row(*query.after))
@@ -149,7 +150,7 @@ async def fulfilled_wishes(query: PendingQuery) -> list[PendingItem]:
         .join(OrgUnit, (OrgUnit.tenant_id == Wish.tenant_id) & (OrgUnit.id == Wish.org_unit_id))
         .join(Member, (Member.tenant_id == Wish.tenant_id) & (Member.id == Wish.claimed_by))
         .where(Wish.tenant_id == query.tenant_id, Wish.status == "fulfilled")
-        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+        .where(query.reach.clause(OrgUnit.path))
     )
     if query.after is not None:
         statement = statement.where(func.row(Wish.fulfilled_at, Wish.id) > func.row(*query.after))
@@ -177,7 +178,7 @@ async def reports_to_accept(query: PendingQuery) -> list[PendingItem]:
         .join(OrgUnit, (OrgUnit.tenant_id == ProblemReport.tenant_id) & (OrgUnit.id == ProblemReport.handling_unit_id))
         .join(Member, (Member.tenant_id == ProblemReport.tenant_id) & (Member.id == ProblemReport.member_id))
         .where(ProblemReport.tenant_id == query.tenant_id, ProblemReport.status == "submitted")
-        .where(OrgUnit.path.startswith(query.scope_path, autoescape=True))
+        .where(query.reach.clause(OrgUnit.path))
     )
     if query.after is not None:
         statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) > func.row(*query.after))

@@ -26,7 +26,7 @@ class ApprovalQueue:
         if unknown:
             raise InvalidInput("kind", f"one of {', '.join(PROVIDERS)}")
         query = PendingQuery(
-            self._session, self._tenant_id, await self._org.scope_path(), after, limit + 1, datetime.now(UTC)
+            self._session, self._tenant_id, await self._org.reach(), after, limit + 1, datetime.now(UTC)
         )
         items: list[PendingItem] = []
         # One session, so providers run one after another; each returns at most a page and a bit.

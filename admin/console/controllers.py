@@ -283,7 +283,7 @@ class ConsoleEvaluations(Controller):
     async def listed(self, request: AnyRequest, staff: Principal, db_session: AsyncSession) -> Template:
         org = OrgService(db_session, staff)
         records = ConsoleRecords(db_session, staff)
-        evaluations = await records.evaluations(await org.scope_path())
+        evaluations = await records.evaluations(await org.reach())
         clock = await tenant_clock(db_session, staff.tenant_id)
         today = clock.today()
         return render(

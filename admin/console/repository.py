@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.evaluations.models import Evaluation
 from points_service.auth.principal import Principal
 from points_service.org.models import Member, OrgUnit
+from points_service.org.reach import Subtree
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,12 @@ class ConsoleRecords:
         by_path = {row.path: int(row.members) for row in rows}
         return [UnitCount(unit, by_path.get(unit.path, 0)) for unit in units]
 
-    async def evaluations(self, scope_path: str) -> list[Evaluation]:
+    async def evaluations(self, reach: Subtree) -> list[Evaluation]:
         """Evaluations of units in the caller's subtree, newest first."""
         statement = (
             select(Evaluation)
             .join(OrgUnit, (OrgUnit.tenant_id == Evaluation.tenant_id) & (OrgUnit.id == Evaluation.org_unit_id))
-            .where(
-                Evaluation.tenant_id == self._principal.tenant_id, OrgUnit.path.startswith(scope_path, autoescape=True)
-            )
+            .where(Evaluation.tenant_id == self._principal.tenant_id, reach.clause(OrgUnit.path))
             .order_by(Evaluation.created_at.desc(), Evaluation.id)
             .limit(200)
         )

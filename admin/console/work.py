@@ -367,7 +367,7 @@ class ConsoleReports(Controller):
         unit_rows = await work.records.units(
             [about for report in shown for about in (report.reported_unit_id, report.handling_unit_id)]
         )
-        scope = await work.org.scope_path()
+        reach = await work.org.reach()
         return render(
             request,
             "reports",
@@ -379,7 +379,7 @@ class ConsoleReports(Controller):
                     "reported_unit": unit_rows[report.reported_unit_id].name,
                     "handling_unit": unit_rows[report.handling_unit_id].name,
                     # Staff below an escalated report still read it, but it is decided above them.
-                    "decidable": unit_rows[report.handling_unit_id].path.startswith(scope),
+                    "decidable": reach.covers(unit_rows[report.handling_unit_id].path),
                 }
                 for report in shown
             ],

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.auth.principal import Principal
 from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
-from points_service.errors import DomainError, Forbidden, NotFound
+from points_service.errors import DomainError, NotFound
 from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, record_each, respond
 from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import CallerAward, LedgerService
+from points_service.org.reach import staff_reach
 from points_service.org.service import member_unit_paths, unit_paths
 from points_service.rules.service import RuleService
 
@@ -53,10 +54,9 @@ async def award_together(
     for index in pending:
         award = awards[index]
         try:
-            scope = "" if award.principal.is_admin else _scope_path(award.principal, scopes)
-            path = paths.get(award.member_id)
-            if path is None or not path.startswith(scope):
-                raise NotFound(f"No such member: {award.member_id}")
+            staff_reach(award.principal, scopes).require(
+                paths.get(award.member_id), f"No such member: {award.member_id}"
+            )
             if award.rule_code not in rules:
                 raise NotFound(f"No such rule: {award.rule_code}")
         except DomainError as refusal:
@@ -80,14 +80,6 @@ async def award_together(
 
     await record_each(session, tenant_id, claims, answers, going)
     return [answer for answer in answers if answer is not None]
-
-
-def _scope_path(principal: Principal, scopes: dict[uuid.UUID, str]) -> str:
-    if principal.org_unit_id is None:
-        raise Forbidden("This account is not attached to an org unit")
-    if principal.org_unit_id not in scopes:
-        raise Forbidden("This account's org unit no longer exists")
-    return scopes[principal.org_unit_id]
 
 
 StaffAwardBatches = GroupCommit[StaffAward, "dict[str, Any] | str"]

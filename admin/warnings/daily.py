@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from admin.warnings.models import WARNING_KINDS, WarningItem, WarningRun, WarningSettings
 from admin.warnings.service import Finding, Thresholds, WarningCheck, as_checks, findings
 from points_service.org.models import OrgUnit
+from points_service.org.reach import Subtree
 from points_service.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class DailyWarnings:
         rows = await self._session.execute(
             select(WarningItem.kind, WarningItem.path, WarningItem.item)
             .where(WarningItem.tenant_id == self._tenant_id, WarningItem.run_id == run.id)
-            .where(WarningItem.path.startswith(unit.path, autoescape=True))
+            .where(Subtree(unit.path).clause(WarningItem.path))
             .order_by(WarningItem.kind, WarningItem.position)
         )
         found: dict[str, list[Finding]] = {}

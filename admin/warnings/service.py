@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.warnings.models import DEFAULT_ATTENDANCE_BELOW, DEFAULT_DUTY_DAYS, DEFAULT_INACTIVE_DAYS, WARNING_KINDS
 from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.org.models import OrgUnit
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
 
@@ -60,7 +61,7 @@ def count_per_child(paths: list[str], children: list[OrgUnit]) -> dict[str, int]
     counts: Counter[str] = Counter()
     for path in paths:
         for child in children:
-            if path.startswith(child.path):
+            if Subtree(child.path).covers(path):
                 counts[str(child.id)] += 1
     return {str(child.id): counts.get(str(child.id), 0) for child in children}
 

@@ -54,11 +54,11 @@ class MerchantService:
         return merchant
 
     async def ids_in_reach(self) -> list[uuid.UUID]:
-        scope = await self._org.scope_path()
+        reach = await self._org.reach()
         statement = (
             select(Merchant.id)
             .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
-            .where(Merchant.tenant_id == self._tenant_id, OrgUnit.path.startswith(scope, autoescape=True))
+            .where(Merchant.tenant_id == self._tenant_id, reach.clause(OrgUnit.path))
         )
         return list(await self._session.scalars(statement))
 
@@ -66,11 +66,11 @@ class MerchantService:
         self, status: str | None, limit: int, before: tuple[datetime, uuid.UUID] | None
     ) -> list[Merchant]:
         """Merchants of the caller's subtree, newest first (staff look for `pending` applications)."""
-        scope = await self._org.scope_path()
+        reach = await self._org.reach()
         statement = (
             select(Merchant)
             .join(OrgUnit, (OrgUnit.tenant_id == Merchant.tenant_id) & (OrgUnit.id == Merchant.org_unit_id))
-            .where(Merchant.tenant_id == self._tenant_id, OrgUnit.path.startswith(scope, autoescape=True))
+            .where(Merchant.tenant_id == self._tenant_id, reach.clause(OrgUnit.path))
             .order_by(Merchant.created_at.desc(), Merchant.id.desc())
             .limit(limit)
         )

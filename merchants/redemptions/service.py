@@ -27,6 +27,7 @@ from points_service.errors import DomainError, InsufficientPoints, NotFound
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService, MemberLocks
 from points_service.org.models import Member
+from points_service.org.reach import Subtree
 from points_service.tenancy.periods import TenantClock, period_start
 
 MAX_QUANTITY = 100
@@ -255,7 +256,7 @@ class RedemptionService:
                 or reward.merchant_status != "active"
                 or (reward.valid_until is not None and reward.valid_until <= now)
                 or member_path is None
-                or not member_path.startswith(reward.merchant_path)
+                or not Subtree(reward.merchant_path).covers(member_path)
             ):
                 answers[index] = RewardUnavailable("This reward cannot be redeemed now")
         going = [index for index, answer in enumerate(answers) if answer is None]

@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.org.models import Member, OrgUnit, ServiceRegistration
+from points_service.org.reach import Subtree
 from points_service.rules.models import Rule
 
 
@@ -64,12 +65,12 @@ class ActivityRepository:
 
     async def listed(
         self,
-        member_path: str | None,
-        scope_path: str | None,
+        home: Subtree | None,
+        reach: Subtree | None,
         after: datetime | None,
         limit: int,
         cursor: tuple[datetime, uuid.UUID] | None,
-        registered_path: str | None = None,
+        community: Subtree | None = None,
     ) -> list[Activity]:
         """A member's joinable activities (their unit's ancestors and own subtree, and the community
         they registered with as an in-service member) or a staff subtree's, by start time."""
@@ -78,16 +79,13 @@ class ActivityRepository:
             .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
             .where(Activity.tenant_id == self.tenant_id)
         )
-        if member_path is not None:
-            joinable = [
-                literal(member_path).startswith(OrgUnit.path),
-                OrgUnit.path.startswith(member_path, autoescape=True),
-            ]
-            if registered_path is not None:
-                joinable.append(OrgUnit.path.startswith(registered_path, autoescape=True))
+        if home is not None:
+            joinable = [home.near_clause(OrgUnit.path)]
+            if community is not None:
+                joinable.append(community.clause(OrgUnit.path))
             statement = statement.where(or_(*joinable))
-        if scope_path:
-            statement = statement.where(OrgUnit.path.startswith(scope_path, autoescape=True))
+        if reach is not None:
+            statement = reach.filter(statement, OrgUnit.path)
         if after is not None:
             statement = statement.where(Activity.ends_at > after)
         if cursor is not None:

@@ -20,6 +20,7 @@ from points_service.auth.principal import Principal
 from points_service.database.session import savepoint
 from points_service.errors import DomainError, InsufficientPoints, InvalidInput, NotFound
 from points_service.ledger.service import AwardItem, LedgerService
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
 from points_service.rules.models import Rule
@@ -172,7 +173,7 @@ class ActivityService:
     async def in_reach(self, activity_id: uuid.UUID, for_update: bool = False) -> Activity:
         """Staff: an activity in their subtree, else 404."""
         found = await self._repo.with_path(activity_id, for_update)
-        if found is None or not found[1].startswith(await self._org.scope_path()):
+        if found is None or not (await self._org.reach()).covers(found[1]):
             raise NotFound(f"No such activity: {activity_id}")
         return found[0]
 
@@ -187,10 +188,11 @@ class ActivityService:
         if self._principal.role == "member":
             assert self._principal.member_id is not None
             member_id = self._principal.member_id
-            member_path = await self._repo.member_path(member_id)
+            home = Subtree(await self._repo.member_path(member_id))
             registered = await self._repo.registered_path(member_id)
-            return await self._repo.listed(member_path, None, after, limit, cursor, registered)
-        return await self._repo.listed(None, await self._org.scope_path(), after, limit, cursor)
+            community = Subtree(registered) if registered is not None else None
+            return await self._repo.listed(home, None, after, limit, cursor, community)
+        return await self._repo.listed(None, await self._org.reach(), after, limit, cursor)
 
     async def visible(self, activity_id: uuid.UUID) -> Activity:
         if self._principal.role == "member":
@@ -205,11 +207,10 @@ class ActivityService:
         if found is None:
             raise NotFound(f"No such activity: {activity_id}")
         activity, path = found
-        member_path = await self._repo.member_path(member_id)
-        if not (member_path.startswith(path) or path.startswith(member_path)):
+        if not Subtree(await self._repo.member_path(member_id)).near(path):
             # In-service members serve where they live: the community they registered with (双报到).
             registered = await self._repo.registered_path(member_id)
-            if registered is None or not path.startswith(registered):
+            if registered is None or not Subtree(registered).covers(path):
                 raise NotFound(f"No such activity: {activity_id}")
         return activity
 

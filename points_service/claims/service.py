@@ -87,7 +87,7 @@ class ClaimService:
             .join(Member, (Member.tenant_id == Claim.tenant_id) & (Member.id == Claim.member_id))
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(Claim.tenant_id == self._tenant_id, Claim.id == claim_id)
-            .where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
+            .where((await self._org.reach()).clause(OrgUnit.path))
         )
         if for_update:
             statement = statement.with_for_update(of=Claim)

@@ -204,8 +204,7 @@ class DutyService:
     async def post_in_reach(self, post_id: uuid.UUID) -> Post:
         """Staff: a post of their subtree, else 404."""
         post, path = await self._post_with_path(post_id)
-        if not path.startswith(await self._org.scope_path()):
-            raise NotFound(f"No such post: {post_id}")
+        (await self._org.reach()).require(path, f"No such post: {post_id}")
         return post
 
     async def visible_post(self, post_id: uuid.UUID, member_id: uuid.UUID | None = None) -> Post:
@@ -248,8 +247,7 @@ class DutyService:
             near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)
             statement = statement.where(Post.active, near)
         else:
-            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
-            statement = statement.where(OrgUnit.path.startswith(within, autoescape=True))
+            statement = (await self._org.reach(within=org_unit_id)).filter(statement, OrgUnit.path)
             if active is not None:
                 statement = statement.where(Post.active.is_(active))
         if after is not None:
@@ -293,7 +291,7 @@ class DutyService:
             .join(Post, (Post.tenant_id == PostClaim.tenant_id) & (Post.id == PostClaim.post_id))
             .join(OrgUnit, (OrgUnit.tenant_id == Post.tenant_id) & (OrgUnit.id == Post.org_unit_id))
             .where(PostClaim.tenant_id == self._tenant_id, PostClaim.id == claim_id)
-            .where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
+            .where((await self._org.reach()).clause(OrgUnit.path))
         )
         if for_update:
             statement = statement.with_for_update(of=PostClaim)
@@ -555,13 +553,13 @@ class DutyService:
         self, unit_id: uuid.UUID, start: datetime, end: datetime
     ) -> list[tuple[uuid.UUID, str, int, int, Decimal]]:
         """Members of the subtree who had shifts due in [start, end), lowest attendance first."""
-        unit = await self._org.unit_in_reach(unit_id)
+        subtree = await self._org.reach(within=unit_id)
         members = dict(
             (
                 await self._session.execute(
                     select(Member.id, Member.name)
                     .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
-                    .where(Member.tenant_id == self._tenant_id, OrgUnit.path.startswith(unit.path, autoescape=True))
+                    .where(Member.tenant_id == self._tenant_id, subtree.clause(OrgUnit.path))
                     .where(
                         select(Shift.id)
                         .where(Shift.tenant_id == Member.tenant_id, Shift.member_id == Member.id)

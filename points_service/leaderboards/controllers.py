@@ -14,6 +14,7 @@ from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, UnitPaths, member_view
 from points_service.org.names import mask_name
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import tenant_clock
@@ -98,15 +99,15 @@ class LeaderboardController(Controller):
             org_unit_id = principal.org_unit_id
         paths: UnitPaths = state.setdefault("leaderboard_unit_paths", UnitPaths())
         path = paths.get(principal.tenant_id, org_unit_id)
-        scope = "" if principal.is_admin else paths.get(principal.tenant_id, principal.org_unit_id)
-        if path is not None and scope is not None:
-            if not path.startswith(scope):
-                raise NotFound(f"No such org unit: {org_unit_id}")
+        known = paths.get(principal.tenant_id, principal.org_unit_id)
+        reach = Subtree("") if principal.is_admin else Subtree(known) if known is not None else None
+        if path is not None and reach is not None:
+            reach.require(path, f"No such org unit: {org_unit_id}")
             return org_unit_id, path
         unit = await org.unit_in_reach(org_unit_id)
         paths.put(principal.tenant_id, unit.id, unit.path)
         if principal.org_unit_id is not None and not principal.is_admin:
-            paths.put(principal.tenant_id, principal.org_unit_id, await org.scope_path())
+            paths.put(principal.tenant_id, principal.org_unit_id, (await org.reach()).path)
         return unit.id, unit.path
 
     @staticmethod
@@ -115,8 +116,7 @@ class LeaderboardController(Controller):
     ) -> tuple[uuid.UUID, str, str]:
         view = await member_view(session, principal.tenant_id, principal.member_id, org_unit_id)
         # A member may look at any unit that contains their home unit, and no other.
-        if view.unit_id is None or view.unit_path is None or view.home_path is None:
+        if view.unit_id is None or view.unit_path is None:
             raise NotFound(f"No such org unit: {org_unit_id}")
-        if not view.home_path.startswith(view.unit_path):
-            raise NotFound(f"No such org unit: {org_unit_id}")
+        Subtree(view.unit_path).require(view.home_path, f"No such org unit: {org_unit_id}")
         return view.unit_id, view.unit_path, view.member_ranking

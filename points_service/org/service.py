@@ -1,6 +1,8 @@
 """Org tree and members, and the scope rule every staff call obeys: staff reach only their subtree.
 
-Anything outside the caller's reach answers 404, exactly as if it did not exist (docs/api.md, "Conventions").
+`OrgService.reach` hands out the caller's `Subtree` (org/reach.py), the one place that tests whether
+something lies inside it. Anything outside the caller's reach answers 404, exactly as if it did not
+exist (docs/api.md, "Conventions").
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, TextClause, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, TextClause, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,21 +22,9 @@ from points_service.errors import Conflict, Forbidden, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
+from points_service.org.reach import Subtree, staff_reach
 
-# Members among :ids whose unit lies under the caller's scope path ("" reaches the whole tenant).
-# The unit's path is a subquery per member, not a join: a prepared statement's generic plan, not
-# knowing the scope, would otherwise start from the units and read every member under them.
-MEMBER_IDS_IN_REACH = text(
-    """
-    SELECT m.id
-      FROM members m
-     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids)
-       AND starts_with((SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id),
-                       :scope)
-    """
-)
-
-
+# Each member's unit path as a subquery per member, so that the plan starts from the members' ids.
 MEMBER_UNIT_PATHS = text(
     """
     SELECT m.id,
@@ -80,29 +70,25 @@ class OrgService:
         self._session = session
         self._principal = principal
         self._tenant_id = principal.tenant_id
-        self._scope_path: str | None = None
+        self._reach: Subtree | None = None
 
     # -- scope ------------------------------------------------------------------------------------
 
-    async def scope_path(self) -> str:
-        """The path prefix the caller reaches: "" for a tenant admin, their unit's path for staff."""
-        if self._principal.is_admin:
-            return ""
-        if self._scope_path is None:
-            if self._principal.org_unit_id is None:
-                raise Forbidden("This account is not attached to an org unit")
-            unit = await self._unit(self._principal.org_unit_id)
-            if unit is None:
-                raise Forbidden("This account's org unit no longer exists")
-            self._scope_path = unit.path
-        return self._scope_path
-
-    def _within(self, statement: Select[Any], path_column: Any, scope: str) -> Select[Any]:
-        return statement.where(path_column.startswith(scope, autoescape=True)) if scope else statement
+    async def reach(self, within: uuid.UUID | None = None) -> Subtree:
+        """The subtree the caller reaches (the whole tenant for a tenant admin, their unit's for
+        staff), or that of the unit `within`, which must lie in it (else 404). Loaded once."""
+        if self._reach is None:
+            unit_id = self._principal.org_unit_id
+            unit = None if self._principal.is_admin or unit_id is None else await self._unit(unit_id)
+            paths = {unit.id: unit.path} if unit is not None else {}
+            self._reach = staff_reach(self._principal, paths)
+        if within is None:
+            return self._reach
+        return Subtree((await self.unit_in_reach(within)).path)
 
     async def unit_in_reach(self, unit_id: uuid.UUID) -> OrgUnit:
         unit = await self._unit(unit_id)
-        if unit is None or not unit.path.startswith(await self.scope_path()):
+        if unit is None or not (await self.reach()).covers(unit.path):
             raise NotFound(f"No such org unit: {unit_id}")
         return unit
 
@@ -111,21 +97,20 @@ class OrgService:
         return members[member_id]
 
     async def members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Member]:
-        found = {member.id: member for member in await self._session.scalars(await self._reach(member_ids))}
+        found = {member.id: member for member in await self._session.scalars(await self._reach_members(member_ids))}
         _all_found(member_ids, found)
         return found
 
     async def check_members_in_reach(self, member_ids: Sequence[uuid.UUID]) -> None:
-        """`members_in_reach` for a caller that needs only the answer (the award path): ids alone,
+        """`members_in_reach` for a caller that needs only the answer (the award path): paths alone,
         from a statement built once, without loading ORM objects."""
-        found = await self._session.scalars(
-            MEMBER_IDS_IN_REACH,
-            {"tenant": self._tenant_id, "ids": list(member_ids), "scope": await self.scope_path()},
-        )
-        _all_found(member_ids, set(found))
+        reach = await self.reach()
+        paths = await member_unit_paths(self._session, self._tenant_id, member_ids)
+        for member_id in member_ids:
+            reach.require(paths.get(member_id), f"No such member: {member_id}")
 
-    async def _reach(self, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
-        # As in MEMBER_IDS_IN_REACH: the path per member, so the plan starts from the members' ids.
+    async def _reach_members(self, member_ids: Sequence[uuid.UUID]) -> Select[Any]:
+        # As in MEMBER_UNIT_PATHS: the path per member, so the plan starts from the members' ids.
         unit_path = (
             select(OrgUnit.path)
             .where(OrgUnit.tenant_id == Member.tenant_id, OrgUnit.id == Member.org_unit_id)
@@ -133,7 +118,7 @@ class OrgService:
             .scalar_subquery()
         )
         statement = select(Member).where(Member.tenant_id == self._tenant_id, Member.id.in_(list(member_ids)))
-        return self._within(statement, unit_path, await self.scope_path())
+        return (await self.reach()).filter(statement, unit_path)
 
     async def member_unit_path(self, member_id: uuid.UUID) -> str:
         path = await self._session.scalar(
@@ -145,15 +130,17 @@ class OrgService:
             raise NotFound(f"No such member: {member_id}")
         return str(path)
 
+    async def member_home(self, member_id: uuid.UUID) -> Subtree:
+        """The subtree of a member's unit: what they see and join is `near` it."""
+        return Subtree(await self.member_unit_path(member_id))
+
     async def near_member(self, member_id: uuid.UUID, unit_path: str) -> bool:
         """What a member may see and join: their own unit's, an ancestor's, or a unit's below theirs."""
-        member_path = await self.member_unit_path(member_id)
-        return member_path.startswith(unit_path) or unit_path.startswith(member_path)
+        return (await self.member_home(member_id)).near(unit_path)
 
-    async def near_member_clause(self, member_id: uuid.UUID, path_column: Any) -> Any:
+    async def near_member_clause(self, member_id: uuid.UUID, path_column: Any) -> ColumnElement[bool]:
         """`near_member` as a SQL condition on a unit path column, for lists."""
-        member_path = await self.member_unit_path(member_id)
-        return or_(func.starts_with(member_path, path_column), path_column.startswith(member_path, autoescape=True))
+        return (await self.member_home(member_id)).near_clause(path_column)
 
     async def unit_path(self, unit_id: uuid.UUID) -> str:
         unit = await self._unit(unit_id)
@@ -245,10 +232,7 @@ class OrgService:
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(Member.tenant_id == self._tenant_id)
         )
-        scope = await self.scope_path()
-        if org_unit_id is not None:
-            scope = (await self.unit_in_reach(org_unit_id)).path
-        statement = self._within(statement, OrgUnit.path, scope)
+        statement = (await self.reach(within=org_unit_id)).filter(statement, OrgUnit.path)
         if q and q.strip():
             needle = q.strip()
             conditions = [

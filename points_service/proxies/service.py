@@ -21,6 +21,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import InvalidInput, NotFound
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import mask_name
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.proxies.models import ProxyAppointment
 
@@ -70,7 +71,8 @@ class ProxyService:
             .where(ProxyAppointment.tenant_id == self._tenant_id, ProxyAppointment.proxy_member_id == proxy_member_id)
         )
         return any(
-            target == member_id or (path is not None and member_path.startswith(path)) for target, path in appointments
+            target == member_id or (path is not None and Subtree(path).covers(member_path))
+            for target, path in appointments
         )
 
     # -- appointments (staff) -----------------------------------------------------------------------
@@ -108,7 +110,7 @@ class ProxyService:
             )
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(ProxyAppointment.tenant_id == self._tenant_id)
-            .where(OrgUnit.path.startswith(await self._org.scope_path(), autoescape=True))
+            .where((await self._org.reach()).clause(OrgUnit.path))
         )
         if before is not None:
             statement = statement.where(

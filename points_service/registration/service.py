@@ -95,7 +95,7 @@ class RegistrationService:
         activity (attendance confirmed by staff) starting on the tenant-local days first…last."""
         if last < first:
             raise InvalidInput("to", "must be on or after `from`")
-        unit = await self._org.unit_in_reach(unit_id)
+        subtree = await self._org.reach(within=unit_id)
         start = datetime.combine(first, time(), self._clock.zone)
         end = datetime.combine(last + timedelta(days=1), time(), self._clock.zone)
         took_part = (
@@ -124,7 +124,7 @@ class RegistrationService:
                 (OrgUnit.tenant_id == ServiceRegistration.tenant_id) & (OrgUnit.id == ServiceRegistration.community_id),
             )
             .where(ServiceRegistration.tenant_id == self._tenant_id)
-            .where(OrgUnit.path.startswith(unit.path, autoescape=True))
+            .where(subtree.clause(OrgUnit.path))
             .order_by(OrgUnit.name, Member.name, Member.id)
         )
         return [Registered(registration, name, community, bool(part)) for registration, name, community, part in rows]

@@ -19,6 +19,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, Posted
 from points_service.org.models import Member, OrgUnit
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.proxies.service import ProxyService
 from points_service.reports.models import ProblemReport, ReportEvent
@@ -119,7 +120,7 @@ class ReportService:
             )
         )
 
-    def _in_scope(self, scope: str) -> Select[tuple[ProblemReport]]:
+    def _in_scope(self, scope: Subtree) -> Select[tuple[ProblemReport]]:
         reported, handling = aliased(OrgUnit), aliased(OrgUnit)
         return (
             select(ProblemReport)
@@ -132,12 +133,7 @@ class ReportService:
                 (handling.tenant_id == ProblemReport.tenant_id) & (handling.id == ProblemReport.handling_unit_id),
             )
             .where(ProblemReport.tenant_id == self._tenant_id)
-            .where(
-                or_(
-                    reported.path.startswith(scope, autoescape=True),
-                    handling.path.startswith(scope, autoescape=True),
-                )
-            )
+            .where(or_(scope.clause(reported.path), scope.clause(handling.path)))
         )
 
     async def visible(self, report_id: uuid.UUID) -> ProblemReport:
@@ -151,7 +147,7 @@ class ReportService:
                 )
             )
         else:
-            statement = self._in_scope(await self._org.scope_path())
+            statement = self._in_scope(await self._org.reach())
             report = await self._session.scalar(statement.where(ProblemReport.id == report_id))
         if report is None:
             raise NotFound(f"No such report: {report_id}")
@@ -174,8 +170,7 @@ class ReportService:
             if after is not None:
                 statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) < func.row(*after))
         else:
-            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
-            statement = self._in_scope(within)
+            statement = self._in_scope(await self._org.reach(within=org_unit_id))
             order = (ProblemReport.created_at, ProblemReport.id)  # staff work oldest first
             if after is not None:
                 statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) > func.row(*after))
@@ -202,8 +197,7 @@ class ReportService:
         )
         if report is None:
             raise NotFound(f"No such report: {report_id}")
-        handling_path = await self._org.unit_path(report.handling_unit_id)
-        if not handling_path.startswith(await self._org.scope_path()):
+        if not (await self._org.reach()).covers(await self._org.unit_path(report.handling_unit_id)):
             # Seen (raised below them) but escalated past them: they may read it, not decide it.
             await self.visible(report_id)
             raise WrongReportStatus("The report has been escalated above your unit")
@@ -285,7 +279,7 @@ class ReportService:
         """Reports raised in the subtree on tenant-local days first…last, as they stand now."""
         if last < first or last - first > timedelta(days=3660):
             raise InvalidInput("to", "must be on or after `from`, within ten years")
-        unit = await self._org.unit_in_reach(unit_id)
+        subtree = await self._org.reach(within=unit_id)
         start = datetime.combine(first, time(), self._clock.zone)
         end = datetime.combine(last + timedelta(days=1), time(), self._clock.zone)
         escalated = (
@@ -315,7 +309,7 @@ class ReportService:
                     (OrgUnit.tenant_id == ProblemReport.tenant_id) & (OrgUnit.id == ProblemReport.reported_unit_id),
                 )
                 .where(ProblemReport.tenant_id == self._tenant_id)
-                .where(OrgUnit.path.startswith(unit.path, autoescape=True))
+                .where(subtree.clause(OrgUnit.path))
                 .where(ProblemReport.created_at >= start, ProblemReport.created_at < end)
                 .group_by(ProblemReport.category)
             )

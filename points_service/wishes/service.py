@@ -63,9 +63,8 @@ class WishService:
         else:
             # A member posts for residents of their own unit or below it.
             assert self._principal.member_id is not None
-            own = await self._org.member_unit_path(self._principal.member_id)
-            if not (await self._org.unit_path(unit_id)).startswith(own):
-                raise NotFound(f"No such org unit: {unit_id}")
+            home = await self._org.member_home(self._principal.member_id)
+            home.require(await self._org.unit_path(unit_id), f"No such org unit: {unit_id}")
             rule_code = None  # the rule that pays is staff's choice
         rule = await self._rules.by_code(rule_code) if rule_code else None
         wish = Wish(
@@ -96,7 +95,7 @@ class WishService:
         wish, path = await self._with_path(wish_id)
         member_id = member_id or (None if self._is_staff else self._principal.member_id)
         if member_id is None:
-            reachable = path.startswith(await self._org.scope_path())
+            reachable = (await self._org.reach()).covers(path)
         else:
             reachable = await self._org.near_member(member_id, path) or wish.claimed_by == member_id
         if not reachable:
@@ -117,8 +116,7 @@ class WishService:
             .where(Wish.tenant_id == self._tenant_id)
         )
         if self._is_staff:
-            within = (await self._org.unit_in_reach(org_unit_id)).path if org_unit_id else await self._org.scope_path()
-            statement = statement.where(OrgUnit.path.startswith(within, autoescape=True))
+            statement = (await self._org.reach(within=org_unit_id)).filter(statement, OrgUnit.path)
         else:
             assert self._principal.member_id is not None
             near = await self._org.near_member_clause(self._principal.member_id, OrgUnit.path)
@@ -190,8 +188,7 @@ class WishService:
 
     async def in_reach(self, wish_id: uuid.UUID) -> Wish:
         wish, path = await self._with_path(wish_id)
-        if not path.startswith(await self._org.scope_path()):
-            raise NotFound(f"No such wish: {wish_id}")
+        (await self._org.reach()).require(path, f"No such wish: {wish_id}")
         return await self._locked(wish.id)
 
     async def verify(self, wish_id: uuid.UUID, rule_code: str | None, ledger: LedgerService) -> tuple[Wish, Posted]:
