@@ -3,7 +3,7 @@
 Org units carry a materialised path of ids (`/<id>/<id>/`), so a unit's subtree is every path that
 starts with its own. Every test of that kind, in Python or as a SQL condition, goes through
 `Subtree`; the org service hands out the caller's (`OrgService.reach`). Anything outside the
-caller's reach answers 404, exactly as if it did not exist (DESIGN.md section 5).
+caller's reach answers 404, exactly as if it did not exist (docs/api.md, "Conventions").
 """
 
 from __future__ import annotations
