@@ -11,8 +11,8 @@ run: ## serve the API (embedded PostgreSQL + Valkey unless DATABASE_URL / REDIS_
 test: ## run the test suite (creates .venv on first use)
 	python3 dev.py test
 
-lint: ## ruff lint and format check
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint: ## ruff lint and format check, and the import contracts (pyproject.toml)
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 bench: ## run the benchmarks
 	.venv/bin/python bench/run.py

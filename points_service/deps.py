@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from litestar import Request
-from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.guards import current_principal
@@ -15,6 +14,7 @@ from points_service.leaderboards.upkeep import publish_or_mark_stale
 from points_service.ledger.repository import LedgerRepository, read_tenant_timezone
 from points_service.ledger.service import EarnedChange, LedgerService
 from points_service.org.service import OrgService
+from points_service.state import AppState
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import DEFAULT_TIMEZONE
 
@@ -23,21 +23,21 @@ async def provide_principal(request: Request) -> Principal:
     return current_principal(request)
 
 
-async def provide_clock(principal: Principal, state: State) -> TenantClock:
+async def provide_clock(principal: Principal, state: AppState) -> TenantClock:
     return await tenant_clock_of(state, principal.tenant_id)
 
 
-async def tenant_clock_of(state: State, tenant_id: uuid.UUID) -> TenantClock:
+async def tenant_clock_of(state: AppState, tenant_id: uuid.UUID) -> TenantClock:
     """The tenant's clock. A tenant's time zone is set when the tenant is created and no endpoint
     changes it, so each process reads it once (on the read pool, so no session is needed)."""
-    clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
+    clocks = state.tenant_clocks
     if tenant_id not in clocks:
         clocks[tenant_id] = TenantClock(await read_tenant_timezone(state.read_pool, tenant_id) or DEFAULT_TIMEZONE)
     return clocks[tenant_id]
 
 
 async def ledger_for(
-    state: State, session: AsyncSession, tenant_id: uuid.UUID, actor_account_id: uuid.UUID | None
+    state: AppState, session: AsyncSession, tenant_id: uuid.UUID, actor_account_id: uuid.UUID | None
 ) -> LedgerService:
     """The ledger in `session`'s transaction, publishing earned points to the leaderboards after commit."""
     clock = await tenant_clock_of(state, tenant_id)
@@ -48,7 +48,7 @@ async def ledger_for(
     return LedgerService(LedgerRepository(session, tenant_id), clock, actor_account_id, publish_earned)
 
 
-async def provide_ledger(db_session: AsyncSession, principal: Principal, state: State) -> LedgerService:
+async def provide_ledger(db_session: AsyncSession, principal: Principal, state: AppState) -> LedgerService:
     return await ledger_for(state, db_session, principal.tenant_id, principal.account_id)
 
 

@@ -18,6 +18,7 @@ from points_service.duty.routes import duty_routers
 from points_service.feedback import models as feedback_models
 from points_service.feedback.routes import feedback_routers
 from points_service.leaderboards.controllers import LeaderboardController
+from points_service.leaderboards.service import MemberNames, UnitPaths
 from points_service.leaderboards.upkeep import keep_boards_forever
 from points_service.me.controllers import MeController
 from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
@@ -27,6 +28,12 @@ from points_service.proxies import models as proxy_models
 from points_service.reports import models as report_models
 from points_service.state import AppState
 from points_service.wishes import models as wish_models
+
+
+class MemberSideState(AppState):
+    # Per-process caches of the leaderboards (names shown beside ranks, org units' paths).
+    leaderboard_names: MemberNames
+    leaderboard_unit_paths: UnitPaths
 
 
 class MemberSidePlugin(PackagePlugin):
@@ -57,5 +64,8 @@ class MemberSidePlugin(PackagePlugin):
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:
+        member_side = MemberSideState(state)
+        member_side.leaderboard_names = MemberNames()
+        member_side.leaderboard_unit_paths = UnitPaths()
         async with in_background(keep_boards_forever(state.redis, state.session_factory)):
             yield
