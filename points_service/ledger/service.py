@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import SessionTransaction
 
+from points_service.database.reads import ReadPool
 from points_service.database.session import after_commit
 from points_service.errors import (
     AlreadyAwarded,
@@ -152,7 +152,7 @@ class HistoryLine:
     memo: str | None
 
 
-async def member_balance(pool: asyncpg.Pool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:
+async def member_balance(pool: ReadPool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:
     """A member's balance, read on the hot-read pool (points_service/database/reads.py says why)."""
     today = clock.today()
     found = await read_balance(pool, tenant_id, member_id, month_start(today), year_start(today))
