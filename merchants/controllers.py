@@ -14,7 +14,9 @@ from merchants.accounts.service import MerchantService
 from merchants.redemptions import group_redeem
 from merchants.redemptions.codes import qr_svg
 from merchants.redemptions.group_redeem import MemberRedeem
-from merchants.redemptions.service import RedeemRequest, RedemptionService, status_now
+from merchants.redemptions.models import status_now
+from merchants.redemptions.schemas import RedeemRequest, redemption_body
+from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.schemas import (
     ClerkCreate,
@@ -26,7 +28,6 @@ from merchants.schemas import (
     RewardCreate,
     RewardPatch,
     merchant_body,
-    redemption_body,
     reward_body,
     sent_fields,
 )

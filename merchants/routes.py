@@ -17,7 +17,8 @@ from merchants.controllers import (
     MerchantAdminController,
     MerchantApplicationController,
 )
-from merchants.redemptions.service import CodeGuessLimit, RedemptionService
+from merchants.redemptions.counter import CodeGuessLimit
+from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.settlement.controllers import SettlementAdminController, StatementController
 from merchants.settlement.service import SettlementService

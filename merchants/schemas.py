@@ -7,9 +7,6 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from merchants.accounts.models import Merchant
-from merchants.redemptions.codes import display
-from merchants.redemptions.models import Redemption
-from merchants.redemptions.service import NewRedemption
 from merchants.rewards.models import Reward
 
 MAX_INT = 1_000_000_000
@@ -120,19 +117,3 @@ def reward_body(reward: Reward) -> dict[str, Any]:
         "status": reward.status,
         "created_at": reward.created_at,
     }
-
-
-def redemption_body(
-    redemption: Redemption | NewRedemption, status: str, reward_title: str | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": redemption.id,
-        "code": display(redemption.code),
-        "status": status,
-        "points": redemption.points,
-        "quantity": redemption.quantity,
-        "expires_at": redemption.expires_at,
-        "created_at": redemption.created_at,
-        "reward": {"id": redemption.reward_id, **({"title": reward_title} if reward_title else {})},
-    }
-    return body

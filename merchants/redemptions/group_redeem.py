@@ -12,9 +12,10 @@ from litestar import Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merchants.redemptions.service import RedeemRequest, RedemptionService
-from merchants.schemas import redemption_body
-from points_service.database.group_commit import GroupCommit
+from merchants.redemptions.schemas import RedeemRequest, redemption_body
+from merchants.redemptions.service import RedemptionService
+from merchants.redemptions.stock import StockRanShort
+from points_service.database.group_commit import GroupCommit, WriteEachAlone
 from points_service.deps import ledger_for
 from points_service.errors import DomainError
 from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, record_each, respond
@@ -47,7 +48,10 @@ def redeem_batches(state: State) -> RedeemBatches:
         going = await claim_each(session, tenant_id, claims)
         answers: list[Any] = [None if ahead else REPLAY for ahead in going]
         positions = [index for index, ahead in enumerate(going) if ahead]
-        redeemed = await redemptions.redeem_each([items[index].request for index in positions])
+        try:
+            redeemed = await redemptions.redeem_each([items[index].request for index in positions])
+        except StockRanShort as short:
+            raise WriteEachAlone(str(short)) from short
         for index, answer in zip(positions, redeemed, strict=True):
             answers[index] = answer if isinstance(answer, DomainError) else redemption_body(answer, answer.status)
         await record_each(session, tenant_id, claims, answers, going)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +49,10 @@ class Redemption(TenantScoped, Base):
     settle_transaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     settled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+def status_now(redemption: Redemption, now: datetime | None = None) -> str:
+    """A pending code past `expires_at` is expired for every purpose, swept or not."""
+    if redemption.status == "pending" and redemption.expires_at <= (now or datetime.now(UTC)):
+        return "expired"
+    return redemption.status

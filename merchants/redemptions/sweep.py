@@ -14,8 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merchants.redemptions.models import Redemption
-from merchants.redemptions.service import RedemptionService
-from points_service.ledger.repository import LedgerRepository
+from merchants.redemptions.release import RedemptionRelease
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.service import tenant_clock
 
@@ -36,8 +35,8 @@ async def sweep_expired(sessions: async_sessionmaker[AsyncSession]) -> int:
     for tenant_id in tenants:
         async with sessions() as session:
             clock = await tenant_clock(session, tenant_id)
-            ledger = LedgerService(LedgerRepository(session, tenant_id), clock, None)
-            expired += await RedemptionService(session, tenant_id, ledger, sessions, clock).expire_due()
+            ledger = LedgerService.in_session(session, tenant_id, clock)
+            expired += await RedemptionRelease(session, tenant_id, ledger, sessions).expire_due()
     return expired
 
 

@@ -9,11 +9,16 @@ their own. Everything that writes, or reads more than once, goes through the ses
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import asyncpg
 from sqlalchemy.engine import make_url
 
+# What services pass on to the repositories that read on it; only those look inside.
+ReadPool: TypeAlias = asyncpg.Pool
 
-def create_read_pool(database_url: str, size: int, application_name: str) -> asyncpg.Pool:
+
+def create_read_pool(database_url: str, size: int, application_name: str) -> ReadPool:
     """Not yet connected: `await` it (the lifespan does)."""
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     return asyncpg.create_pool(

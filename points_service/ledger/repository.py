@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.database.driver import DriverStatement
+from points_service.errors import AlreadyAwarded
 from points_service.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 # Hot-path statements, built once: a text() parses its bind parameters when it is made.
@@ -234,58 +235,65 @@ class LedgerRepository:
         The parts are data-modifying CTEs of one statement: they succeed or fail together, foreign
         keys are checked at its end, and the deferred sum-to-zero trigger still runs at commit. The
         final SELECT sees the table as it was before the statement, so the months just written
-        are taken from the upsert's RETURNING and the others from the table."""
+        are taken from the upsert's RETURNING and the others from the table. A second payment of
+        the same work (its `source`) is refused with `AlreadyAwarded`."""
         earned_keys = list(earned)
         usage_keys = list(usage)
-        rows = await WRITE_POSTINGS.fetch(
-            self.session,
-            {
-                "tenant": self.tenant_id,
-                **_columns(
-                    "t_",
-                    transactions,
-                    {
-                        "ids": "id",
-                        "kinds": "kind",
-                        "members": "member_id",
-                        "rules": "rule_id",
-                        "rule_codes": "rule_code",
-                        "quantities": "quantity",
-                        "memos": "memo",
-                        "actors": "actor_account_id",
-                        "reverses": "reverses_id",
-                        "dates": "local_date",
-                        "earned": "earned_delta",
-                        "digests": "digest",
-                        "sources": "source",
-                        "created": "created_at",
-                    },
-                ),
-                **_columns(
-                    "e_",
-                    entries,
-                    {
-                        "transactions": "transaction_id",
-                        "accounts": "account_id",
-                        "amounts": "amount",
-                        "seqs": "seq",
-                        "prev": "prev_hash",
-                        "hashes": "hash",
-                    },
-                ),
-                "a_ids": [account.id for account in accounts],
-                "a_balances": [account.balance for account in accounts],
-                "a_counts": [account.entry_count for account in accounts],
-                "a_hashes": [account.last_hash for account in accounts],
-                "u_members": [key[0] for key in usage_keys],
-                "u_rules": [key[1] for key in usage_keys],
-                "u_days": [key[2] for key in usage_keys],
-                "u_points": [usage[key] for key in usage_keys],
-                "m_members": [key[0] for key in earned_keys],
-                "m_months": [key[1] for key in earned_keys],
-                "m_earned": [earned[key] for key in earned_keys],
-            },
-        )
+        try:
+            rows = await WRITE_POSTINGS.fetch(
+                self.session,
+                {
+                    "tenant": self.tenant_id,
+                    **_columns(
+                        "t_",
+                        transactions,
+                        {
+                            "ids": "id",
+                            "kinds": "kind",
+                            "members": "member_id",
+                            "rules": "rule_id",
+                            "rule_codes": "rule_code",
+                            "quantities": "quantity",
+                            "memos": "memo",
+                            "actors": "actor_account_id",
+                            "reverses": "reverses_id",
+                            "dates": "local_date",
+                            "earned": "earned_delta",
+                            "digests": "digest",
+                            "sources": "source",
+                            "created": "created_at",
+                        },
+                    ),
+                    **_columns(
+                        "e_",
+                        entries,
+                        {
+                            "transactions": "transaction_id",
+                            "accounts": "account_id",
+                            "amounts": "amount",
+                            "seqs": "seq",
+                            "prev": "prev_hash",
+                            "hashes": "hash",
+                        },
+                    ),
+                    "a_ids": [account.id for account in accounts],
+                    "a_balances": [account.balance for account in accounts],
+                    "a_counts": [account.entry_count for account in accounts],
+                    "a_hashes": [account.last_hash for account in accounts],
+                    "u_members": [key[0] for key in usage_keys],
+                    "u_rules": [key[1] for key in usage_keys],
+                    "u_days": [key[2] for key in usage_keys],
+                    "u_points": [usage[key] for key in usage_keys],
+                    "m_members": [key[0] for key in earned_keys],
+                    "m_months": [key[1] for key in earned_keys],
+                    "m_earned": [earned[key] for key in earned_keys],
+                },
+            )
+        except asyncpg.UniqueViolationError as error:
+            # Two requests paying the same work raced past the service's check; the unique index decides.
+            if error.constraint_name == "uq_ledger_transactions_source":
+                raise AlreadyAwarded() from error
+            raise
         return [EarnedMonth(*row) for row in rows]
 
     async def transaction(self, transaction_id: uuid.UUID) -> LedgerTransaction | None:

@@ -8,14 +8,16 @@ chained entries, cached balances, earned totals and cap usage in the caller's da
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
 
+from points_service.database.reads import ReadPool
 from points_service.database.session import after_commit
 from points_service.errors import (
     AlreadyAwarded,
@@ -83,11 +85,22 @@ class Posting:
 
 
 @dataclass(frozen=True)
-class MemberLocks:
-    """A member's accounts, locked in this database transaction, as `lock_member` read them."""
+class _MemberLocks:
+    """Members' accounts locked by `lock_members` in one database transaction, as the postings since
+    have left them. Only this service reads or changes them, and only in that transaction."""
 
+    transaction: SessionTransaction
     locked: dict[uuid.UUID, LockedAccount]
     accounts: dict[uuid.UUID, MemberAccounts]
+
+
+@dataclass(frozen=True)
+class RedemptionHold:
+    """Points a member's redemption would move from available to held."""
+
+    member_id: uuid.UUID
+    points: int
+    memo: str
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ class HistoryLine:
     memo: str | None
 
 
-async def member_balance(pool: asyncpg.Pool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:
+async def member_balance(pool: ReadPool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:
     """A member's balance, read on the hot-read pool (points_service/database/reads.py says why)."""
     today = clock.today()
     found = await read_balance(pool, tenant_id, member_id, month_start(today), year_start(today))
@@ -174,6 +187,19 @@ class LedgerService:
         self._clock = clock
         self.clock = clock
         self._actor = actor_account_id
+        self._member_locks: _MemberLocks | None = None
+
+    @classmethod
+    def in_session(
+        cls,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        clock: TenantClock,
+        actor_account_id: uuid.UUID | None = None,
+    ) -> LedgerService:
+        """A tenant's ledger writing in `session`'s transaction, publishing nothing (for work that
+        changes no earned points, or publishes on its own)."""
+        return cls(LedgerRepository(session, tenant_id), clock, actor_account_id)
 
     # -- accounts ---------------------------------------------------------------------------------
 
@@ -335,36 +361,65 @@ class LedgerService:
 
     # -- redemptions: member available -> held -> merchant (or back) -----------------------------
 
-    async def lock_members(self, member_ids: Sequence[uuid.UUID]) -> MemberLocks:
-        """Take the members' account locks up front, in the ledger's order and in one statement, for
-        a use case that checks other rows (limits, stock) before it posts; pass them to the postings
-        that follow. A member that does not exist is left out."""
+    async def lock_members(self, member_ids: Sequence[uuid.UUID]) -> frozenset[uuid.UUID]:
+        """Lock these members' accounts until this database transaction ends, in the ledger's order
+        (sorted ids, one statement), for a use case that reads other rows under them (a redemption's
+        per-member limit) before it holds points; `refuse_unaffordable` and `hold_for_redemptions`
+        then work under these locks. The members that exist."""
         locked = await self._repo.lock_accounts(sorted(set(member_ids)))
-        return MemberLocks(locked, member_accounts_of(locked))
+        transaction = self._repo.session.sync_session.get_transaction()
+        assert transaction is not None, "the lock statement runs in the session's transaction"
+        self._member_locks = _MemberLocks(transaction, locked, member_accounts_of(locked))
+        return frozenset(self._member_locks.accounts)
 
-    @staticmethod
-    def available(locks: MemberLocks, member_id: uuid.UUID) -> int:
-        """The member's available points under these locks, as the postings so far left them."""
-        return locks.locked[locks.accounts[member_id].available_id].balance
+    def refuse_unaffordable(self, holds: Sequence[RedemptionHold]) -> list[InsufficientPoints | None]:
+        """Whether each hold, in the order given, fits the member's available points under the locks
+        of `lock_members`, after the holds before it that fit: None, or its refusal. Changes nothing."""
+        locks = self._locks_of_this_transaction(hold.member_id for hold in holds)
+        available: dict[uuid.UUID, int] = {}
+        answers: list[InsufficientPoints | None] = []
+        for hold in holds:
+            left = available.get(hold.member_id)
+            if left is None:
+                left = locks.locked[locks.accounts[hold.member_id].available_id].balance
+            if hold.points > left:
+                answers.append(InsufficientPoints(f"The balance would fall below zero (member {hold.member_id})"))
+                continue
+            available[hold.member_id] = left - hold.points
+            answers.append(None)
+        return answers
 
-    async def hold_each_for_redemption(
-        self, holds: Sequence[tuple[uuid.UUID, int, str]], locks: MemberLocks
-    ) -> list[Posted]:
-        """Hold the points of several members' redemptions (available -> held): (member, points, memo)
-        each, under locks taken by `lock_members`, which only this service's postings change. All
-        or nothing: the caller has checked each against `available`."""
+    async def hold_for_redemptions(self, holds: Sequence[RedemptionHold]) -> list[Posted]:
+        """Hold the points of several members' redemptions (available -> held), under the locks of
+        `lock_members`. All or nothing: a hold the balance does not allow raises `InsufficientPoints`
+        (`refuse_unaffordable` tells beforehand)."""
+        locks = self._locks_of_this_transaction(hold.member_id for hold in holds)
+        today = self._clock.today()
         postings = [
             Posting(
                 kind="redemption_hold",
-                member_id=member_id,
-                lines=[(locks.accounts[member_id].available_id, -points), (locks.accounts[member_id].held_id, points)],
-                local_date=self._clock.today(),
+                member_id=hold.member_id,
+                lines=[
+                    (locks.accounts[hold.member_id].available_id, -hold.points),
+                    (locks.accounts[hold.member_id].held_id, hold.points),
+                ],
+                local_date=today,
                 earned_delta=0,
-                memo=memo,
+                memo=hold.memo,
             )
-            for member_id, points, memo in holds
+            for hold in holds
         ]
         return await self._post(postings, locks.locked, locks.accounts)
+
+    def _locks_of_this_transaction(self, member_ids: Iterable[uuid.UUID]) -> _MemberLocks:
+        """The locks `lock_members` took, if still held: in this transaction and covering these members.
+        Anything else would decide on balances nobody holds still, a programming error."""
+        locks = self._member_locks
+        if locks is None or locks.transaction is not self._repo.session.sync_session.get_transaction():
+            raise RuntimeError("the members' accounts are not locked in this transaction (lock_members)")
+        if any(member_id not in locks.accounts for member_id in member_ids):
+            raise RuntimeError("a member's accounts are not among those lock_members locked")
+        return locks
 
     async def release_redemption(self, member_id: uuid.UUID, points: int, memo: str) -> Posted:
         locked, accounts = await self._lock([member_id])
@@ -523,15 +578,7 @@ class LedgerService:
         if not transactions:
             return results
 
-        try:
-            earned_months = await self._repo.write_postings(
-                transactions, entries, list(touched.values()), earned, usage
-            )
-        except asyncpg.UniqueViolationError as error:
-            # Two requests paying the same work raced past the check above; the unique index decides.
-            if error.constraint_name == "uq_ledger_transactions_source":
-                raise AlreadyAwarded() from error
-            raise
+        earned_months = await self._repo.write_postings(transactions, entries, list(touched.values()), earned, usage)
         if earned and self._publish_earned is not None:
             self._queue_leaderboard_update(earned, earned_months)
         return results

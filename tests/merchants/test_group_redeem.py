@@ -10,9 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from merchants.redemptions import service as redemption_service
+from merchants.redemptions import orders
 from merchants.redemptions.codes import new_code, normalise
-from merchants.redemptions.service import RedeemRequest, RedemptionService
+from merchants.redemptions.orders import RedemptionOrders
+from merchants.redemptions.schemas import RedeemRequest
+from merchants.redemptions.service import RedemptionService
 from tests.conftest import Community
 from tests.merchants.test_redemption_concurrency import outcomes
 from tests.merchants.test_redemption_flow import shop
@@ -130,7 +132,7 @@ async def test_a_code_already_in_use_is_drawn_again(
     _, _, reward_id = await shop(community, unit, points_price=10)
     first = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})).json()
     draws = iter([normalise(first["code"])])
-    monkeypatch.setattr(redemption_service, "new_code", lambda: next(draws, None) or new_code())
+    monkeypatch.setattr(orders, "new_code", lambda: next(draws, None) or new_code())
 
     second = await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})
 
@@ -150,7 +152,7 @@ async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_o
     unit = await community.org_unit()
     phones = [(await member_with_points(community, unit, 50, name=f"钱{n}"))[1] for n in range(6)]
     _, _, reward_id = await shop(community, unit, points_price=20, stock=6)
-    read_terms = RedemptionService._terms_and_paths
+    read_terms = RedemptionOrders._terms_and_paths
     redeem_each = RedemptionService.redeem_each
     batch_sizes: list[int] = []
     taken_elsewhere: list[int] = []
@@ -159,19 +161,19 @@ async def test_stock_taken_elsewhere_while_a_batch_writes_is_shared_out_one_by_o
         batch_sizes.append(len(requests))
         return await redeem_each(self, requests)
 
-    async def read_then_lose_stock(self: RedemptionService, requests: list[RedeemRequest]) -> object:
+    async def read_then_lose_stock(self: RedemptionOrders, requests: list[RedeemRequest]) -> object:
         terms = await read_terms(self, requests)
         if batch_sizes[-1] > 1 and not taken_elsewhere:
             taken_elsewhere.append(3)
             # On the app's own stock pool, as another process's batch would take it.
-            async with self._stock_sessions() as side, side.begin():
+            async with self._stock._sessions() as side, side.begin():
                 await side.execute(
                     text("UPDATE rewards SET stock = stock - 3 WHERE id = :r"), {"r": uuid.UUID(reward_id)}
                 )
         return terms
 
     monkeypatch.setattr(RedemptionService, "redeem_each", redeem_each_noting_size)
-    monkeypatch.setattr(RedemptionService, "_terms_and_paths", read_then_lose_stock)
+    monkeypatch.setattr(RedemptionOrders, "_terms_and_paths", read_then_lose_stock)
 
     responses = await asyncio.gather(
         *(phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id}) for phone in phones)
