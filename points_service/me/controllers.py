@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.auth.guards import require_any_role
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
+from points_service.auth.schemas import Role
 from points_service.database.session import READS_ONE_SNAPSHOT
 from points_service.deps import provide_ledger, tenant_clock_of
 from points_service.errors import NotFound
 from points_service.ledger.schemas import LedgerPage, ledger_page
 from points_service.ledger.service import LedgerService, member_balance
-from points_service.me.schemas import Balance, Me, PartyStatus, Role, UnitRef
+from points_service.me.schemas import Balance, Me, PartyStatus, UnitRef
 from points_service.openapi import REFUSALS
 from points_service.org.models import Member, OrgUnit
 from points_service.pagination import Cursor, Limit, decode_cursor

@@ -7,7 +7,8 @@ from typing import Literal
 
 import msgspec
 
-Role = Literal["member", "clerk", "staff", "admin"]
+from points_service.auth.schemas import Role
+
 PartyStatus = Literal["none", "in_service", "retired", "mobile"]
 
 
