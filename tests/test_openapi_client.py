@@ -3,6 +3,7 @@ makes for what operations answer must carry the answer's fields, typed (not empt
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import re
@@ -14,9 +15,20 @@ from types import ModuleType
 from typing import Any
 
 import attrs
+import msgspec
 import pytest
+from litestar.exceptions import NotAuthorizedException, ValidationException
 
 from points_service.app import create_app
+from points_service.errors import (
+    DomainError,
+    InsufficientPoints,
+    InvalidInput,
+    Problem,
+    TooManyAttempts,
+    domain_error_handler,
+    http_exception_handler,
+)
 from points_service.settings import Settings
 from tests.conftest import JWT_SECRET
 
@@ -29,6 +41,7 @@ content_type_overrides:
 """
 
 
+@functools.cache
 def document() -> dict[str, Any]:
     # Building the app connects to nothing; the document comes from its handlers.
     settings = Settings(
@@ -151,3 +164,21 @@ def test_every_api_operation_lists_its_problem_answers() -> None:
             for status, answer in errors.items():
                 schema = answer["content"]["application/problem+json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method.upper()} {path} {status}"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        InsufficientPoints(),
+        InvalidInput("limit", "must be at most 200"),
+        TooManyAttempts(60),
+        ValidationException(extra=[{"message": "Expected `int`, got `str`", "key": "limit", "source": "query"}]),
+        NotAuthorizedException("no token"),
+    ],
+    ids=lambda refusal: type(refusal).__name__,
+)
+def test_the_problem_schema_describes_every_problem_written(refusal: Exception) -> None:
+    handler = domain_error_handler if isinstance(refusal, DomainError) else http_exception_handler
+    written = msgspec.json.decode(msgspec.json.encode(handler(None, refusal).content))  # type: ignore[arg-type]
+    assert set(written) <= set(Problem.__struct_fields__), written
+    msgspec.convert(written, Problem)
