@@ -55,6 +55,7 @@ from points_service.claims.service import ClaimService
 from points_service.feedback.service import FeedbackService
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
+from points_service.openapi import REFUSALS
 from points_service.org.service import OrgService
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 from points_service.proxies.schemas import Proxy, ProxyPage, proxy_answer
@@ -200,6 +201,7 @@ class ActivityController(Controller):
 
     @post(
         "/{activity_id:uuid}/confirm",
+        status_code=200,
         guards=[require_staff],
         summary="Confirm attendance (optionally corrected) and pay everyone in one all-or-nothing award (idem)",
     )
@@ -240,6 +242,8 @@ class ActivityController(Controller):
         "/{activity_id:uuid}/feedback",
         security=[],
         summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
+        # 403 for a wrong feedback token; 404 for a member who did not serve, or is outside staff reach.
+        opt={REFUSALS: (403, 404)},
     )
     async def give_feedback(
         self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
@@ -325,6 +329,7 @@ class ClaimController(Controller):
 
     @post(
         "/{claim_id:uuid}/approve",
+        status_code=200,
         guards=[require_staff],
         summary="Approve: the member is awarded under the claim's rule, once (idem)",
     )

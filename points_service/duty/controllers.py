@@ -203,6 +203,7 @@ class ShiftController(Controller):
 
     @post(
         "/{shift_id:uuid}/check-out",
+        status_code=200,
         guards=[member_or_staff],
         summary="Check out: the verified time on duty is paid once under the post's rule (idem)",
     )
@@ -226,6 +227,7 @@ class ShiftController(Controller):
 
     @post(
         "/{shift_id:uuid}/verify",
+        status_code=200,
         guards=[require_staff],
         summary="Staff record the time really served and pay it once (a forgotten check-out) (idem)",
     )

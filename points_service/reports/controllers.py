@@ -82,6 +82,7 @@ class ReportController(Controller):
 
     @post(
         "/{report_id:uuid}/accept",
+        status_code=200,
         guards=[require_staff],
         summary="Accept; with a rule, the reporter is paid once (idem)",
     )
@@ -118,6 +119,7 @@ class ReportController(Controller):
 
     @post(
         "/{report_id:uuid}/resolve",
+        status_code=200,
         guards=[require_staff],
         summary="Resolve; with a rule, the credited member is paid once (idem)",
     )

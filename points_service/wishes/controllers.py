@@ -79,6 +79,7 @@ class WishController(Controller):
 
     @post(
         "/{wish_id:uuid}/verify",
+        status_code=200,
         guards=[require_staff],
         summary="Verify a fulfilled wish: its member is paid once under the wish's rule (idem)",
     )
