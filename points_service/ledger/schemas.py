@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import msgspec
 
+from points_service.ledger.models import TransactionKind
 from points_service.ledger.service import HistoryLine, Posted
 from points_service.pagination import next_page
-
-LineKind = Literal[
-    "award",
-    "penalty",
-    "adjustment",
-    "reversal",
-    "redemption_hold",
-    "redemption_release",
-    "redemption_fulfil",
-    "expiry",
-]
 
 
 class LedgerLine(msgspec.Struct):
@@ -28,7 +18,7 @@ class LedgerLine(msgspec.Struct):
     at: datetime
     # The change of `available`: a fulfilment moves held points, so its amount is 0.
     amount: int
-    kind: LineKind
+    kind: TransactionKind
     rule_code: str | None
     memo: str | None
 
@@ -52,7 +42,9 @@ class PointsPosted(msgspec.Struct):
 
 def ledger_page(lines: list[HistoryLine], limit: int) -> LedgerPage:
     items = [
-        LedgerLine(line.transaction_id, line.at, line.amount, cast(LineKind, line.kind), line.rule_code, line.memo)
+        LedgerLine(
+            line.transaction_id, line.at, line.amount, cast(TransactionKind, line.kind), line.rule_code, line.memo
+        )
         for line in lines
     ]
     return LedgerPage(*next_page(items, limit, key=lambda item: (item.at, item.transaction_id)))
