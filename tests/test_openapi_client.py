@@ -182,3 +182,29 @@ def test_the_problem_schema_describes_every_problem_written(refusal: Exception) 
     written = msgspec.json.decode(msgspec.json.encode(handler(None, refusal).content))  # type: ignore[arg-type]
     assert set(written) <= set(Problem.__struct_fields__), written
     msgspec.convert(written, Problem)
+
+
+def _names_its_shape(schema: dict[str, Any]) -> bool:
+    """A body schema that says what is in it: a component, a list of them, or a scalar (text, bytes)."""
+    if "$ref" in schema:
+        return True
+    if schema.get("type") == "array":
+        return _names_its_shape(schema.get("items", {}))
+    return schema.get("type") not in (None, "object")
+
+
+def test_every_api_operation_describes_its_success_body() -> None:
+    undescribed = []
+    for path, item in document()["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            (status,) = [status for status in operation["responses"] if status.startswith("2")]
+            content = operation["responses"][status].get("content") or {}
+            if status == "204" and not content:
+                continue
+            if not content or not all(_names_its_shape(media["schema"]) for media in content.values()):
+                undescribed.append(f"{method.upper()} {path}")
+    assert not undescribed, f"{len(undescribed)} operations answer an undescribed body: {undescribed}"
