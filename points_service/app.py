@@ -29,6 +29,7 @@ from points_service.health import live, ready
 from points_service.idempotency import models as idempotency_models
 from points_service.ledger import models as ledger_models
 from points_service.member_side import MemberSidePlugin
+from points_service.openapi import ProblemAnswers
 from points_service.org import models as org_models
 from points_service.package_plugin import PackagePlugin, api_router
 from points_service.rules import models as rules_models
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[api_router([AuthController]), live, ready],
-        plugins=plugins(),
+        # The problem answers last: they describe the routes every other plugin has registered.
+        plugins=[*plugins(), ProblemAnswers()],
         lifespan=[core_state],
         on_startup=[freeze_heap],
         dependencies={"db_session": Provide(provide_db_session)},

@@ -4,14 +4,14 @@ activity's feedback token, read by the member and by staff."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import Controller, Request, get, post
 
-from points_service.activities.schemas import FeedbackCreate
+from points_service.activities.schemas import FeedbackAverage, FeedbackCreate, FeedbackGiven
 from points_service.auth.guards import require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.feedback.service import FeedbackService
+from points_service.openapi import REFUSALS
 from points_service.org.service import OrgService
 
 
@@ -23,17 +23,19 @@ class ActivityFeedbackController(Controller):
         "/{activity_id:uuid}/feedback",
         security=[],
         summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
+        # 403 for a wrong feedback token; 404 for a member who did not serve, or is outside staff reach.
+        opt={REFUSALS: (403, 404)},
     )
     async def give_feedback(
         self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
-    ) -> dict[str, Any]:
+    ) -> FeedbackGiven:
         principal = request.scope.get("user")
         staff = principal if isinstance(principal, Principal) and principal.role in ("staff", "admin") else None
         org = OrgService(feedback.session, staff) if staff is not None else None
         given = await feedback.rate_activity(
             staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
         )
-        return {"id": given.id, "member_id": given.member_id, "activity_id": activity_id, "rating": given.rating}
+        return FeedbackGiven(given.id, given.member_id, activity_id, given.rating)
 
 
 class MyFeedbackController(Controller):
@@ -42,10 +44,10 @@ class MyFeedbackController(Controller):
     guards = [require_member]
 
     @get("/feedback", summary="How residents and staff rated my service")
-    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> dict[str, Any]:
+    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> FeedbackAverage:
         assert principal.member_id is not None
         average = await feedback.average(principal.tenant_id, principal.member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+        return FeedbackAverage(average.member_id, average.count, average.average)
 
 
 class FeedbackController(Controller):
@@ -54,7 +56,7 @@ class FeedbackController(Controller):
     guards = [require_staff]
 
     @get("/members/{member_id:uuid}", summary="A member's average rating (1-5) and how many ratings")
-    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> dict[str, Any]:
+    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> FeedbackAverage:
         member = await org.member_in_reach(member_id)
         average = await feedback.average(member.tenant_id, member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+        return FeedbackAverage(average.member_id, average.count, average.average)
