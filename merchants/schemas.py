@@ -6,11 +6,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from merchants.accounts.models import Merchant
-from merchants.redemptions.codes import display
-from merchants.redemptions.models import Redemption
-from merchants.redemptions.service import NewRedemption
-from merchants.rewards.models import Reward
+from merchants.accounts.models import Merchant as MerchantRow
+from merchants.rewards.models import Reward as RewardRow
 
 MAX_INT = 1_000_000_000
 Text100 = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
@@ -95,18 +92,85 @@ class CodeRequest(msgspec.Struct):
     code: Code
 
 
-def merchant_body(merchant: Merchant) -> dict[str, Any]:
-    return {
-        "id": merchant.id,
-        "name": merchant.name,
-        "address": merchant.address,
-        "status": merchant.status,
-        "org_unit_id": merchant.org_unit_id,
-        "honours": merchant.honours,
-    }
+MerchantStatus = Literal["pending", "active", "suspended"]
 
 
-def reward_body(reward: Reward) -> dict[str, Any]:
+class MerchantView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    address: str
+    status: MerchantStatus
+    org_unit_id: uuid.UUID
+    honours: list[str]
+
+
+class ListedMerchant(MerchantView):
+    created_at: datetime
+
+
+class MerchantPage(msgspec.Struct):
+    items: list[ListedMerchant]
+    next_cursor: str | None
+
+
+class ClerkView(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+
+
+class RewardView(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    description: str
+    points_price: int
+    stock: int | None
+    per_member_limit: int | None
+    limit_period: LimitPeriod | None
+    valid_until: datetime | None
+    redemption_window_hours: int
+    status: Literal["active", "inactive"]
+    created_at: datetime
+
+
+class RewardPage(msgspec.Struct):
+    items: list[RewardView]
+    next_cursor: str | None
+
+
+class MerchantCard(msgspec.Struct):
+    """The merchant as members see it beside a reward."""
+
+    id: uuid.UUID
+    name: str
+    address: str
+    honours: list[str]
+
+
+class CatalogueReward(RewardView):
+    merchant: MerchantCard
+
+
+class CataloguePage(msgspec.Struct):
+    items: list[CatalogueReward]
+    next_cursor: str | None
+
+
+def merchant_body(merchant: MerchantRow) -> MerchantView:
+    return MerchantView(
+        id=merchant.id,
+        name=merchant.name,
+        address=merchant.address,
+        status=merchant.status,
+        org_unit_id=merchant.org_unit_id,
+        honours=merchant.honours,
+    )
+
+
+def listed_merchant(merchant: MerchantRow) -> ListedMerchant:
+    return ListedMerchant(**msgspec.structs.asdict(merchant_body(merchant)), created_at=merchant.created_at)
+
+
+def reward_fields(reward: RewardRow) -> dict[str, Any]:
     return {
         "id": reward.id,
         "title": reward.title,
@@ -122,17 +186,10 @@ def reward_body(reward: Reward) -> dict[str, Any]:
     }
 
 
-def redemption_body(
-    redemption: Redemption | NewRedemption, status: str, reward_title: str | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": redemption.id,
-        "code": display(redemption.code),
-        "status": status,
-        "points": redemption.points,
-        "quantity": redemption.quantity,
-        "expires_at": redemption.expires_at,
-        "created_at": redemption.created_at,
-        "reward": {"id": redemption.reward_id, **({"title": reward_title} if reward_title else {})},
-    }
-    return body
+def reward_body(reward: RewardRow) -> RewardView:
+    return RewardView(**reward_fields(reward))
+
+
+def catalogue_reward(reward: RewardRow, merchant: MerchantRow) -> CatalogueReward:
+    card = MerchantCard(merchant.id, merchant.name, merchant.address, merchant.honours)
+    return CatalogueReward(**reward_fields(reward), merchant=card)

@@ -12,8 +12,8 @@ from litestar import Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merchants.redemptions.schemas import RedemptionView, redemption_body
 from merchants.redemptions.service import RedeemRequest, RedemptionService
-from merchants.schemas import redemption_body
 from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
 from points_service.errors import DomainError
@@ -29,7 +29,7 @@ class MemberRedeem:
     claim: KeyClaim | None = None
 
 
-RedeemBatches = GroupCommit[MemberRedeem, "dict[str, Any] | str"]
+RedeemBatches = GroupCommit[MemberRedeem, "RedemptionView | str"]
 
 
 def redeem_batches(state: State) -> RedeemBatches:
@@ -56,7 +56,7 @@ def redeem_batches(state: State) -> RedeemBatches:
     return GroupCommit(state.session_factory, write)
 
 
-async def redeem(state: State, item: MemberRedeem) -> Response[Any]:
+async def redeem(state: State, item: MemberRedeem) -> Response[RedemptionView]:
     """Write one redemption with whatever others are waiting; its answer, or the stored answer of its
     Idempotency-Key. A refusal raises."""
     batches: RedeemBatches = state.redeem_batches
