@@ -33,6 +33,7 @@ from points_service.leaderboards.upkeep import keep_boards_forever
 from points_service.me.controllers import MeController
 from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
+from points_service.openapi import ProblemAnswers
 from points_service.redis_pool import create_redis
 from points_service.settings import Settings, SettingsError
 
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[BearerTokenMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        plugins=[ProblemAnswers()],
         request_max_body_size=settings.max_body_bytes,
         # Each page keeps its templates under a folder of its own name (merchant/, member/, console/).
         template_config=TemplateConfig(

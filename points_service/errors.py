@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -21,6 +22,24 @@ from sqlalchemy.exc import DBAPIError
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldProblem(msgspec.Struct):
+    # The dotted path of the field (`metrics.0.weight`), a header's or parameter's name, or `body`.
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct):
+    """Every error answer (RFC 9457, application/problem+json). `code` is the stable, machine-readable
+    reason (snake_case) a client acts on; `errors` comes with 400 `validation_error` only."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | msgspec.UnsetType = msgspec.UNSET
 
 
 class DomainError(Exception):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar.params import Parameter
 
@@ -36,7 +37,18 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise InvalidInput("cursor", "is not a cursor this list gave out") from error
 
 
-def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
-    """`items` holds up to limit + 1 rows; the extra row only says whether there is a next page."""
+Item = TypeVar("Item")
+
+
+def next_page(
+    items: list[Item], limit: int, key: Callable[[Item], tuple[datetime, uuid.UUID]]
+) -> tuple[list[Item], str | None]:
+    """A page's items and `next_cursor`, for a list's page Struct (`items`, `next_cursor`): `items` holds up
+    to limit + 1 rows; the extra row only says whether there is a next page."""
     next_cursor = encode_cursor(*key(items[limit - 1])) if len(items) > limit else None
-    return {"items": items[:limit], "next_cursor": next_cursor}
+    return items[:limit], next_cursor
+
+
+def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
+    listed, next_cursor = next_page(items, limit, key)
+    return {"items": listed, "next_cursor": next_cursor}

@@ -5,25 +5,43 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.schemas import (
+    Activity,
     ActivityCreate,
+    ActivityPage,
+    AttendanceConfirmed,
     CheckIn,
+    CheckInCode,
     CheckOut,
+    Claim,
+    ClaimApproved,
     ClaimCreate,
+    ClaimPage,
     ClaimReject,
+    ClaimRejected,
     Confirm,
+    FeedbackAverage,
     FeedbackCreate,
+    FeedbackGiven,
+    FeedbackToken,
     ForMember,
+    MySignup,
+    MySignupPage,
+    NamedSignup,
     ProxyCreate,
-    activity_body,
-    signup_body,
+    Signup,
+    SignupList,
+    activity_answer,
+    claim_answer,
+    confirmation_answer,
+    signup_answer,
+    signup_fields,
 )
-from points_service.activities.service import ActivityService, Attendee, Confirmation
+from points_service.activities.service import ActivityService, Attendee
 from points_service.activities.tokens import (
     WINDOW_SECONDS,
     check_in_token,
@@ -33,15 +51,14 @@ from points_service.activities.tokens import (
 )
 from points_service.auth.guards import member_or_staff, require_member, require_staff
 from points_service.auth.principal import Principal
-from points_service.claims.models import Claim
 from points_service.claims.service import ClaimService
 from points_service.feedback.service import FeedbackService
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
-from points_service.ledger.schemas import posted_body
 from points_service.ledger.service import LedgerService
+from points_service.openapi import REFUSALS
 from points_service.org.service import OrgService
-from points_service.pagination import Cursor, Limit, decode_cursor, page
-from points_service.proxies.models import ProxyAppointment
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
+from points_service.proxies.schemas import Proxy, ProxyPage, proxy_answer
 from points_service.proxies.service import ProxyService, actors
 from points_service.qr import qr_svg
 
@@ -54,57 +71,15 @@ def _is_staff(principal: Principal) -> bool:
     return principal.role in ("staff", "admin")
 
 
-def confirmation_body(result: Confirmation) -> dict[str, Any]:
-    return {
-        "id": result.activity.id,
-        "confirmed_at": result.activity.confirmed_at,
-        "attended": [
-            {"member_id": member_id, "hours": float(hours), "transaction_id": transaction_id}
-            for member_id, hours, transaction_id in result.attended
-        ],
-        "points_total": result.points_total,
-        "no_shows": result.no_shows,
-        "penalised": [{"member_id": m, "transaction_id": t} for m, t in result.penalised],
-        "penalty_skipped": result.penalty_skipped,
-    }
-
-
-def claim_body(claim: Claim, rule_code: str, shown: dict[uuid.UUID, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": claim.id,
-        "member_id": claim.member_id,
-        "rule_code": rule_code,
-        "quantity": float(claim.quantity),
-        "note": claim.note,
-        "status": claim.status,
-        "created_at": claim.created_at,
-        # Set when someone else filed it for the member (代办).
-        "acted_by": shown.get(claim.filed_by) if claim.filed_by in shown else None,
-        "reason": claim.reason,
-        "decided_at": claim.decided_at,
-        "transaction_id": claim.transaction_id,
-    }
-
-
-def proxy_body(appointment: ProxyAppointment) -> dict[str, Any]:
-    return {
-        "id": appointment.id,
-        "proxy_member_id": appointment.proxy_member_id,
-        "member_id": appointment.member_id,
-        "org_unit_id": appointment.org_unit_id,
-        "created_at": appointment.created_at,
-    }
-
-
 class ActivityController(Controller):
     path = "/activities"
     tags = ["activities"]
 
     @post("/", guards=[require_staff], summary="Create an activity in an org unit of the caller's subtree")
-    async def create(self, data: ActivityCreate, activities: ActivityService) -> dict[str, Any]:
+    async def create(self, data: ActivityCreate, activities: ActivityService) -> Activity:
         fields = {name: getattr(data, name) for name in data.__struct_fields__}
         fields["title"] = data.title.strip()
-        return activity_body(await activities.create(fields))
+        return activity_answer(await activities.create(fields))
 
     @get(
         "/",
@@ -114,19 +89,19 @@ class ActivityController(Controller):
     )
     async def list_activities(
         self, activities: ActivityService, include_past: bool = False, limit: Limit = 50, cursor: Cursor = None
-    ) -> dict[str, Any]:
+    ) -> ActivityPage:
         rows = await activities.listed(include_past, limit, decode_cursor(cursor))
-        items = [activity_body(activity) for activity in rows]
-        return page(items, limit, key=lambda item: (item["starts_at"], item["id"]))
+        items = [activity_answer(activity) for activity in rows]
+        return ActivityPage(*next_page(items, limit, key=lambda item: (item.starts_at, item.id)))
 
     @get("/{activity_id:uuid}", guards=[member_or_staff], summary="One activity")
-    async def read(self, activity_id: uuid.UUID, activities: ActivityService) -> dict[str, Any]:
-        return activity_body(await activities.visible(activity_id))
+    async def read(self, activity_id: uuid.UUID, activities: ActivityService) -> Activity:
+        return activity_answer(await activities.visible(activity_id))
 
     @get("/{activity_id:uuid}/signups", guards=[require_staff], summary="Who signed up, checked in and came")
     async def signups(
         self, activity_id: uuid.UUID, activities: ActivityService, principal: Principal, db_session: AsyncSession
-    ) -> dict[str, Any]:
+    ) -> SignupList:
         rows = await activities.signups(activity_id)
         shown = await actors(
             db_session,
@@ -134,7 +109,7 @@ class ActivityController(Controller):
             [a for s, _ in rows for a in (s.acted_by, s.checked_in_by)],
             viewer_is_staff=True,
         )
-        return {"items": [{**signup_body(s, shown), "name": name} for s, name in rows], "next_cursor": None}
+        return SignupList([NamedSignup(**signup_fields(s, shown), name=name) for s, name in rows], None)
 
     @post("/{activity_id:uuid}/signups", guards=[member_or_staff], summary="Sign up (oneself, or a member as proxy)")
     async def sign_up(
@@ -144,10 +119,10 @@ class ActivityController(Controller):
         principal: Principal,
         db_session: AsyncSession,
         data: ForMember | None = None,
-    ) -> dict[str, Any]:
+    ) -> Signup:
         signup = await activities.sign_up(activity_id, data.member_id if data else None)
         shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
-        return signup_body(signup, shown)
+        return signup_answer(signup, shown)
 
     @post(
         "/{activity_id:uuid}/signups/cancel",
@@ -162,29 +137,21 @@ class ActivityController(Controller):
         principal: Principal,
         db_session: AsyncSession,
         data: ForMember | None = None,
-    ) -> dict[str, Any]:
+    ) -> Signup:
         signup = await activities.cancel(activity_id, data.member_id if data else None)
         shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
-        return signup_body(signup, shown)
+        return signup_answer(signup, shown)
 
     @get(
         "/{activity_id:uuid}/check-in-code",
         guards=[require_staff],
         summary=f"The organiser's current check-in token (rotates every {WINDOW_SECONDS} s)",
     )
-    async def check_in_code(
-        self, activity_id: uuid.UUID, activities: ActivityService, request: Request
-    ) -> dict[str, Any]:
+    async def check_in_code(self, activity_id: uuid.UUID, activities: ActivityService, request: Request) -> CheckInCode:
         activity = await activities.in_reach(activity_id)
         now = datetime.now(UTC)
         token = check_in_token(request.app.state.settings.jwt_secret, activity.id, now)
-        return {
-            "activity_id": activity.id,
-            "token": token,
-            "qr_text": qr_text(activity.id, token),
-            "expires_at": token_expires_at(now),
-            "rotates_every_seconds": WINDOW_SECONDS,
-        }
+        return CheckInCode(activity.id, token, qr_text(activity.id, token), token_expires_at(now), WINDOW_SECONDS)
 
     @get(
         "/{activity_id:uuid}/check-in-code.svg",
@@ -210,12 +177,12 @@ class ActivityController(Controller):
         activities: ActivityService,
         principal: Principal,
         db_session: AsyncSession,
-    ) -> dict[str, Any]:
+    ) -> Signup:
         signup = await activities.check_in(activity_id, data.token, data.latitude, data.longitude, data.member_id)
         shown = await actors(
             db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
         )
-        return signup_body(signup, shown)
+        return signup_answer(signup, shown)
 
     @post("/{activity_id:uuid}/check-out", status_code=200, guards=[member_or_staff], summary="Check out")
     async def check_out(
@@ -225,15 +192,16 @@ class ActivityController(Controller):
         activities: ActivityService,
         principal: Principal,
         db_session: AsyncSession,
-    ) -> dict[str, Any]:
+    ) -> Signup:
         signup = await activities.check_out(activity_id, data.token, data.member_id)
         shown = await actors(
             db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
         )
-        return signup_body(signup, shown)
+        return signup_answer(signup, shown)
 
     @post(
         "/{activity_id:uuid}/confirm",
+        status_code=200,
         guards=[require_staff],
         summary="Confirm attendance (optionally corrected) and pay everyone in one all-or-nothing award (idem)",
     )
@@ -246,7 +214,7 @@ class ActivityController(Controller):
         idempotent: IdempotentWrites,
         data: Confirm | None = None,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[AttendanceConfirmed]:
         body = data or Confirm()
         attendees = (
             [Attendee(a.member_id, _quantity(a.hours) if a.hours is not None else None) for a in body.attendees]
@@ -254,8 +222,8 @@ class ActivityController(Controller):
             else None
         )
 
-        async def confirm_attendance() -> dict[str, Any]:
-            return confirmation_body(await activities.confirm(activity_id, attendees, ledger))
+        async def confirm_attendance() -> AttendanceConfirmed:
+            return confirmation_answer(await activities.confirm(activity_id, attendees, ledger))
 
         return await idempotent.run(idempotency_key, request.url.path, body, confirm_attendance, status=200)
 
@@ -266,25 +234,27 @@ class ActivityController(Controller):
     )
     async def feedback_token(
         self, activity_id: uuid.UUID, activities: ActivityService, request: Request
-    ) -> dict[str, Any]:
+    ) -> FeedbackToken:
         activity = await activities.in_reach(activity_id)
-        return {"activity_id": activity.id, "token": feedback_token(request.app.state.settings.jwt_secret, activity.id)}
+        return FeedbackToken(activity.id, feedback_token(request.app.state.settings.jwt_secret, activity.id))
 
     @post(
         "/{activity_id:uuid}/feedback",
         security=[],
         summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
+        # 403 for a wrong feedback token; 404 for a member who did not serve, or is outside staff reach.
+        opt={REFUSALS: (403, 404)},
     )
     async def give_feedback(
         self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
-    ) -> dict[str, Any]:
+    ) -> FeedbackGiven:
         principal = request.scope.get("user")
         staff = principal if isinstance(principal, Principal) and _is_staff(principal) else None
         org = OrgService(feedback.session, staff) if staff is not None else None
         given = await feedback.rate_activity(
             staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
         )
-        return {"id": given.id, "member_id": given.member_id, "activity_id": activity_id, "rating": given.rating}
+        return FeedbackGiven(given.id, given.member_id, activity_id, given.rating)
 
 
 class MyEarningController(Controller):
@@ -300,16 +270,16 @@ class MyEarningController(Controller):
         db_session: AsyncSession,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> dict[str, Any]:
+    ) -> MySignupPage:
         rows = await activities.my_signups(limit, decode_cursor(cursor))
         shown = await actors(
             db_session, principal.tenant_id, [a for s, _ in rows for a in (s.acted_by, s.checked_in_by)], False
         )
         items = [
-            {**signup_body(signup, shown), "activity": activity_body(activity), "id": signup.id}
+            MySignup(**signup_fields(signup, shown), activity=activity_answer(activity), id=signup.id)
             for signup, activity in rows
         ]
-        return page(items, limit, key=lambda item: (item["signed_up_at"], item["id"]))
+        return MySignupPage(*next_page(items, limit, key=lambda item: (item.signed_up_at, item.id)))
 
     @get("/claims", summary="My claims, newest first; `acted_by` names whoever filed for me")
     async def my_claims(
@@ -319,18 +289,18 @@ class MyEarningController(Controller):
         db_session: AsyncSession,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> dict[str, Any]:
+    ) -> ClaimPage:
         rows = await claims.mine(limit, decode_cursor(cursor))
         own = principal.account_id
         shown = await actors(db_session, principal.tenant_id, [c.filed_by for c, _ in rows if c.filed_by != own], False)
-        items = [claim_body(claim, code, shown) for claim, code in rows]
-        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+        items = [claim_answer(claim, code, shown) for claim, code in rows]
+        return ClaimPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/feedback", summary="How residents and staff rated my service")
-    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> dict[str, Any]:
+    async def my_feedback(self, feedback: FeedbackService, principal: Principal) -> FeedbackAverage:
         assert principal.member_id is not None
         average = await feedback.average(principal.tenant_id, principal.member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+        return FeedbackAverage(average.member_id, average.count, average.average)
 
 
 class ClaimController(Controller):
@@ -342,23 +312,24 @@ class ClaimController(Controller):
     )
     async def file(
         self, data: ClaimCreate, claims: ClaimService, principal: Principal, db_session: AsyncSession
-    ) -> dict[str, Any]:
+    ) -> Claim:
         claim = await claims.file(data.member_id, data.rule_code, _quantity(data.quantity), data.note)
         shown = await actors(db_session, principal.tenant_id, [claim.filed_by], _is_staff(principal))
         if claim.member_id == principal.member_id:
             shown = {}
-        return claim_body(claim, data.rule_code, shown)
+        return claim_answer(claim, data.rule_code, shown)
 
     @get("/{claim_id:uuid}", guards=[require_staff], summary="A claim of a member in the caller's subtree")
     async def read(
         self, claim_id: uuid.UUID, claims: ClaimService, principal: Principal, db_session: AsyncSession
-    ) -> dict[str, Any]:
+    ) -> Claim:
         claim, rule = await claims.in_reach(claim_id)
         shown = await actors(db_session, principal.tenant_id, [claim.filed_by], True)
-        return claim_body(claim, rule.code, shown)
+        return claim_answer(claim, rule.code, shown)
 
     @post(
         "/{claim_id:uuid}/approve",
+        status_code=200,
         guards=[require_staff],
         summary="Approve: the member is awarded under the claim's rule, once (idem)",
     )
@@ -370,17 +341,19 @@ class ClaimController(Controller):
         ledger: LedgerService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
-        async def approve_claim() -> dict[str, Any]:
+    ) -> Response[ClaimApproved]:
+        async def approve_claim() -> ClaimApproved:
             claim, posted = await claims.approve(claim_id, ledger)
-            return {"id": claim.id, "status": claim.status, **posted_body(posted)}
+            return ClaimApproved(
+                claim.id, claim.status, posted.transaction_id, posted.member_id, posted.points, posted.balance
+            )
 
         return await idempotent.run(idempotency_key, request.url.path, {}, approve_claim, status=200)
 
     @post("/{claim_id:uuid}/reject", status_code=200, guards=[require_staff], summary="Reject, with a reason")
-    async def reject(self, claim_id: uuid.UUID, data: ClaimReject, claims: ClaimService) -> dict[str, Any]:
+    async def reject(self, claim_id: uuid.UUID, data: ClaimReject, claims: ClaimService) -> ClaimRejected:
         claim = await claims.reject(claim_id, data.reason)
-        return {"id": claim.id, "status": claim.status, "reason": claim.reason}
+        return ClaimRejected(claim.id, claim.status, claim.reason)
 
 
 class ProxyController(Controller):
@@ -389,13 +362,14 @@ class ProxyController(Controller):
     guards = [require_staff]
 
     @post("/", summary="Appoint a member as proxy (代办员) for a member or for a unit's subtree")
-    async def appoint(self, data: ProxyCreate, proxies: ProxyService) -> dict[str, Any]:
-        return proxy_body(await proxies.appoint(data.proxy_member_id, data.member_id, data.org_unit_id))
+    async def appoint(self, data: ProxyCreate, proxies: ProxyService) -> Proxy:
+        return proxy_answer(await proxies.appoint(data.proxy_member_id, data.member_id, data.org_unit_id))
 
     @get("/", summary="Proxy appointments of members in the caller's subtree")
-    async def list_proxies(self, proxies: ProxyService, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    async def list_proxies(self, proxies: ProxyService, limit: Limit = 50, cursor: Cursor = None) -> ProxyPage:
         rows = await proxies.listed(limit, decode_cursor(cursor))
-        return page([proxy_body(row) for row in rows], limit, key=lambda item: (item["created_at"], item["id"]))
+        items = [proxy_answer(row) for row in rows]
+        return ProxyPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @delete("/{appointment_id:uuid}", summary="End an appointment")
     async def revoke(self, appointment_id: uuid.UUID, proxies: ProxyService) -> None:
@@ -408,7 +382,7 @@ class FeedbackController(Controller):
     guards = [require_staff]
 
     @get("/members/{member_id:uuid}", summary="A member's average rating (1-5) and how many ratings")
-    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> dict[str, Any]:
+    async def member_average(self, member_id: uuid.UUID, feedback: FeedbackService, org: OrgService) -> FeedbackAverage:
         member = await org.member_in_reach(member_id)
         average = await feedback.average(member.tenant_id, member_id)
-        return {"member_id": average.member_id, "count": average.count, "average": average.average}
+        return FeedbackAverage(average.member_id, average.count, average.average)

@@ -8,7 +8,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from points_service.activities.models import Activity, ActivitySignup
+from points_service.activities import models
+from points_service.activities.service import Confirmation
+from points_service.claims import models as claim_models
+from points_service.proxies.schemas import Actor
 
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
@@ -91,35 +94,219 @@ class FeedbackCreate(msgspec.Struct):
     token: Token | None = None
 
 
-def activity_body(activity: Activity) -> dict[str, Any]:
-    return {
-        "id": activity.id,
-        "org_unit_id": activity.org_unit_id,
-        "title": activity.title,
-        "description": activity.description,
-        "starts_at": activity.starts_at,
-        "ends_at": activity.ends_at,
-        "place": activity.place,
-        "latitude": activity.latitude,
-        "longitude": activity.longitude,
-        "radius_m": activity.radius_m,
-        "capacity": activity.capacity,
-        "signed_up": activity.signed_up,
-        "places_left": activity.capacity - activity.signed_up,
-        "confirmed_at": activity.confirmed_at,
-    }
+class Activity(msgspec.Struct):
+    id: uuid.UUID
+    org_unit_id: uuid.UUID
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    latitude: float | None
+    longitude: float | None
+    # Check-in must be this close to the place (metres); null: anywhere.
+    radius_m: int | None
+    capacity: int
+    signed_up: int
+    places_left: int
+    confirmed_at: datetime | None
 
 
-def signup_body(signup: ActivitySignup, acted_by: dict[uuid.UUID, dict[str, Any]]) -> dict[str, Any]:
+class ActivityPage(msgspec.Struct):
+    items: list[Activity]
+    next_cursor: str | None
+
+
+class Signup(msgspec.Struct):
+    activity_id: uuid.UUID
+    member_id: uuid.UUID
+    status: str
+    signed_up_at: datetime
+    # Set when someone else signed the member up (代办).
+    acted_by: Actor | None
+    checked_in_at: datetime | None
+    checked_in_by: Actor | None
+    checked_out_at: datetime | None
+    # Null until the organiser confirms attendance.
+    attended: bool | None
+    hours: float | None
+
+
+class NamedSignup(Signup):
+    """A sign-up as staff see it: with the member's name."""
+
+    name: str
+
+
+class SignupList(msgspec.Struct):
+    items: list[NamedSignup]
+    # Always null: an activity's sign-ups come in one page.
+    next_cursor: str | None
+
+
+class MySignup(Signup):
+    """A member's own sign-up, with its activity; `id` is the sign-up's."""
+
+    activity: Activity
+    id: uuid.UUID
+
+
+class MySignupPage(msgspec.Struct):
+    items: list[MySignup]
+    next_cursor: str | None
+
+
+class CheckInCode(msgspec.Struct):
+    activity_id: uuid.UUID
+    token: str
+    # What the QR code holds: members may scan it or type the token.
+    qr_text: str
+    expires_at: datetime
+    rotates_every_seconds: int
+
+
+class FeedbackToken(msgspec.Struct):
+    activity_id: uuid.UUID
+    token: str
+
+
+class AttendedMember(msgspec.Struct):
+    member_id: uuid.UUID
+    hours: float
+    # Null when the attendance earned nothing (a rule paying 0 after rounding, say).
+    transaction_id: uuid.UUID | None
+
+
+class PenalisedMember(msgspec.Struct):
+    member_id: uuid.UUID
+    transaction_id: uuid.UUID
+
+
+class AttendanceConfirmed(msgspec.Struct):
+    id: uuid.UUID
+    confirmed_at: datetime | None
+    attended: list[AttendedMember]
+    points_total: int
+    no_shows: list[uuid.UUID]
+    penalised: list[PenalisedMember]
+    # No-shows the penalty was not written for (it would have taken their balance below zero).
+    penalty_skipped: list[uuid.UUID]
+
+
+class Claim(msgspec.Struct):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    rule_code: str
+    quantity: float
+    note: str | None
+    status: str
+    created_at: datetime
+    # Set when someone else filed it for the member (代办).
+    acted_by: Actor | None
+    reason: str | None
+    decided_at: datetime | None
+    transaction_id: uuid.UUID | None
+
+
+class ClaimPage(msgspec.Struct):
+    items: list[Claim]
+    next_cursor: str | None
+
+
+class ClaimApproved(msgspec.Struct):
+    id: uuid.UUID
+    status: str
+    transaction_id: uuid.UUID
+    member_id: uuid.UUID
+    points: int
+    balance: int
+
+
+class ClaimRejected(msgspec.Struct):
+    id: uuid.UUID
+    status: str
+    reason: str | None
+
+
+class FeedbackGiven(msgspec.Struct):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    activity_id: uuid.UUID
+    rating: int
+
+
+class FeedbackAverage(msgspec.Struct):
+    member_id: uuid.UUID
+    count: int
+    # 1-5, two decimals; null without any rating.
+    average: float | None
+
+
+def activity_answer(activity: models.Activity) -> Activity:
+    return Activity(
+        id=activity.id,
+        org_unit_id=activity.org_unit_id,
+        title=activity.title,
+        description=activity.description,
+        starts_at=activity.starts_at,
+        ends_at=activity.ends_at,
+        place=activity.place,
+        latitude=activity.latitude,
+        longitude=activity.longitude,
+        radius_m=activity.radius_m,
+        capacity=activity.capacity,
+        signed_up=activity.signed_up,
+        places_left=activity.capacity - activity.signed_up,
+        confirmed_at=activity.confirmed_at,
+    )
+
+
+def signup_fields(signup: models.ActivitySignup, shown: dict[uuid.UUID, Actor]) -> dict[str, Any]:
+    """A sign-up's fields, for `Signup` and the answers that extend it."""
     return {
         "activity_id": signup.activity_id,
         "member_id": signup.member_id,
         "status": signup.status,
         "signed_up_at": signup.created_at,
-        "acted_by": acted_by.get(signup.acted_by) if signup.acted_by else None,
+        "acted_by": shown.get(signup.acted_by) if signup.acted_by else None,
         "checked_in_at": signup.checked_in_at,
-        "checked_in_by": acted_by.get(signup.checked_in_by) if signup.checked_in_by else None,
+        "checked_in_by": shown.get(signup.checked_in_by) if signup.checked_in_by else None,
         "checked_out_at": signup.checked_out_at,
         "attended": signup.attended,
         "hours": float(signup.hours) if signup.hours is not None else None,
     }
+
+
+def signup_answer(signup: models.ActivitySignup, shown: dict[uuid.UUID, Actor]) -> Signup:
+    return Signup(**signup_fields(signup, shown))
+
+
+def confirmation_answer(result: Confirmation) -> AttendanceConfirmed:
+    return AttendanceConfirmed(
+        id=result.activity.id,
+        confirmed_at=result.activity.confirmed_at,
+        attended=[
+            AttendedMember(member_id, float(hours), transaction_id)
+            for member_id, hours, transaction_id in result.attended
+        ],
+        points_total=result.points_total,
+        no_shows=result.no_shows,
+        penalised=[PenalisedMember(member_id, transaction_id) for member_id, transaction_id in result.penalised],
+        penalty_skipped=result.penalty_skipped,
+    )
+
+
+def claim_answer(claim: claim_models.Claim, rule_code: str, shown: dict[uuid.UUID, Actor]) -> Claim:
+    return Claim(
+        id=claim.id,
+        member_id=claim.member_id,
+        rule_code=rule_code,
+        quantity=float(claim.quantity),
+        note=claim.note,
+        status=claim.status,
+        created_at=claim.created_at,
+        acted_by=shown.get(claim.filed_by) if claim.filed_by in shown else None,
+        reason=claim.reason,
+        decided_at=claim.decided_at,
+        transaction_id=claim.transaction_id,
+    )

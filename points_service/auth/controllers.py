@@ -2,12 +2,18 @@ from __future__ import annotations
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_204_NO_CONTENT,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.rate_limit import LoginLimiter
 from points_service.auth.schemas import LoginRequest, RefreshRequest, TokenResponse
 from points_service.auth.service import AuthService, TokenPair
+from points_service.openapi import REFUSALS
 
 
 def _auth_service(db_session: AsyncSession, state: State) -> AuthService:
@@ -30,17 +36,27 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in with username and password")
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in with username and password",
+        opt={REFUSALS: (HTTP_401_UNAUTHORIZED, HTTP_429_TOO_MANY_REQUESTS)},
+    )
     async def login(
         self, data: LoginRequest, request: Request, db_session: AsyncSession, state: State
     ) -> TokenResponse:
         address = request.client.host if request.client else "unknown"
         return _tokens(await _auth_service(db_session, state).login(data.username, data.password, address))
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Trade a refresh token for a new pair (rotation)")
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        summary="Trade a refresh token for a new pair (rotation)",
+        opt={REFUSALS: (HTTP_401_UNAUTHORIZED,)},
+    )
     async def refresh(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> TokenResponse:
         return _tokens(await _auth_service(db_session, state).refresh(data.refresh_token))
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke a refresh token")
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke a refresh token", opt={REFUSALS: ()})
     async def logout(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> None:
         await _auth_service(db_session, state).logout(data.refresh_token)

@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+Role = Literal["member", "clerk", "staff", "admin"]
+
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=False):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import QueryParameter
@@ -14,20 +14,39 @@ from points_service.activities.schemas import ForMember
 from points_service.auth.guards import member_or_staff, require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.duty.schemas import (
+    AttendanceList,
     Decision,
+    Holder,
+    HolderList,
+    MemberAttendance,
+    MyPostClaim,
+    MyPostClaimList,
+    MyShift,
+    MyShiftList,
+    NamedShift,
+    NamedShiftList,
+    Post,
+    PostClaim,
     PostCreate,
+    PostPage,
     PostUpdate,
+    Shift,
+    ShiftPaid,
     ShiftsCreate,
+    ShiftsScheduled,
     ShiftVerify,
-    post_body,
-    post_claim_body,
-    shift_body,
+    post_answer,
+    post_claim_answer,
+    post_claim_fields,
+    shift_answer,
+    shift_fields,
 )
 from points_service.duty.service import DutyService, WeeklySchedule
 from points_service.errors import InvalidInput
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
+from points_service.proxies.schemas import Actor
 from points_service.proxies.service import actors
 
 MAX_RANGE = timedelta(days=366)
@@ -46,7 +65,9 @@ def _range(start: datetime | None, end: datetime | None, default_back: timedelta
     return start, end
 
 
-async def _shown(db_session: AsyncSession, principal: Principal, accounts: list[uuid.UUID | None]) -> dict[Any, Any]:
+async def _shown(
+    db_session: AsyncSession, principal: Principal, accounts: list[uuid.UUID | None]
+) -> dict[uuid.UUID, Actor]:
     return await actors(db_session, principal.tenant_id, accounts, principal.role in ("staff", "admin"))
 
 
@@ -55,31 +76,31 @@ class PostController(Controller):
     tags = ["posts and shifts"]
 
     @post("/", guards=[require_staff], summary="Define a post (岗位) in an org unit of the caller's subtree")
-    async def create(self, data: PostCreate, duty: DutyService) -> dict[str, Any]:
+    async def create(self, data: PostCreate, duty: DutyService) -> Post:
         created = await duty.create_post(
             data.org_unit_id, data.name.strip(), data.duty, data.schedule.strip(), data.rule_code
         )
-        return post_body(created, data.rule_code, holders=0)
+        return post_answer(created, data.rule_code, holders=0)
 
     @get(
         "/",
         guards=[member_or_staff],
         summary="Posts a member may claim (their unit, its ancestors, below it), or a staff subtree's",
     )
-    async def list_posts(self, duty: DutyService, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    async def list_posts(self, duty: DutyService, limit: Limit = 50, cursor: Cursor = None) -> PostPage:
         rows = await duty.posts(limit, decode_cursor(cursor))
-        items = [post_body(found, code, unit, holders) for found, unit, code, holders in rows]
-        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+        items = [post_answer(found, code, unit, holders) for found, unit, code, holders in rows]
+        return PostPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/{post_id:uuid}", guards=[member_or_staff], summary="One post")
-    async def read(self, post_id: uuid.UUID, duty: DutyService) -> dict[str, Any]:
+    async def read(self, post_id: uuid.UUID, duty: DutyService) -> Post:
         found = await duty.visible_post(post_id)
-        return post_body(found, await duty.rule_code(found))
+        return post_answer(found, await duty.rule_code(found))
 
     @patch("/{post_id:uuid}", guards=[require_staff], summary="Open or close a post (`active`)")
-    async def update(self, post_id: uuid.UUID, data: PostUpdate, duty: DutyService) -> dict[str, Any]:
+    async def update(self, post_id: uuid.UUID, data: PostUpdate, duty: DutyService) -> Post:
         found = await duty.set_active(post_id, data.active)
-        return post_body(found, await duty.rule_code(found))
+        return post_answer(found, await duty.rule_code(found))
 
     @post("/{post_id:uuid}/claims", guards=[member_or_staff], summary="Claim a post (认领); staff approve")
     async def claim(
@@ -89,24 +110,24 @@ class PostController(Controller):
         principal: Principal,
         db_session: AsyncSession,
         data: ForMember | None = None,
-    ) -> dict[str, Any]:
+    ) -> PostClaim:
         claim = await duty.claim_post(post_id, data.member_id if data else None)
-        return post_claim_body(claim, await _shown(db_session, principal, [claim.acted_by]))
+        return post_claim_answer(claim, await _shown(db_session, principal, [claim.acted_by]))
 
     @get("/{post_id:uuid}/holders", guards=[require_staff], summary="Who holds the post or has claimed it")
     async def holders(
         self, post_id: uuid.UUID, duty: DutyService, principal: Principal, db_session: AsyncSession
-    ) -> dict[str, Any]:
+    ) -> HolderList:
         rows = await duty.holders(post_id)
         shown = await _shown(db_session, principal, [claim.acted_by for claim, _ in rows])
-        return {"items": [{**post_claim_body(claim, shown), "name": name} for claim, name in rows]}
+        return HolderList([Holder(**post_claim_fields(claim, shown), name=name) for claim, name in rows])
 
     @post(
         "/{post_id:uuid}/shifts",
         guards=[require_staff],
         summary="Schedule shifts for a holder: one-off windows or a weekly pattern; repeats are skipped",
     )
-    async def schedule(self, post_id: uuid.UUID, data: ShiftsCreate, duty: DutyService) -> dict[str, Any]:
+    async def schedule(self, post_id: uuid.UUID, data: ShiftsCreate, duty: DutyService) -> ShiftsScheduled:
         if data.windows is not None:
             windows = [(window.starts_at, window.ends_at) for window in data.windows]
         elif None not in (data.weekday, data.start_time, data.end_time, data.first_day):
@@ -123,7 +144,7 @@ class PostController(Controller):
         else:
             raise InvalidInput("windows", "give windows, or weekday, start_time, end_time and first_day")
         shifts = await duty.schedule(post_id, data.member_id, windows)
-        return {"created": len(shifts), "items": [shift_body(shift) for shift in shifts]}
+        return ShiftsScheduled(len(shifts), [shift_answer(shift) for shift in shifts])
 
     @get("/{post_id:uuid}/shifts", guards=[require_staff], summary="A post's shifts starting in [from, to)")
     async def post_shifts(
@@ -134,13 +155,13 @@ class PostController(Controller):
         db_session: AsyncSession,
         from_: From = None,
         to: To = None,
-    ) -> dict[str, Any]:
+    ) -> NamedShiftList:
         first, last = _range(from_, to, timedelta(days=7))
         rows = await duty.post_shifts(post_id, first, last)
         shown = await _shown(
             db_session, principal, [a for shift, _ in rows for a in (shift.checked_in_by, shift.checked_out_by)]
         )
-        return {"items": [{**shift_body(shift, shown), "name": name} for shift, name in rows]}
+        return NamedShiftList([NamedShift(**shift_fields(shift, shown), name=name) for shift, name in rows])
 
 
 class PostClaimController(Controller):
@@ -148,14 +169,14 @@ class PostClaimController(Controller):
     tags = ["posts and shifts"]
 
     @post("/{claim_id:uuid}/approve", status_code=200, guards=[require_staff], summary="Approve: the member holds it")
-    async def approve(self, claim_id: uuid.UUID, duty: DutyService) -> dict[str, Any]:
+    async def approve(self, claim_id: uuid.UUID, duty: DutyService) -> PostClaim:
         claim = await duty.decide_post_claim(claim_id, True, None)
-        return post_claim_body(claim, {})
+        return post_claim_answer(claim, {})
 
     @post("/{claim_id:uuid}/reject", status_code=200, guards=[require_staff], summary="Reject, with a reason")
-    async def reject(self, claim_id: uuid.UUID, data: Decision, duty: DutyService) -> dict[str, Any]:
+    async def reject(self, claim_id: uuid.UUID, data: Decision, duty: DutyService) -> PostClaim:
         claim = await duty.decide_post_claim(claim_id, False, data.reason)
-        return post_claim_body(claim, {})
+        return post_claim_answer(claim, {})
 
     @post(
         "/{claim_id:uuid}/release",
@@ -163,8 +184,8 @@ class PostClaimController(Controller):
         guards=[member_or_staff],
         summary="Give a post up (the holder), or take it back (staff)",
     )
-    async def release(self, claim_id: uuid.UUID, duty: DutyService) -> dict[str, Any]:
-        return post_claim_body(await duty.release(claim_id), {})
+    async def release(self, claim_id: uuid.UUID, duty: DutyService) -> PostClaim:
+        return post_claim_answer(await duty.release(claim_id), {})
 
 
 class ShiftController(Controller):
@@ -177,11 +198,12 @@ class ShiftController(Controller):
         guards=[member_or_staff],
         summary="Check in: from 20 minutes before the start until the end (oneself, or as proxy / staff)",
     )
-    async def check_in(self, shift_id: uuid.UUID, duty: DutyService, data: ForMember | None = None) -> dict[str, Any]:
-        return shift_body(await duty.check_in(shift_id, data.member_id if data else None, datetime.now(UTC)))
+    async def check_in(self, shift_id: uuid.UUID, duty: DutyService, data: ForMember | None = None) -> Shift:
+        return shift_answer(await duty.check_in(shift_id, data.member_id if data else None, datetime.now(UTC)))
 
     @post(
         "/{shift_id:uuid}/check-out",
+        status_code=200,
         guards=[member_or_staff],
         summary="Check out: the verified time on duty is paid once under the post's rule (idem)",
     )
@@ -194,17 +216,18 @@ class ShiftController(Controller):
         idempotent: IdempotentWrites,
         data: ForMember | None = None,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[ShiftPaid]:
         body = data or ForMember()
 
-        async def check_out() -> dict[str, Any]:
+        async def check_out() -> ShiftPaid:
             done = await duty.check_out(shift_id, body.member_id, datetime.now(UTC), ledger)
-            return {**shift_body(done.shift), "points": done.points, "balance": done.balance}
+            return ShiftPaid(**shift_fields(done.shift), points=done.points, balance=done.balance)
 
         return await idempotent.run(idempotency_key, request.url.path, body, check_out, status=200)
 
     @post(
         "/{shift_id:uuid}/verify",
+        status_code=200,
         guards=[require_staff],
         summary="Staff record the time really served and pay it once (a forgotten check-out) (idem)",
     )
@@ -217,10 +240,10 @@ class ShiftController(Controller):
         ledger: LedgerService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
-        async def verify() -> dict[str, Any]:
+    ) -> Response[ShiftPaid]:
+        async def verify() -> ShiftPaid:
             done = await duty.verify(shift_id, data.checked_in_at, data.checked_out_at, ledger)
-            return {**shift_body(done.shift), "points": done.points, "balance": done.balance}
+            return ShiftPaid(**shift_fields(done.shift), points=done.points, balance=done.balance)
 
         return await idempotent.run(idempotency_key, request.url.path, data, verify, status=200)
 
@@ -231,18 +254,19 @@ class MyDutyController(Controller):
     guards = [require_member]
 
     @get("/posts", summary="My post claims and the posts I hold")
-    async def my_posts(self, duty: DutyService) -> dict[str, Any]:
+    async def my_posts(self, duty: DutyService) -> MyPostClaimList:
         rows = await duty.my_post_claims()
-        return {
-            "items": [
-                {**post_claim_body(claim, {}), "post": post_body(held, rule_code)} for claim, held, rule_code in rows
+        return MyPostClaimList(
+            [
+                MyPostClaim(**post_claim_fields(claim, {}), post=post_answer(held, rule_code))
+                for claim, held, rule_code in rows
             ]
-        }
+        )
 
     @get("/shifts", summary="My shifts starting in [from, to) (default: the past week and the next 60 days)")
     async def my_shifts(
         self, duty: DutyService, principal: Principal, db_session: AsyncSession, from_: From = None, to: To = None
-    ) -> dict[str, Any]:
+    ) -> MyShiftList:
         first, last = _range(from_, to, timedelta(days=7))
         rows = await duty.my_shifts(first, last)
         own = principal.account_id
@@ -251,7 +275,7 @@ class MyDutyController(Controller):
             principal,
             [a for shift, _ in rows for a in (shift.checked_in_by, shift.checked_out_by) if a != own],
         )
-        return {"items": [{**shift_body(shift, shown), "post_name": held.name} for shift, held in rows]}
+        return MyShiftList([MyShift(**shift_fields(shift, shown), post_name=held.name) for shift, held in rows])
 
 
 class DutyAttendanceController(Controller):
@@ -265,19 +289,14 @@ class DutyAttendanceController(Controller):
     )
     async def attendance(
         self, org_unit_id: uuid.UUID, duty: DutyService, from_: From = None, to: To = None
-    ) -> dict[str, Any]:
+    ) -> AttendanceList:
         first, last = _range(from_, to, timedelta(days=30))
         rows = await duty.subtree_attendance(org_unit_id, first, last)
-        return {
-            "items": [
-                {
-                    "member_id": member_id,
-                    "name": name,
-                    "due": due,
-                    "attended": attended,
-                    "rate": round(attended / due, 4) if due else None,
-                    "hours": float(hours),
-                }
+        return AttendanceList(
+            [
+                MemberAttendance(
+                    member_id, name, due, attended, round(attended / due, 4) if due else None, float(hours)
+                )
                 for member_id, name, due, attended, hours in rows
             ]
-        }
+        )

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Response
@@ -28,7 +28,7 @@ from points_service.errors import (
 )
 from points_service.idempotency.models import IdempotencyRecord
 
-Action = Callable[[], Awaitable[Any]]
+Answer = TypeVar("Answer")
 # The header of a retryable write (API.md "Idempotency"), as handlers declare it.
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 # How long a repeat waits for the first request with its key before answering 409.
@@ -198,8 +198,11 @@ class IdempotentWrites:
         self._tenant_id = tenant_id
         self._caller_id = caller_id
 
-    async def run(self, key: str | None, endpoint: str, body: Any, action: Action, status: int = 201) -> Response[Any]:
-        """Run `action` once per key. Without a key it simply runs (and refusals raise as usual)."""
+    async def run(
+        self, key: str | None, endpoint: str, body: Any, action: Callable[[], Awaitable[Answer]], status: int = 201
+    ) -> Response[Answer]:
+        """Run `action` once per key. Without a key it simply runs (and refusals raise as usual). The
+        answer is `action`'s, or a stored refusal (a problem) when the key's first run was refused."""
         if key is None:
             return _response(status, msgspec.to_builtins(await action()), replayed=False)
         key = _validated_key(key)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from points_service.auth.guards import allow_roles
 from points_service.auth.principal import Principal
 from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
+from points_service.leaderboards.schemas import Leaderboard, MemberRanking, MyRank, Period, Ranked
 from points_service.leaderboards.service import LeaderboardService, MemberNames, UnitPaths, member_view
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
@@ -29,7 +30,18 @@ class LeaderboardController(Controller):
     # No database session among the dependencies: a staff read answered by Redis, with the names and
     # unit paths this process has seen before, needs no SQL at all, so the session below is opened
     # without a transaction and only reaches the pool when a statement runs. It only reads.
-    @get("/", guards=[allow_roles("member", "staff", "admin")], summary="Earned points ranking in a subtree")
+    @get(
+        "/",
+        guards=[allow_roles("member", "staff", "admin")],
+        summary="Earned points ranking in a subtree",
+        response_headers=[
+            ResponseHeader(
+                name=SOURCE_HEADER,
+                description="Which store answered: `redis`, or `database` while Redis is down or rebuilding",
+                documentation_only=True,
+            )
+        ],
+    )
     async def board(
         self,
         principal: Principal,
@@ -38,7 +50,7 @@ class LeaderboardController(Controller):
         at: Annotated[str | None, Parameter(max_length=7)] = None,
         org_unit_id: uuid.UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[Leaderboard]:
         async with state.session_factory() as session:
             return await self._board(principal, state, session, period, at, org_unit_id, limit)
 
@@ -51,7 +63,7 @@ class LeaderboardController(Controller):
         at: str | None,
         org_unit_id: uuid.UUID | None,
         limit: int,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[Leaderboard]:
         clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
         if principal.tenant_id not in clocks:
             clocks[principal.tenant_id] = await tenant_clock(session, principal.tenant_id)
@@ -70,22 +82,17 @@ class LeaderboardController(Controller):
             board, unit_id, unit_path, limit, member_id
         )
         masked = principal.role == "member"
-        body = {
-            "period": board.period,
-            "at": board.at,
-            "org_unit_id": unit_id,
-            "member_ranking": ranking,
-            "items": [
-                {
-                    "rank": s.rank,
-                    "member_id": s.member_id,
-                    "points": s.points,
-                    "display_name": mask_name(s.name) if masked else s.name,
-                }
+        body = Leaderboard(
+            period=cast(Period, board.period),
+            at=board.at,
+            org_unit_id=unit_id,
+            member_ranking=cast(MemberRanking, ranking),
+            items=[
+                Ranked(s.rank, s.member_id, s.points, mask_name(s.name) if masked else s.name)
                 for s in (top if ranking == "public" else [])
             ],
-            "me": {"rank": mine.rank, "points": mine.points} if mine and ranking != "hidden" else None,
-        }
+            me=MyRank(mine.rank, mine.points) if mine and ranking != "hidden" else None,
+        )
         return Response(body, headers={SOURCE_HEADER: source})
 
     @staticmethod

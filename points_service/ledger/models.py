@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -30,7 +31,7 @@ LOCKED_ACCOUNT_KINDS = ("member_available", "member_held", "merchant")
 SYSTEM_ACCOUNT_KINDS = ("issuance",)
 ACCOUNT_KINDS = LOCKED_ACCOUNT_KINDS + SYSTEM_ACCOUNT_KINDS
 
-TRANSACTION_KINDS = (
+TransactionKind = Literal[
     "award",
     "penalty",
     "adjustment",
@@ -39,7 +40,8 @@ TRANSACTION_KINDS = (
     "redemption_release",
     "redemption_fulfil",
     "expiry",
-)
+]
+TRANSACTION_KINDS: tuple[str, ...] = get_args(TransactionKind)
 # Kinds whose change of the member's available balance counts as earned (DESIGN.md 3.5).
 EARNING_KINDS = ("award", "penalty", "adjustment", "reversal")
 

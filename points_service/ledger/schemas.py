@@ -1,24 +1,63 @@
+"""What goes over the wire about points: ledger lines and the answer of a posted transaction."""
+
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import datetime
+from typing import Any, cast
 
+import msgspec
+
+from points_service.ledger.models import TransactionKind
 from points_service.ledger.service import HistoryLine, Posted
-from points_service.pagination import page
+from points_service.pagination import next_page
 
 
-def ledger_page(lines: list[HistoryLine], limit: int) -> dict[str, Any]:
+class LedgerLine(msgspec.Struct):
+    transaction_id: uuid.UUID
+    at: datetime
+    # The change of `available`: a fulfilment moves held points, so its amount is 0.
+    amount: int
+    kind: TransactionKind
+    rule_code: str | None
+    memo: str | None
+
+
+class LedgerPage(msgspec.Struct):
+    items: list[LedgerLine]
+    next_cursor: str | None
+
+
+class PointsPosted(msgspec.Struct):
+    """A transaction just written: `points` is the signed change of the member's available balance,
+    `balance` the available balance right after it."""
+
+    transaction_id: uuid.UUID
+    member_id: uuid.UUID
+    points: int
+    balance: int
+    # Only on a reversal: the transaction it undoes.
+    reverses: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+
+
+def ledger_page(lines: list[HistoryLine], limit: int) -> LedgerPage:
     items = [
-        {
-            "transaction_id": line.transaction_id,
-            "at": line.at,
-            "amount": line.amount,
-            "kind": line.kind,
-            "rule_code": line.rule_code,
-            "memo": line.memo,
-        }
+        LedgerLine(
+            line.transaction_id, line.at, line.amount, cast(TransactionKind, line.kind), line.rule_code, line.memo
+        )
         for line in lines
     ]
-    return page(items, limit, key=lambda item: (item["at"], item["transaction_id"]))
+    return LedgerPage(*next_page(items, limit, key=lambda item: (item.at, item.transaction_id)))
+
+
+def points_posted(posted: Posted) -> PointsPosted:
+    return PointsPosted(
+        posted.transaction_id,
+        posted.member_id,
+        posted.points,
+        posted.balance,
+        msgspec.UNSET if posted.reverses is None else posted.reverses,
+    )
 
 
 def posted_body(posted: Posted) -> dict[str, Any]:

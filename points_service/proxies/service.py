@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from points_service.org.models import Member, OrgUnit
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
 from points_service.proxies.models import ProxyAppointment
+from points_service.proxies.schemas import Actor
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class ProxyService:
 
 async def actors(
     session: AsyncSession, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID | None], viewer_is_staff: bool
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[uuid.UUID, Actor]:
     """Who acted, as shown on the record: staff by login name, a proxy member by name (masked unless
     staff are looking, API.md "Conventions")."""
     wanted = {account_id for account_id in account_ids if account_id is not None}
@@ -146,16 +146,16 @@ async def actors(
         .outerjoin(Member, (Member.tenant_id == LoginAccount.tenant_id) & (Member.id == LoginAccount.member_id))
         .where(LoginAccount.tenant_id == tenant_id, LoginAccount.id.in_(wanted))
     )
-    shown: dict[uuid.UUID, dict[str, Any]] = {}
+    shown: dict[uuid.UUID, Actor] = {}
     for account_id, role, username, member_name in rows:
         name = username
         if member_name is not None:
             name = member_name if viewer_is_staff else mask_name(member_name)
-        shown[account_id] = {"account_id": account_id, "role": role, "name": name}
+        shown[account_id] = Actor(account_id, role, name)
     return shown
 
 
 async def actor_label(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID) -> str:
     """How a ledger note names who acted: "代办: <name>"."""
     shown = await actors(session, tenant_id, [account_id], viewer_is_staff=False)
-    return f"代办: {shown[account_id]['name']}" if account_id in shown else "代办"
+    return f"代办: {shown[account_id].name}" if account_id in shown else "代办"

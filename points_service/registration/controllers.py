@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.params import QueryParameter
 
 from points_service.auth.guards import allow_roles, require_member, require_staff
 from points_service.errors import NotFound
-from points_service.registration.models import ServiceRegistration
+from points_service.openapi import REFUSALS
+from points_service.registration.schemas import (
+    Registration,
+    RegistrationCreate,
+    RegistrationReport,
+    registered_member,
+    registration_answer,
+)
 from points_service.registration.service import RegistrationService
 
 MAX_LISTED = 2000
-
-
-class RegistrationCreate(msgspec.Struct):
-    community_id: uuid.UUID
-    workplace: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
-    registered_on: date | None = None
-    member_id: uuid.UUID | None = None  # staff name the member; members register themselves
-
-
-def registration_body(registration: ServiceRegistration) -> dict[str, Any]:
-    return {
-        "member_id": registration.member_id,
-        "community_id": registration.community_id,
-        "workplace": registration.workplace,
-        "registered_on": registration.registered_on,
-    }
 
 
 class RegistrationController(Controller):
@@ -44,11 +34,11 @@ class RegistrationController(Controller):
         guards=[allow_roles("member", "staff", "admin")],
         summary="Register an in-service Party member with their residential community (双报到); again moves them",
     )
-    async def register(self, data: RegistrationCreate, registrations: RegistrationService) -> dict[str, Any]:
+    async def register(self, data: RegistrationCreate, registrations: RegistrationService) -> Registration:
         registration = await registrations.register(
             data.member_id, data.community_id, data.workplace.strip(), data.registered_on
         )
-        return registration_body(registration)
+        return registration_answer(registration)
 
     @get(
         "/",
@@ -61,23 +51,15 @@ class RegistrationController(Controller):
         registrations: RegistrationService,
         first: Annotated[date, QueryParameter(name="from", description="First tenant-local day")],
         last: Annotated[date, QueryParameter(name="to", description="Last tenant-local day (inclusive)")],
-    ) -> dict[str, Any]:
+    ) -> RegistrationReport:
         rows = await registrations.registered(org_unit_id, first, last)
         took_part = sum(row.took_part for row in rows)
-        return {
-            "registered": len(rows),
-            "took_part": took_part,
-            "participation_rate": round(took_part / len(rows), 4) if rows else None,
-            "items": [
-                {
-                    **registration_body(row.registration),
-                    "name": row.name,
-                    "community_name": row.community_name,
-                    "took_part": row.took_part,
-                }
-                for row in rows[:MAX_LISTED]
-            ],
-        }
+        return RegistrationReport(
+            registered=len(rows),
+            took_part=took_part,
+            participation_rate=round(took_part / len(rows), 4) if rows else None,
+            items=[registered_member(row) for row in rows[:MAX_LISTED]],
+        )
 
 
 class MyRegistrationController(Controller):
@@ -85,9 +67,9 @@ class MyRegistrationController(Controller):
     tags = ["me"]
     guards = [require_member]
 
-    @get("/", summary="My registration with a community (双报到)")
-    async def mine(self, registrations: RegistrationService) -> dict[str, Any]:
+    @get("/", summary="My registration with a community (双报到)", opt={REFUSALS: (404,)})
+    async def mine(self, registrations: RegistrationService) -> Registration:
         registration = await registrations.mine()
         if registration is None:
             raise NotFound("Not registered with a community")
-        return registration_body(registration)
+        return registration_answer(registration)
