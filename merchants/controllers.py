@@ -50,7 +50,7 @@ from merchants.schemas import (
 from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
 from points_service.org.names import mask_name
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class MerchantAdminController(Controller):
@@ -74,7 +74,7 @@ class MerchantAdminController(Controller):
     ) -> MerchantPage:
         rows = await merchant_accounts.in_reach_listed(status, limit + 1, decode_cursor(cursor))
         items = [listed_merchant(merchant) for merchant in rows]
-        return MerchantPage(**page(items, limit, key=lambda item: (item.created_at, item.id)))
+        return MerchantPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/{merchant_id:uuid}", summary="A merchant in the caller's subtree")
     async def read(self, merchant_id: uuid.UUID, merchant_accounts: MerchantService) -> MerchantView:
@@ -170,7 +170,7 @@ class MemberMarketController(Controller):
         assert principal.member_id is not None
         rows = await rewards.catalogue(principal.member_id, limit + 1, decode_cursor(cursor))
         items = [catalogue_reward(reward, merchant) for reward, merchant in rows]
-        return CataloguePage(**page(items, limit, key=lambda item: (item.created_at, item.id)))
+        return CataloguePage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @post("/me/redemptions", summary="Redeem a reward: hold the points, take the stock, get a code (idem)")
     async def redeem(
@@ -200,7 +200,7 @@ class MemberMarketController(Controller):
         assert principal.member_id is not None
         rows = await redemptions.mine(principal.member_id, limit + 1, decode_cursor(cursor))
         items = [redemption_body(redemption, status_now(redemption), title) for redemption, title in rows]
-        return RedemptionPage(**page(items, limit, key=lambda item: (item.created_at, item.id)))
+        return RedemptionPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/me/redemptions/{redemption_id:uuid}/qr.svg", media_type="image/svg+xml", summary="QR of my code")
     async def qr(self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService) -> str:

@@ -7,7 +7,7 @@ from litestar.params import Parameter
 
 from admin.approvals.schemas import PendingPage, pending_body
 from admin.approvals.service import ApprovalQueue
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class ApprovalController(Controller):
@@ -23,6 +23,5 @@ class ApprovalController(Controller):
         cursor: Cursor = None,
     ) -> PendingPage:
         items = await approvals.pending(kind, limit, decode_cursor(cursor))
-        return PendingPage(
-            **page([pending_body(item) for item in items], limit, key=lambda body: (body.created_at, body.id))
-        )
+        listed = [pending_body(item) for item in items]
+        return PendingPage(*next_page(listed, limit, key=lambda body: (body.created_at, body.id)))

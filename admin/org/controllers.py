@@ -23,7 +23,7 @@ from admin.org.schemas import (
 from points_service.errors import InvalidInput
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class OrgUnitController(Controller):
@@ -76,7 +76,7 @@ class MemberController(Controller):
     ) -> MemberPage:
         members = await org.search_members(q, org_unit_id, limit, decode_cursor(cursor))
         items = [member_body(member) for member in members]
-        return MemberPage(**page(items, limit, key=lambda item: (item.created_at, item.id)))
+        return MemberPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
 
 class StaffController(Controller):
