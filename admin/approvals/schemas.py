@@ -15,7 +15,7 @@ class PersonRef(msgspec.Struct):
     name: str | None
 
 
-class UnitRef(msgspec.Struct):
+class OrgUnitRef(msgspec.Struct):
     id: uuid.UUID
     name: str
 
@@ -27,7 +27,7 @@ class PendingView(msgspec.Struct):
     id: uuid.UUID
     created_at: datetime
     member: PersonRef | None
-    unit: UnitRef
+    unit: OrgUnitRef
     summary: str
     link: str
 
@@ -44,7 +44,7 @@ def pending_body(item: PendingItem) -> PendingView:
         id=item.id,
         created_at=item.created_at,
         member=member,
-        unit=UnitRef(item.unit_id, item.unit_name),
+        unit=OrgUnitRef(item.unit_id, item.unit_name),
         summary=item.summary,
         link=item.link,
     )
