@@ -155,41 +155,21 @@ class CataloguePage(msgspec.Struct):
     next_cursor: str | None
 
 
+# The answers read the rows' columns of the same names (litestar-fullstack's `to_schema`).
+
+
 def merchant_body(merchant: MerchantRow) -> MerchantView:
-    return MerchantView(
-        id=merchant.id,
-        name=merchant.name,
-        address=merchant.address,
-        status=merchant.status,
-        org_unit_id=merchant.org_unit_id,
-        honours=merchant.honours,
-    )
+    return msgspec.convert(merchant, MerchantView, from_attributes=True)
 
 
 def listed_merchant(merchant: MerchantRow) -> ListedMerchant:
-    return ListedMerchant(**msgspec.structs.asdict(merchant_body(merchant)), created_at=merchant.created_at)
-
-
-def reward_fields(reward: RewardRow) -> dict[str, Any]:
-    return {
-        "id": reward.id,
-        "title": reward.title,
-        "description": reward.description,
-        "points_price": reward.points_price,
-        "stock": reward.stock,
-        "per_member_limit": reward.per_member_limit,
-        "limit_period": reward.limit_period,
-        "valid_until": reward.valid_until,
-        "redemption_window_hours": reward.redemption_window_hours,
-        "status": reward.status,
-        "created_at": reward.created_at,
-    }
+    return msgspec.convert(merchant, ListedMerchant, from_attributes=True)
 
 
 def reward_body(reward: RewardRow) -> RewardView:
-    return RewardView(**reward_fields(reward))
+    return msgspec.convert(reward, RewardView, from_attributes=True)
 
 
 def catalogue_reward(reward: RewardRow, merchant: MerchantRow) -> CatalogueReward:
-    card = MerchantCard(merchant.id, merchant.name, merchant.address, merchant.honours)
-    return CatalogueReward(**reward_fields(reward), merchant=card)
+    card = msgspec.convert(merchant, MerchantCard, from_attributes=True)
+    return CatalogueReward(**msgspec.structs.asdict(reward_body(reward)), merchant=card)

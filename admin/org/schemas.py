@@ -79,31 +79,21 @@ class StaffView(msgspec.Struct):
     org_unit_id: uuid.UUID | None
 
 
+# The answers read the rows' columns of the same names (litestar-fullstack's `to_schema`).
+
+
 def unit_body(unit: OrgUnit) -> OrgUnitView:
-    return OrgUnitView(unit.id, unit.name, unit.kind, unit.parent_id)
+    return msgspec.convert(unit, OrgUnitView, from_attributes=True)
 
 
 def unit_with_children(unit: OrgUnit, children: list[OrgUnit]) -> OrgUnitWithChildren:
-    return OrgUnitWithChildren(
-        unit.id,
-        unit.name,
-        unit.kind,
-        unit.parent_id,
-        children=[ChildUnit(child.id, child.name, child.kind) for child in children],
-    )
+    listed = [msgspec.convert(child, ChildUnit, from_attributes=True) for child in children]
+    return OrgUnitWithChildren(**msgspec.structs.asdict(unit_body(unit)), children=listed)
 
 
 def member_body(member: Member) -> MemberView:
-    return MemberView(
-        id=member.id,
-        name=member.name,
-        phone=member.phone,
-        org_unit_id=member.org_unit_id,
-        party_status=member.party_status,
-        cadre_position=member.cadre_position,
-        created_at=member.created_at,
-    )
+    return msgspec.convert(member, MemberView, from_attributes=True)
 
 
 def staff_body(account: LoginAccount) -> StaffView:
-    return StaffView(account.id, account.username, account.role, account.org_unit_id)
+    return msgspec.convert(account, StaffView, from_attributes=True)
