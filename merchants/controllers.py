@@ -4,8 +4,9 @@ members browse, redeem and cancel."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 
@@ -15,18 +16,35 @@ from merchants.redemptions import group_redeem
 from merchants.redemptions.codes import qr_svg
 from merchants.redemptions.group_redeem import MemberRedeem
 from merchants.redemptions.models import status_now
-from merchants.redemptions.schemas import RedeemRequest, redemption_body
+from merchants.redemptions.schemas import (
+    CounterRedemption,
+    FulfilledRedemption,
+    MaskedMember,
+    RedeemRequest,
+    RedemptionPage,
+    RedemptionState,
+    RedemptionView,
+    redemption_body,
+)
 from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.schemas import (
+    CataloguePage,
     ClerkCreate,
+    ClerkView,
     CodeRequest,
     MerchantApplication,
     MerchantCreate,
+    MerchantPage,
     MerchantUpdate,
+    MerchantView,
     RedemptionCreate,
     RewardCreate,
+    RewardPage,
     RewardPatch,
+    RewardView,
+    catalogue_reward,
+    listed_merchant,
     merchant_body,
     reward_body,
     sent_fields,
@@ -34,7 +52,7 @@ from merchants.schemas import (
 from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
 from points_service.org.names import mask_name
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class MerchantAdminController(Controller):
@@ -42,7 +60,7 @@ class MerchantAdminController(Controller):
     tags = ["admin: merchants"]
 
     @post("/", summary="Register a merchant and its first clerk")
-    async def register(self, data: MerchantCreate, merchant_accounts: MerchantService) -> dict[str, Any]:
+    async def register(self, data: MerchantCreate, merchant_accounts: MerchantService) -> MerchantView:
         merchant = await merchant_accounts.register(
             data.name.strip(), data.address.strip(), data.org_unit_id, data.username, data.password
         )
@@ -55,26 +73,26 @@ class MerchantAdminController(Controller):
         status: Literal["pending", "active", "suspended"] | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> dict[str, Any]:
+    ) -> MerchantPage:
         rows = await merchant_accounts.in_reach_listed(status, limit + 1, decode_cursor(cursor))
-        items = [{**merchant_body(merchant), "created_at": merchant.created_at} for merchant in rows]
-        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+        items = [listed_merchant(merchant) for merchant in rows]
+        return MerchantPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/{merchant_id:uuid}", summary="A merchant in the caller's subtree")
-    async def read(self, merchant_id: uuid.UUID, merchant_accounts: MerchantService) -> dict[str, Any]:
+    async def read(self, merchant_id: uuid.UUID, merchant_accounts: MerchantService) -> MerchantView:
         return merchant_body(await merchant_accounts.in_reach(merchant_id))
 
     @post("/{merchant_id:uuid}/clerks", summary="Add a clerk login to a merchant")
     async def add_clerk(
         self, merchant_id: uuid.UUID, data: ClerkCreate, merchant_accounts: MerchantService
-    ) -> dict[str, Any]:
+    ) -> ClerkView:
         clerk = await merchant_accounts.add_clerk(merchant_id, data.username, data.password)
-        return {"id": clerk.id, "username": clerk.username}
+        return ClerkView(clerk.id, clerk.username)
 
     @patch("/{merchant_id:uuid}", summary="Suspend, re-activate or edit a merchant")
     async def update(
         self, merchant_id: uuid.UUID, data: MerchantUpdate, merchant_accounts: MerchantService
-    ) -> dict[str, Any]:
+    ) -> MerchantView:
         merchant = await merchant_accounts.update(merchant_id, data.status, data.name, data.address, data.honours)
         return merchant_body(merchant)
 
@@ -86,7 +104,7 @@ class MerchantApplicationController(Controller):
     @post("/", summary="A shop applies to join; it starts pending until staff approve it", security=[])
     async def apply(
         self, data: MerchantApplication, request: Request, applications: MerchantApplications
-    ) -> dict[str, Any]:
+    ) -> MerchantView:
         client = request.client.host if request.client else "unknown"
         merchant = await applications.apply(
             data.org_unit_id, data.name.strip(), data.address.strip(), data.username, data.password, client
@@ -98,33 +116,33 @@ class ClerkController(Controller):
     tags = ["merchant"]
 
     @post("/rewards", summary="Offer a reward")
-    async def create_reward(self, data: RewardCreate, principal: Principal, rewards: RewardService) -> dict[str, Any]:
+    async def create_reward(self, data: RewardCreate, principal: Principal, rewards: RewardService) -> RewardView:
         assert principal.merchant_id is not None
         return reward_body(await rewards.create(principal.merchant_id, sent_fields(data)))
 
     @patch("/rewards/{reward_id:uuid}", summary="Edit, restock, deactivate a reward")
     async def update_reward(
         self, reward_id: uuid.UUID, data: RewardPatch, principal: Principal, rewards: RewardService
-    ) -> dict[str, Any]:
+    ) -> RewardView:
         assert principal.merchant_id is not None
         return reward_body(await rewards.update(principal.merchant_id, reward_id, sent_fields(data)))
 
     @get("/rewards", summary="This merchant's rewards")
-    async def list_rewards(self, principal: Principal, rewards: RewardService) -> dict[str, Any]:
+    async def list_rewards(self, principal: Principal, rewards: RewardService) -> RewardPage:
         assert principal.merchant_id is not None
         items = [reward_body(reward) for reward in await rewards.list_for_merchant(principal.merchant_id)]
-        return {"items": items, "next_cursor": None}
+        return RewardPage(items, next_cursor=None)
 
     @post("/redemptions/verify", status_code=200, summary="Look a code up; changes nothing")
-    async def verify(self, data: CodeRequest, principal: Principal, redemptions: RedemptionService) -> dict[str, Any]:
+    async def verify(
+        self, data: CodeRequest, principal: Principal, redemptions: RedemptionService
+    ) -> CounterRedemption:
         assert principal.merchant_id is not None
         view = await redemptions.verify(principal.merchant_id, data.code)
-        return {
-            **redemption_body(view.redemption, view.status, view.reward_title),
-            "member": {"display_name": mask_name(view.member_name)},
-        }
+        found = redemption_body(view.redemption, view.status, view.reward_title)
+        return CounterRedemption(**msgspec.structs.asdict(found), member=MaskedMember(mask_name(view.member_name)))
 
-    @post("/redemptions/fulfil", summary="Hand the reward over: settle the code (idem)")
+    @post("/redemptions/fulfil", status_code=200, summary="Hand the reward over: settle the code (idem)")
     async def fulfil(
         self,
         data: CodeRequest,
@@ -133,13 +151,13 @@ class ClerkController(Controller):
         redemptions: RedemptionService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[FulfilledRedemption]:
         assert principal.merchant_id is not None
         merchant_id = principal.merchant_id
 
-        async def settle() -> dict[str, Any]:
+        async def settle() -> FulfilledRedemption:
             redemption = await redemptions.fulfil(merchant_id, data.code, principal.account_id)
-            return {"id": redemption.id, "status": redemption.status, "points": redemption.points}
+            return FulfilledRedemption(redemption.id, redemption.status, redemption.points)
 
         return await idempotent.run(idempotency_key, request.url.path, data, settle, status=200)
 
@@ -150,22 +168,11 @@ class MemberMarketController(Controller):
     @get("/rewards", summary="Rewards I may redeem")
     async def catalogue(
         self, principal: Principal, rewards: RewardService, limit: Limit = 50, cursor: Cursor = None
-    ) -> dict[str, Any]:
+    ) -> CataloguePage:
         assert principal.member_id is not None
         rows = await rewards.catalogue(principal.member_id, limit + 1, decode_cursor(cursor))
-        items = [
-            {
-                **reward_body(reward),
-                "merchant": {
-                    "id": merchant.id,
-                    "name": merchant.name,
-                    "address": merchant.address,
-                    "honours": merchant.honours,
-                },
-            }
-            for reward, merchant in rows
-        ]
-        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+        items = [catalogue_reward(reward, merchant) for reward, merchant in rows]
+        return CataloguePage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @post("/me/redemptions", summary="Redeem a reward: hold the points, take the stock, get a code (idem)")
     async def redeem(
@@ -175,7 +182,7 @@ class MemberMarketController(Controller):
         principal: Principal,
         state: State,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[RedemptionView]:
         assert principal.member_id is not None
         # Written by group commit with concurrent redemptions (merchants/redemptions/group_redeem.py).
         claim = (
@@ -191,11 +198,11 @@ class MemberMarketController(Controller):
     @get("/me/redemptions", summary="My redemptions, newest first")
     async def mine(
         self, principal: Principal, redemptions: RedemptionService, limit: Limit = 50, cursor: Cursor = None
-    ) -> dict[str, Any]:
+    ) -> RedemptionPage:
         assert principal.member_id is not None
         rows = await redemptions.mine(principal.member_id, limit + 1, decode_cursor(cursor))
         items = [redemption_body(redemption, status_now(redemption), title) for redemption, title in rows]
-        return page(items, limit, key=lambda item: (item["created_at"], item["id"]))
+        return RedemptionPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/me/redemptions/{redemption_id:uuid}/qr.svg", media_type="image/svg+xml", summary="QR of my code")
     async def qr(self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService) -> str:
@@ -205,7 +212,7 @@ class MemberMarketController(Controller):
     @post("/me/redemptions/{redemption_id:uuid}/cancel", status_code=200, summary="Cancel a pending redemption")
     async def cancel(
         self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService
-    ) -> dict[str, Any]:
+    ) -> RedemptionState:
         assert principal.member_id is not None
         redemption = await redemptions.cancel(principal.member_id, redemption_id)
-        return {"id": redemption.id, "status": redemption.status}
+        return RedemptionState(redemption.id, redemption.status)

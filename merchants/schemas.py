@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from merchants.accounts.models import Merchant
-from merchants.rewards.models import Reward
+from merchants.accounts.models import Merchant as MerchantRow
+from merchants.rewards.models import Reward as RewardRow
 
 MAX_INT = 1_000_000_000
 Text100 = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
@@ -92,28 +92,84 @@ class CodeRequest(msgspec.Struct):
     code: Code
 
 
-def merchant_body(merchant: Merchant) -> dict[str, Any]:
-    return {
-        "id": merchant.id,
-        "name": merchant.name,
-        "address": merchant.address,
-        "status": merchant.status,
-        "org_unit_id": merchant.org_unit_id,
-        "honours": merchant.honours,
-    }
+MerchantStatus = Literal["pending", "active", "suspended"]
 
 
-def reward_body(reward: Reward) -> dict[str, Any]:
-    return {
-        "id": reward.id,
-        "title": reward.title,
-        "description": reward.description,
-        "points_price": reward.points_price,
-        "stock": reward.stock,
-        "per_member_limit": reward.per_member_limit,
-        "limit_period": reward.limit_period,
-        "valid_until": reward.valid_until,
-        "redemption_window_hours": reward.redemption_window_hours,
-        "status": reward.status,
-        "created_at": reward.created_at,
-    }
+class MerchantView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    address: str
+    status: MerchantStatus
+    org_unit_id: uuid.UUID
+    honours: list[str]
+
+
+class ListedMerchant(MerchantView):
+    created_at: datetime
+
+
+class MerchantPage(msgspec.Struct):
+    items: list[ListedMerchant]
+    next_cursor: str | None
+
+
+class ClerkView(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+
+
+class RewardView(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    description: str
+    points_price: int
+    stock: int | None
+    per_member_limit: int | None
+    limit_period: LimitPeriod | None
+    valid_until: datetime | None
+    redemption_window_hours: int
+    status: Literal["active", "inactive"]
+    created_at: datetime
+
+
+class RewardPage(msgspec.Struct):
+    items: list[RewardView]
+    next_cursor: str | None
+
+
+class MerchantCard(msgspec.Struct):
+    """The merchant as members see it beside a reward."""
+
+    id: uuid.UUID
+    name: str
+    address: str
+    honours: list[str]
+
+
+class CatalogueReward(RewardView):
+    merchant: MerchantCard
+
+
+class CataloguePage(msgspec.Struct):
+    items: list[CatalogueReward]
+    next_cursor: str | None
+
+
+# The answers read the rows' columns of the same names (litestar-fullstack's `to_schema`).
+
+
+def merchant_body(merchant: MerchantRow) -> MerchantView:
+    return msgspec.convert(merchant, MerchantView, from_attributes=True)
+
+
+def listed_merchant(merchant: MerchantRow) -> ListedMerchant:
+    return msgspec.convert(merchant, ListedMerchant, from_attributes=True)
+
+
+def reward_body(reward: RewardRow) -> RewardView:
+    return msgspec.convert(reward, RewardView, from_attributes=True)
+
+
+def catalogue_reward(reward: RewardRow, merchant: MerchantRow) -> CatalogueReward:
+    card = msgspec.convert(merchant, MerchantCard, from_attributes=True)
+    return CatalogueReward(**msgspec.structs.asdict(reward_body(reward)), merchant=card)

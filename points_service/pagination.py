@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from litestar.params import Parameter
 
@@ -47,8 +47,3 @@ def next_page(
     to limit + 1 rows; the extra row only says whether there is a next page."""
     next_cursor = encode_cursor(*key(items[limit - 1])) if len(items) > limit else None
     return items[:limit], next_cursor
-
-
-def page(items: list[Any], limit: int, key: Any) -> dict[str, Any]:
-    listed, next_cursor = next_page(items, limit, key)
-    return {"items": listed, "next_cursor": next_cursor}

@@ -1,25 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from admin.approvals.providers import PendingItem
+from admin.approvals.schemas import PendingPage, pending_body
 from admin.approvals.service import ApprovalQueue
-from points_service.pagination import Cursor, Limit, decode_cursor, page
-
-
-def item_body(item: PendingItem) -> dict[str, Any]:
-    return {
-        "kind": item.kind,
-        "id": item.id,
-        "created_at": item.created_at,
-        "member": {"id": item.member_id, "name": item.member_name} if item.member_id is not None else None,
-        "unit": {"id": item.unit_id, "name": item.unit_name},
-        "summary": item.summary,
-        "link": item.link,
-    }
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class ApprovalController(Controller):
@@ -33,6 +21,7 @@ class ApprovalController(Controller):
         kind: Annotated[list[str] | None, Parameter(description="Only these kinds (repeatable)")] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> dict[str, Any]:
+    ) -> PendingPage:
         items = await approvals.pending(kind, limit, decode_cursor(cursor))
-        return page([item_body(item) for item in items], limit, key=lambda body: (body["created_at"], body["id"]))
+        listed = [pending_body(item) for item in items]
+        return PendingPage(*next_page(listed, limit, key=lambda body: (body.created_at, body.id)))

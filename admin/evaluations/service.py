@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.evaluations.metrics import METRICS, percentiles
 from admin.evaluations.models import Evaluation, EvaluationResult
+from admin.evaluations.schemas import Breakdown, EarnedRecord, MetricShare
 from points_service.auth.principal import Principal
 from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -229,7 +230,7 @@ class EvaluationService:
         )
         return evaluation, [ResultRow(result, name) for result, name in rows]
 
-    async def breakdown(self, evaluation_id: uuid.UUID, member_id: uuid.UUID) -> dict[str, Any]:
+    async def breakdown(self, evaluation_id: uuid.UUID, member_id: uuid.UUID) -> Breakdown:
         """Why is this member where they are: each metric's raw value, percentile, weight and share of
         the score, and the ledger lines behind the sourced metrics."""
         evaluation, rows = await self.results(evaluation_id)
@@ -242,17 +243,17 @@ class EvaluationService:
             metric, weight = item["metric"], Decimal(str(item["weight"]))
             normalised = Decimal(str(row.result.normalised[metric]))
             metrics.append(
-                {
-                    "metric": metric,
-                    "label": METRICS[metric].label,
-                    "raw": row.result.raw[metric],
-                    "normalised": float(normalised),
-                    "weight": float(weight),
-                    "contribution": float(
+                MetricShare(
+                    metric=metric,
+                    label=METRICS[metric].label,
+                    raw=row.result.raw[metric],
+                    normalised=float(normalised),
+                    weight=float(weight),
+                    contribution=float(
                         (weight * normalised / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
                     ),
-                    "sourced": METRICS[metric].sourced,
-                }
+                    sourced=METRICS[metric].sourced,
+                )
             )
         records = await self._session.execute(
             text("""SELECT t.id, t.created_at, t.local_date, t.kind, t.rule_code, t.earned_delta, t.memo
@@ -267,27 +268,27 @@ class EvaluationService:
                 "end": evaluation.period_end,
             },
         )
-        return {
-            "member_id": member_id,
-            "name": row.name,
-            "rank": row.result.rank,
-            "score": float(row.result.score),
-            "grade": row.result.grade,
-            "top_n": row.result.top_n,
-            "metrics": metrics,
-            "records": [
-                {
-                    "transaction_id": r.id,
-                    "at": r.created_at,
-                    "date": r.local_date,
-                    "kind": r.kind,
-                    "rule_code": r.rule_code,
-                    "earned": int(r.earned_delta),
-                    "memo": r.memo,
-                }
+        return Breakdown(
+            member_id=member_id,
+            name=row.name,
+            rank=row.result.rank,
+            score=float(row.result.score),
+            grade=row.result.grade,
+            top_n=row.result.top_n,
+            metrics=metrics,
+            records=[
+                EarnedRecord(
+                    transaction_id=r.id,
+                    at=r.created_at,
+                    date=r.local_date,
+                    kind=r.kind,
+                    rule_code=r.rule_code,
+                    earned=int(r.earned_delta),
+                    memo=r.memo,
+                )
                 for r in records
             ],
-        }
+        )
 
     # -- internals ---------------------------------------------------------------------------------
 

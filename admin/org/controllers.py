@@ -1,16 +1,29 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from admin.org.schemas import MemberCreate, OrgUnitCreate, StaffCreate, member_body, unit_body
+from admin.org.schemas import (
+    MemberCreate,
+    MemberPage,
+    MemberView,
+    OrgUnitCreate,
+    OrgUnitView,
+    OrgUnitWithChildren,
+    StaffCreate,
+    StaffView,
+    member_body,
+    staff_body,
+    unit_body,
+    unit_with_children,
+)
 from points_service.errors import InvalidInput
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
-from points_service.pagination import Cursor, Limit, decode_cursor, page
+from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
 
 class OrgUnitController(Controller):
@@ -18,16 +31,12 @@ class OrgUnitController(Controller):
     tags = ["admin: org tree"]
 
     @post("/", summary="Create an org unit (top-level: admins only)")
-    async def create(self, data: OrgUnitCreate, org: OrgService) -> dict[str, Any]:
+    async def create(self, data: OrgUnitCreate, org: OrgService) -> OrgUnitView:
         return unit_body(await org.create_unit(data.name.strip(), data.kind, data.parent_id))
 
     @get("/{unit_id:uuid}", summary="An org unit and its direct children")
-    async def read(self, unit_id: uuid.UUID, org: OrgService) -> dict[str, Any]:
-        unit, children = await org.unit_with_children(unit_id)
-        return {
-            **unit_body(unit),
-            "children": [{"id": child.id, "name": child.name, "kind": child.kind} for child in children],
-        }
+    async def read(self, unit_id: uuid.UUID, org: OrgService) -> OrgUnitWithChildren:
+        return unit_with_children(*await org.unit_with_children(unit_id))
 
 
 class MemberController(Controller):
@@ -35,7 +44,7 @@ class MemberController(Controller):
     tags = ["admin: members"]
 
     @post("/", summary="Register a member (optionally with a login)")
-    async def create(self, data: MemberCreate, org: OrgService, ledger: LedgerService) -> dict[str, Any]:
+    async def create(self, data: MemberCreate, org: OrgService, ledger: LedgerService) -> MemberView:
         if (data.username is None) != (data.password is None):
             raise InvalidInput(
                 "password" if data.password is None else "username", "username and password come together"
@@ -53,7 +62,7 @@ class MemberController(Controller):
         return member_body(member)
 
     @get("/{member_id:uuid}", summary="A member in the caller's subtree")
-    async def read(self, member_id: uuid.UUID, org: OrgService) -> dict[str, Any]:
+    async def read(self, member_id: uuid.UUID, org: OrgService) -> MemberView:
         return member_body(await org.member_in_reach(member_id))
 
     @get("/", summary="Search members: name substring, last 4 phone digits, pinyin initials")
@@ -64,11 +73,10 @@ class MemberController(Controller):
         org_unit_id: uuid.UUID | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
-    ) -> dict[str, Any]:
+    ) -> MemberPage:
         members = await org.search_members(q, org_unit_id, limit, decode_cursor(cursor))
-        return page(
-            [member_body(member) for member in members], limit, key=lambda item: (item["created_at"], item["id"])
-        )
+        items = [member_body(member) for member in members]
+        return MemberPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
 
 class StaffController(Controller):
@@ -76,11 +84,5 @@ class StaffController(Controller):
     tags = ["admin: staff"]
 
     @post("/", summary="Create a staff or admin login (admins only)")
-    async def create(self, data: StaffCreate, org: OrgService) -> dict[str, Any]:
-        account = await org.create_staff(data.username, data.password, data.org_unit_id, data.role)
-        return {
-            "id": account.id,
-            "username": account.username,
-            "role": account.role,
-            "org_unit_id": account.org_unit_id,
-        }
+    async def create(self, data: StaffCreate, org: OrgService) -> StaffView:
+        return staff_body(await org.create_staff(data.username, data.password, data.org_unit_id, data.role))

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 
+from points_service.auth.models import LoginAccount
 from points_service.org.models import Member, OrgUnit
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
@@ -38,17 +40,60 @@ class StaffCreate(msgspec.Struct):
     org_unit_id: uuid.UUID | None = None
 
 
-def unit_body(unit: OrgUnit) -> dict[str, Any]:
-    return {"id": unit.id, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
+class OrgUnitView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    kind: OrgUnitKind
+    parent_id: uuid.UUID | None
 
 
-def member_body(member: Member) -> dict[str, Any]:
-    return {
-        "id": member.id,
-        "name": member.name,
-        "phone": member.phone,
-        "org_unit_id": member.org_unit_id,
-        "party_status": member.party_status,
-        "cadre_position": member.cadre_position,
-        "created_at": member.created_at,
-    }
+class ChildUnit(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    kind: OrgUnitKind
+
+
+class OrgUnitWithChildren(OrgUnitView):
+    children: list[ChildUnit]
+
+
+class MemberView(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    phone: str
+    org_unit_id: uuid.UUID
+    party_status: PartyStatus
+    cadre_position: str | None
+    created_at: datetime
+
+
+class MemberPage(msgspec.Struct):
+    items: list[MemberView]
+    next_cursor: str | None
+
+
+class StaffView(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    role: Literal["staff", "admin"]
+    org_unit_id: uuid.UUID | None
+
+
+# The answers read the rows' columns of the same names (litestar-fullstack's `to_schema`).
+
+
+def unit_body(unit: OrgUnit) -> OrgUnitView:
+    return msgspec.convert(unit, OrgUnitView, from_attributes=True)
+
+
+def unit_with_children(unit: OrgUnit, children: list[OrgUnit]) -> OrgUnitWithChildren:
+    listed = [msgspec.convert(child, ChildUnit, from_attributes=True) for child in children]
+    return OrgUnitWithChildren(**msgspec.structs.asdict(unit_body(unit)), children=listed)
+
+
+def member_body(member: Member) -> MemberView:
+    return msgspec.convert(member, MemberView, from_attributes=True)
+
+
+def staff_body(account: LoginAccount) -> StaffView:
+    return msgspec.convert(account, StaffView, from_attributes=True)

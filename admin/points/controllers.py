@@ -2,51 +2,21 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 
 from admin.points import group_awards
 from admin.points.group_awards import StaffAward
+from admin.points.schemas import AdjustmentRequest, AwardRequest, BulkAwarded, BulkAwardRequest, ReverseRequest
 from admin.points.service import StaffPointsService
 from points_service.auth.guards import require_admin
 from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
-from points_service.ledger.schemas import ledger_page
+from points_service.ledger.schemas import LedgerPage, PointsPosted, ledger_page
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
 from points_service.pagination import Cursor, Limit, decode_cursor
-
-MAX_INT = 1_000_000_000
-Note = Annotated[str, msgspec.Meta(max_length=500)]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-Quantity = Annotated[float, msgspec.Meta(gt=0, le=1000)]
-
-
-class AwardRequest(msgspec.Struct):
-    member_id: uuid.UUID
-    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    quantity: Quantity = 1
-    note: Note | None = None
-
-
-class BulkAwardRequest(msgspec.Struct):
-    rule_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    member_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=1000)]
-    quantity: Quantity = 1
-    note: Note | None = None
-
-
-class AdjustmentRequest(msgspec.Struct):
-    member_id: uuid.UUID
-    amount: Annotated[int, msgspec.Meta(ge=-MAX_INT, le=MAX_INT)]
-    reason: Reason
-
-
-class ReverseRequest(msgspec.Struct):
-    reason: Reason
 
 
 def _quantity(value: float) -> Decimal:
@@ -65,7 +35,7 @@ class PointsController(Controller):
         principal: Principal,
         state: State,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[PointsPosted]:
         # Written by group commit with concurrent awards (admin/points/group_awards.py).
         claim = (
             None
@@ -83,7 +53,7 @@ class PointsController(Controller):
         staff_points: StaffPointsService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[BulkAwarded]:
         return await idempotent.run(
             idempotency_key,
             request.url.path,
@@ -99,7 +69,7 @@ class PointsController(Controller):
         staff_points: StaffPointsService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[PointsPosted]:
         return await idempotent.run(
             idempotency_key,
             request.url.path,
@@ -120,7 +90,7 @@ class PointsController(Controller):
         staff_points: StaffPointsService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[PointsPosted]:
         return await idempotent.run(
             idempotency_key, request.url.path, data, lambda: staff_points.reverse(transaction_id, data.reason)
         )
@@ -128,6 +98,6 @@ class PointsController(Controller):
     @get("/members/{member_id:uuid}/ledger", summary="A member's ledger lines, newest first")
     async def member_ledger(
         self, member_id: uuid.UUID, org: OrgService, ledger: LedgerService, limit: Limit = 50, cursor: Cursor = None
-    ) -> dict[str, Any]:
+    ) -> LedgerPage:
         await org.member_in_reach(member_id)
         return ledger_page(await ledger.history(member_id, limit + 1, decode_cursor(cursor)), limit)

@@ -17,7 +17,7 @@ from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
 from points_service.errors import DomainError, NotFound
 from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, record_each, respond
-from points_service.ledger.schemas import posted_body
+from points_service.ledger.schemas import PointsPosted, points_posted
 from points_service.ledger.service import CallerAward, LedgerService
 from points_service.org.reach import staff_reach
 from points_service.org.service import member_unit_paths, unit_paths
@@ -38,13 +38,13 @@ class StaffAward:
 
 async def award_together(
     session: AsyncSession, tenant_id: uuid.UUID, ledger: LedgerService, awards: list[StaffAward]
-) -> list[dict[str, Any] | str | DomainError]:
+) -> list[PointsPosted | str | DomainError]:
     """Staff awards of concurrent requests in one transaction, each checked as if it were alone
     (its key, its member in the caller's reach, its rule, then the ledger's caps and balances) and
     answered alone."""
     claims = [award.claim for award in awards]
     going = await claim_each(session, tenant_id, claims)
-    answers: list[dict[str, Any] | str | DomainError | None] = [None if ahead else REPLAY for ahead in going]
+    answers: list[PointsPosted | str | DomainError | None] = [None if ahead else REPLAY for ahead in going]
     pending = [index for index, answer in enumerate(answers) if answer is None]
     staff_units = {awards[i].principal.org_unit_id for i in pending if not awards[i].principal.is_admin}
     scopes = await unit_paths(session, tenant_id, [unit for unit in staff_units if unit is not None])
@@ -76,13 +76,13 @@ async def award_together(
         ]
     )
     for index, result in zip(to_post, posted, strict=True):
-        answers[index] = result if isinstance(result, DomainError) else posted_body(result)
+        answers[index] = result if isinstance(result, DomainError) else points_posted(result)
 
     await record_each(session, tenant_id, claims, answers, going)
     return [answer for answer in answers if answer is not None]
 
 
-StaffAwardBatches = GroupCommit[StaffAward, "dict[str, Any] | str"]
+StaffAwardBatches = GroupCommit[StaffAward, "PointsPosted | str"]
 
 
 def staff_award_batches(state: State) -> StaffAwardBatches:
@@ -93,7 +93,7 @@ def staff_award_batches(state: State) -> StaffAwardBatches:
     return GroupCommit(state.session_factory, write)
 
 
-async def award(state: State, award: StaffAward) -> Response[Any]:
+async def award(state: State, award: StaffAward) -> Response[PointsPosted]:
     """Write one staff award with whatever others are waiting; its answer, or the stored answer of
     its Idempotency-Key. A refusal raises."""
     batches: StaffAwardBatches = state.staff_award_batches

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
+from admin.points.schemas import BulkAwarded
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden
-from points_service.ledger.schemas import posted_body
+from points_service.ledger.schemas import PointsPosted, points_posted
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
@@ -23,21 +23,17 @@ class StaffPointsService:
 
     async def bulk_award(
         self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
-    ) -> dict[str, Any]:
+    ) -> BulkAwarded:
         await self._org.check_members_in_reach(member_ids)
         rule = await self._rules.by_code(rule_code)
         posted = await self._ledger.bulk_award(member_ids, rule, quantity, note)
-        return {
-            "count": len(posted),
-            "points_total": sum(p.points for p in posted),
-            "transaction_ids": [p.transaction_id for p in posted],
-        }
+        return BulkAwarded(len(posted), sum(p.points for p in posted), [p.transaction_id for p in posted])
 
-    async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> dict[str, Any]:
+    async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> PointsPosted:
         await self._org.check_members_in_reach([member_id])
-        return posted_body(await self._ledger.adjust(member_id, amount, reason))
+        return points_posted(await self._ledger.adjust(member_id, amount, reason))
 
-    async def reverse(self, transaction_id: uuid.UUID, reason: str) -> dict[str, Any]:
+    async def reverse(self, transaction_id: uuid.UUID, reason: str) -> PointsPosted:
         if not self._principal.is_admin:
             raise Forbidden("Only a tenant admin reverses transactions")
-        return posted_body(await self._ledger.reverse(transaction_id, reason))
+        return points_posted(await self._ledger.reverse(transaction_id, reason))

@@ -1,48 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, patch
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.warnings.daily import DailyWarnings
-from admin.warnings.service import Thresholds, WarningCheck, WarningService
+from admin.warnings.schemas import (
+    DailyRun,
+    DailyWarningsView,
+    ThresholdsPatch,
+    ThresholdsView,
+    WarningsView,
+    checks_body,
+    thresholds_body,
+)
+from admin.warnings.service import Thresholds, WarningService
 from points_service.auth.guards import require_admin
 from points_service.auth.principal import Principal
 from points_service.errors import InvalidInput
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
-
-
-class ThresholdsPatch(msgspec.Struct):
-    inactive_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
-    attendance_below: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
-    duty_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
-
-
-def checks_body(checks: list[WarningCheck]) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": c.kind,
-            "label": c.label,
-            "available": c.available,
-            "count": len(c.items),
-            "items": c.items,
-            "counts_per_unit": c.counts_per_unit,
-        }
-        for c in checks
-    ]
-
-
-def thresholds_body(thresholds: Thresholds) -> dict[str, Any]:
-    return {
-        "inactive_days": thresholds.inactive_days,
-        "attendance_below": thresholds.attendance_below,
-        "duty_days": thresholds.duty_days,
-    }
 
 
 def unit_asked(principal: Principal, org_unit_id: uuid.UUID | None) -> uuid.UUID:
@@ -69,7 +49,7 @@ class WarningController(Controller):
             float | None, Parameter(ge=0, le=1, description="Duty attendance threshold")
         ] = None,
         duty_days: Annotated[int | None, Parameter(ge=1, le=366, description="Duty attendance window, days")] = None,
-    ) -> dict[str, Any]:
+    ) -> WarningsView:
         unit_id = unit_asked(principal, org_unit_id)
         chosen = await DailyWarnings(db_session, principal.tenant_id).thresholds()
         service = WarningService(db_session, principal.tenant_id, org, ledger.clock)
@@ -79,7 +59,7 @@ class WarningController(Controller):
             chosen.attendance_below if attendance_below is None else attendance_below,
             duty_days or chosen.duty_days,
         )
-        return {"org_unit_id": unit.id, "checks": checks_body(checks)}
+        return WarningsView(unit.id, checks_body(checks))
 
     @get(
         "/daily",
@@ -87,31 +67,30 @@ class WarningController(Controller):
     )
     async def daily(
         self, principal: Principal, db_session: AsyncSession, org: OrgService, org_unit_id: uuid.UUID | None = None
-    ) -> dict[str, Any]:
+    ) -> DailyWarningsView:
         unit, children = await org.unit_with_children(unit_asked(principal, org_unit_id))
         stored = await DailyWarnings(db_session, principal.tenant_id).latest(unit, children)
         if stored is None:
-            return {"org_unit_id": unit.id, "run": None, "checks": []}
-        return {
-            "org_unit_id": unit.id,
-            "run": {
-                "id": stored.run.id,
-                "run_date": stored.run.run_date,
-                "ran_at": stored.run.created_at,
-                "finished_at": stored.run.finished_at,
-                **thresholds_body(stored.thresholds),
-            },
-            "checks": checks_body(stored.checks),
-        }
+            return DailyWarningsView(unit.id, run=None, checks=[])
+        run = DailyRun(
+            id=stored.run.id,
+            run_date=stored.run.run_date,
+            ran_at=stored.run.created_at,
+            finished_at=stored.run.finished_at,
+            inactive_days=stored.thresholds.inactive_days,
+            attendance_below=stored.thresholds.attendance_below,
+            duty_days=stored.thresholds.duty_days,
+        )
+        return DailyWarningsView(unit.id, run=run, checks=checks_body(stored.checks))
 
     @get("/settings", summary="The tenant's warning thresholds (the daily run's and on-demand defaults)")
-    async def settings(self, principal: Principal, db_session: AsyncSession) -> dict[str, Any]:
+    async def settings(self, principal: Principal, db_session: AsyncSession) -> ThresholdsView:
         return thresholds_body(await DailyWarnings(db_session, principal.tenant_id).thresholds())
 
     @patch("/settings", guards=[require_admin], summary="Change the tenant's warning thresholds")
     async def change_settings(
         self, data: ThresholdsPatch, principal: Principal, db_session: AsyncSession
-    ) -> dict[str, Any]:
+    ) -> ThresholdsView:
         daily = DailyWarnings(db_session, principal.tenant_id)
         now = await daily.thresholds()
         changed = Thresholds(

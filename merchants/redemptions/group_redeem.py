@@ -12,7 +12,7 @@ from litestar import Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merchants.redemptions.schemas import RedeemRequest, redemption_body
+from merchants.redemptions.schemas import RedeemRequest, RedemptionView, redemption_body
 from merchants.redemptions.service import RedemptionService
 from merchants.redemptions.stock import StockRanShort
 from points_service.database.group_commit import GroupCommit, WriteEachAlone
@@ -30,7 +30,7 @@ class MemberRedeem:
     claim: KeyClaim | None = None
 
 
-RedeemBatches = GroupCommit[MemberRedeem, "dict[str, Any] | str"]
+RedeemBatches = GroupCommit[MemberRedeem, "RedemptionView | str"]
 
 
 def redeem_batches(state: State) -> RedeemBatches:
@@ -60,7 +60,7 @@ def redeem_batches(state: State) -> RedeemBatches:
     return GroupCommit(state.session_factory, write)
 
 
-async def redeem(state: State, item: MemberRedeem) -> Response[Any]:
+async def redeem(state: State, item: MemberRedeem) -> Response[RedemptionView]:
     """Write one redemption with whatever others are waiting; its answer, or the stored answer of its
     Idempotency-Key. A refusal raises."""
     batches: RedeemBatches = state.redeem_batches

@@ -1,15 +1,19 @@
 """What redemptions take and give: a member's order, a redemption just written, the counter's view,
-and a redemption as it goes over the wire."""
+and redemptions as they go over the wire (what a member, a clerk and the counter read back)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
+
+import msgspec
 
 from merchants.redemptions.codes import display
 from merchants.redemptions.models import Redemption
+
+RedemptionStatus = Literal["pending", "fulfilled", "cancelled", "expired"]
 
 
 @dataclass(frozen=True)
@@ -49,17 +53,59 @@ class CounterView:
     merchant_status: str
 
 
+class RewardRef(msgspec.Struct):
+    id: uuid.UUID
+    # Absent where the reward's title was not read with the redemption (a redemption just written).
+    title: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class RedemptionView(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    status: RedemptionStatus
+    points: int
+    quantity: int
+    expires_at: datetime
+    created_at: datetime
+    reward: RewardRef
+
+
+class MaskedMember(msgspec.Struct):
+    display_name: str
+
+
+class CounterRedemption(RedemptionView):
+    """What a clerk's look-up answers: the redemption and the member's masked name."""
+
+    member: MaskedMember
+
+
+class RedemptionPage(msgspec.Struct):
+    items: list[RedemptionView]
+    next_cursor: str | None
+
+
+class RedemptionState(msgspec.Struct):
+    id: uuid.UUID
+    status: RedemptionStatus
+
+
+class FulfilledRedemption(msgspec.Struct):
+    id: uuid.UUID
+    status: RedemptionStatus
+    points: int
+
+
 def redemption_body(
     redemption: Redemption | NewRedemption, status: str, reward_title: str | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": redemption.id,
-        "code": display(redemption.code),
-        "status": status,
-        "points": redemption.points,
-        "quantity": redemption.quantity,
-        "expires_at": redemption.expires_at,
-        "created_at": redemption.created_at,
-        "reward": {"id": redemption.reward_id, **({"title": reward_title} if reward_title else {})},
-    }
-    return body
+) -> RedemptionView:
+    return RedemptionView(
+        id=redemption.id,
+        code=display(redemption.code),
+        status=status,
+        points=redemption.points,
+        quantity=redemption.quantity,
+        expires_at=redemption.expires_at,
+        created_at=redemption.created_at,
+        reward=RewardRef(redemption.reward_id, reward_title or msgspec.UNSET),
+    )

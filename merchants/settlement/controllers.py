@@ -1,15 +1,18 @@
+"""Monthly settlement over HTTP: a merchant's own statement and every merchant's totals, as JSON or CSV."""
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from merchants.accounts.service import MerchantService
 from merchants.redemptions.codes import display
+from merchants.settlement.schemas import MerchantRef, MerchantTotalView, Settlement, Statement, StatementLineView
 from merchants.settlement.service import SettlementService, parse_month
 from points_service.auth.principal import Principal
-from points_service.exports import csv_text
+from points_service.exports import CSV, csv_text, download_headers, json_or_files
 from points_service.ledger.service import LedgerService
 
 Month = Annotated[str | None, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, tenant-local")]
@@ -19,7 +22,11 @@ Format = Annotated[Literal["json", "csv"], Parameter(description="json or csv")]
 class StatementController(Controller):
     tags = ["merchant"]
 
-    @get("/statement", summary="This merchant's fulfilled redemptions in one month")
+    @get(
+        "/statement",
+        summary="This merchant's fulfilled redemptions in one month",
+        operation_class=json_or_files(CSV),
+    )
     async def statement(
         self,
         principal: Principal,
@@ -27,7 +34,7 @@ class StatementController(Controller):
         settlement: SettlementService,
         month: Month = None,
         format: Format = "json",
-    ) -> Response[Any]:
+    ) -> Response[Statement | bytes]:
         assert principal.merchant_id is not None
         period = parse_month(month, ledger.clock)
         lines = await settlement.statement(principal.merchant_id, period)
@@ -42,29 +49,25 @@ class StatementController(Controller):
                 ]
                 for line in lines
             ]
-            body = csv_text(["核销时间", "兑换码", "商品", "数量", "积分"], rows)
-            return Response(
-                body,
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="statement-{period:%Y-%m}.csv"'},
-            )
+            body = csv_text(["核销时间", "兑换码", "商品", "数量", "积分"], rows).encode()
+            return Response(body, media_type=CSV, headers=download_headers(f"statement-{period:%Y-%m}.csv"))
         return Response(
-            {
-                "month": f"{period:%Y-%m}",
-                "count": len(lines),
-                "points": sum(line.points for line in lines),
-                "items": [
-                    {
-                        "id": line.redemption_id,
-                        "settled_at": line.settled_at,
-                        "code": display(line.code),
-                        "reward_title": line.reward_title,
-                        "quantity": line.quantity,
-                        "points": line.points,
-                    }
+            Statement(
+                month=f"{period:%Y-%m}",
+                count=len(lines),
+                points=sum(line.points for line in lines),
+                items=[
+                    StatementLineView(
+                        id=line.redemption_id,
+                        settled_at=line.settled_at,
+                        code=display(line.code),
+                        reward_title=line.reward_title,
+                        quantity=line.quantity,
+                        points=line.points,
+                    )
                     for line in lines
                 ],
-            }
+            )
         )
 
 
@@ -72,7 +75,11 @@ class SettlementAdminController(Controller):
     path = "/settlements"
     tags = ["admin: merchants"]
 
-    @get("/", summary="Every merchant's fulfilled count and points in one month (staff: their subtree)")
+    @get(
+        "/",
+        summary="Every merchant's fulfilled count and points in one month (staff: their subtree)",
+        operation_class=json_or_files(CSV),
+    )
     async def totals(
         self,
         ledger: LedgerService,
@@ -80,25 +87,21 @@ class SettlementAdminController(Controller):
         merchant_accounts: MerchantService,
         month: Month = None,
         format: Format = "json",
-    ) -> Response[Any]:
+    ) -> Response[Settlement | bytes]:
         period = parse_month(month, ledger.clock)
         totals = await settlement.totals(period, await merchant_accounts.ids_in_reach())
         if format == "csv":
             body = csv_text(
                 ["商户", "商户编号", "核销笔数", "积分"],
                 [[t.merchant_name, t.merchant_id, t.count, t.points] for t in totals],
-            )
-            return Response(
-                body,
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="settlement-{period:%Y-%m}.csv"'},
-            )
+            ).encode()
+            return Response(body, media_type=CSV, headers=download_headers(f"settlement-{period:%Y-%m}.csv"))
         return Response(
-            {
-                "month": f"{period:%Y-%m}",
-                "items": [
-                    {"merchant": {"id": t.merchant_id, "name": t.merchant_name}, "count": t.count, "points": t.points}
+            Settlement(
+                month=f"{period:%Y-%m}",
+                items=[
+                    MerchantTotalView(MerchantRef(t.merchant_id, t.merchant_name), count=t.count, points=t.points)
                     for t in totals
                 ],
-            }
+            )
         )

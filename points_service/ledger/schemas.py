@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import msgspec
 
@@ -58,15 +58,3 @@ def points_posted(posted: Posted) -> PointsPosted:
         posted.balance,
         msgspec.UNSET if posted.reverses is None else posted.reverses,
     )
-
-
-def posted_body(posted: Posted) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "transaction_id": posted.transaction_id,
-        "member_id": posted.member_id,
-        "points": posted.points,
-        "balance": posted.balance,
-    }
-    if posted.reverses is not None:
-        body["reverses"] = posted.reverses
-    return body
