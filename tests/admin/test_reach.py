@@ -343,11 +343,13 @@ async def test_a_leaderboard_read_from_the_process_cache_still_refuses_a_unit_ou
 def test_no_code_but_the_org_reach_tests_a_path_prefix() -> None:
     # A hand-written `path.startswith(scope)` is how a reach rule goes missing in a refactor.
     owner = Path("points_service/org/reach.py")
+    # Prefix tests of URL paths (which routes belong to the JSON API), not of org unit paths.
+    url_paths = {Path("points_service/openapi.py")}
     found = [
         f"{source}:{number}: {line.strip()}"
         for package in ("points_service", "merchants", "admin")
         for source in sorted(ROOT.joinpath(package).rglob("*.py"))
-        if source.relative_to(ROOT) != owner
+        if source.relative_to(ROOT) != owner and source.relative_to(ROOT) not in url_paths
         for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1)
         if ".startswith(" in line and "path" in line.lower()
     ]
