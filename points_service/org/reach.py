@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, true
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden, NotFound
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select)
 
 
 @dataclass(frozen=True, slots=True)
