@@ -1,5 +1,5 @@
-"""What the OpenAPI document says each operation answers: a JSON answer names its schema, and an answer that
-`?format=` turns into a file lists that file's media type beside the JSON."""
+"""What the OpenAPI document says an operation answers: an answer that `?format=` turns into a file lists that
+file's media type beside the JSON schema, and a write that answers 200 is documented as 200."""
 
 from __future__ import annotations
 
@@ -22,18 +22,6 @@ def _success(paths: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     responses = paths[path][method]["responses"]
     (answer,) = [answer for status, answer in responses.items() if status.startswith("2")]
     return answer.get("content", {})
-
-
-def test_every_json_answer_of_the_api_names_its_schema(paths: dict[str, Any]) -> None:
-    undescribed = [
-        f"{method.upper()} {path}"
-        for path, item in paths.items()
-        if path.startswith("/api/")
-        for method in item
-        if "application/json" in _success(paths, method, path)
-        and "$ref" not in _success(paths, method, path)["application/json"]["schema"]
-    ]
-    assert undescribed == []
 
 
 @pytest.mark.parametrize(
