@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -35,21 +32,10 @@ from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.redis_pool import create_redis
 from points_service.settings import Settings, SettingsError
+from points_service.web.csrf import page_csrf
 
 # Connections per process for one-statement hot reads (a balance): each is held for one round trip.
 READ_POOL_SIZE = 4
-
-
-def page_csrf(jwt_secret: str) -> CSRFConfig:
-    """CSRF checks for the web pages, which sign in by cookie. The JSON API is left out: it takes bearer
-    tokens, which another site cannot make a browser send."""
-    return CSRFConfig(
-        secret=hmac.new(jwt_secret.encode(), b"page-csrf", hashlib.sha256).hexdigest(),
-        cookie_name="rp_csrf",
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        exclude=[r"^/api/", r"^/health/", r"^/schema(/|$)"],
-    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
