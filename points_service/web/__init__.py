@@ -54,12 +54,13 @@ What the layer gives a page:
   words (its code's words if the catalogue has them, else by status). `Page.routers` installs handlers so a
   DomainError, an expired CSRF token, a Litestar HTTP error or a crash is a readable page, never JSON or a
   traceback.
+* Times: `local_time(clock)` gives templates a function showing a moment in the tenant's zone.
 * Words: one `Catalogue` per page over `i18n.LAYER_WORDS`; `tests/points_service/test_web_layer.py` checks
   that every page's languages have the same keys and that every `t.key` its templates use exists.
 """
 
 from points_service.web.i18n import Catalogue
-from points_service.web.page import Message, Page
+from points_service.web.page import Message, Page, local_time
 from points_service.web.session import PageSession, SignInRequired, auth_service
 
-__all__ = ["Catalogue", "Message", "Page", "PageSession", "SignInRequired", "auth_service"]
+__all__ = ["Catalogue", "Message", "Page", "PageSession", "SignInRequired", "auth_service", "local_time"]

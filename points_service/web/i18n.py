@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 DEFAULT_LANGUAGE = "zh-CN"
 
@@ -61,7 +60,7 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         merged = {
-            lang: MappingProxyType({**LAYER_WORDS.get(lang, LAYER_WORDS[DEFAULT_LANGUAGE]), **words})
+            lang: {**LAYER_WORDS.get(lang, LAYER_WORDS[DEFAULT_LANGUAGE]), **words}
             for lang, words in self.languages.items()
         }
         object.__setattr__(self, "_merged", merged)

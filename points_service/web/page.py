@@ -9,6 +9,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
+from points_service.tenancy.periods import TenantClock
 from points_service.web.i18n import Catalogue
 from points_service.web.session import PageSession, SignInRequired, auth_service
 
@@ -42,6 +44,16 @@ MESSAGE_COOKIE = "rp_message"
 MESSAGE_COOKIE_SECONDS = 60
 # What a refusal says when its own code has no words in the page's catalogue, by HTTP status.
 STATUS_WORDS = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_input"}
+
+
+def local_time(clock: TenantClock) -> Callable[..., str]:
+    """A template's way to show a moment in the tenant's zone (blank for none)."""
+    zone = clock.zone
+
+    def shown(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+        return moment.astimezone(zone).strftime(pattern) if moment else ""
+
+    return shown
 
 
 @dataclass(frozen=True)
