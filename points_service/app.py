@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from merchants.redemptions.group_redeem import redeem_batches
     from merchants.redemptions.sweep import sweep_forever
     from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
+    from merchants.web.member_rewards import member_reward_routers
 
     settings = settings or Settings.from_env()
     if settings.database_url is None or settings.redis_url is None:
@@ -137,7 +138,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
     )
     return Litestar(
-        route_handlers=[api, live, ready, *merchant_page_routers(), *member_page_routers(), *console_routers()],
+        route_handlers=[
+            api,
+            live,
+            ready,
+            *merchant_page_routers(),
+            *member_page_routers(),
+            *member_reward_routers(),
+            *console_routers(),
+        ],
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[BearerTokenMiddleware],

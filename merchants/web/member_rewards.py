@@ -31,9 +31,9 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError
 from points_service.idempotency.service import KeyClaim
 from points_service.ledger.service import LedgerService
-from points_service.mobile.page import acted, local_time, member_screens, refusal, with_words
+from points_service.mobile.page import acted, member_screens, refusal, with_words
 from points_service.qr import qr_svg
-from points_service.web import Message
+from points_service.web import Message, local_time
 
 AnyRequest = Request[Any, Any, Any]
 REWARDS_PATH = "/member/rewards"
