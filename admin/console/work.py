@@ -2,7 +2,8 @@
 micro-wishes (微心愿) and problem reports (民情上报) with their counts. Each list filters by status and
 by a unit of the caller's subtree; the staff actions the API has (approve or reject a post claim, verify
 or send back a wish, accept, escalate, reject or resolve a report) are forms that post through the same
-services, each in a savepoint so a refusal writes nothing, CSRF-checked like every console form."""
+services; a refusal raises, so it writes nothing and the console shows why. Each is CSRF-checked
+like every console form and, done, says so on the page it returns to."""
 
 from __future__ import annotations
 
@@ -17,13 +18,12 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.console.controllers import go, refused, render
+from admin.console.page import STAFF_PAGE
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
-from points_service.database.session import savepoint
 from points_service.deps import provide_clock, provide_ledger
 from points_service.duty.service import DutyService, duty_attendance, shift_status
-from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.errors import InvalidInput, NotFound
 from points_service.org.models import OrgUnit
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
@@ -34,6 +34,7 @@ from points_service.reports.service import ReportService
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock, year_start
+from points_service.web import Message, local_time
 from points_service.wishes.models import WISH_STATUSES
 from points_service.wishes.service import WishService
 
@@ -107,10 +108,6 @@ def back_to(form: Any, default: str) -> str:
     return back if back.startswith(default) and not back.startswith("//") else default
 
 
-def local_time(clock: TenantClock) -> Any:
-    return lambda moment: moment.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def next_cursor(rows: list[Any], created: Any) -> str | None:
     if len(rows) <= PAGE:
         return None
@@ -131,21 +128,13 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
 
 
 async def staff_action(
-    request: AnyRequest,
-    staff: Principal,
-    db_session: AsyncSession,
-    action: Callable[[Any], Awaitable[str | None]],
-    default_back: str,
+    request: AnyRequest, action: Callable[[Any], Awaitable[str | None]], default_back: str, done: str
 ) -> Response[Any]:
-    """One staff button: the form, the action in a savepoint (a refusal is shown, not raised, and
-    undoes only the action), then back to where the action says, or to the form's page."""
+    """One staff button: the form, the action, then back to where the action says (or to the form's
+    page) saying `done`. A refusal raises: the request writes nothing and the console shows why."""
     form = await request.form()
-    try:
-        async with savepoint(db_session):
-            target = await action(form)
-    except DomainError as error:
-        return refused(request, error, staff)
-    return go(request, target or back_to(form, default_back))
+    target = await action(form)
+    return STAFF_PAGE.redirect(request, target or back_to(form, default_back), Message.done(done))
 
 
 # -- posts ------------------------------------------------------------------------------------------
@@ -167,18 +156,14 @@ class ConsolePosts(Controller):
     ) -> Template:
         work = await work_for(staff, db_session, state)
         status = status if status in POST_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            rows = await work.duty.posts(
-                PAGE, decode_cursor(cursor), unit_id, {"active": True, "closed": False}.get(status or "")
-            )
-        except DomainError as error:
-            return refused(request, error, staff)
-        return render(
+        unit_id = unit_asked(unit)
+        chosen, units = await unit_choices(work, unit_id)
+        rows = await work.duty.posts(
+            PAGE, decode_cursor(cursor), unit_id, {"active": True, "closed": False}.get(status or "")
+        )
+        return STAFF_PAGE.render(
             request,
             "posts",
-            staff=staff,
             rows=rows[:PAGE],
             chosen=chosen,
             units=units,
@@ -193,12 +178,9 @@ class ConsolePosts(Controller):
     ) -> Template:
         work = await work_for(staff, db_session, state)
         now = datetime.now(UTC)
-        try:
-            found = await work.duty.post_in_reach(post_id)
-            claims = await work.duty.holders(post_id)
-            shifts = await work.duty.post_shifts(post_id, now - SHIFTS_BACK, now + SHIFTS_AHEAD)
-        except DomainError as error:
-            return refused(request, error, staff)
+        found = await work.duty.post_in_reach(post_id)
+        claims = await work.duty.holders(post_id)
+        shifts = await work.duty.post_shifts(post_id, now - SHIFTS_BACK, now + SHIFTS_AHEAD)
         holders = {claim.member_id: name for claim, name in claims if claim.status == "approved"}
         counted = await duty_attendance(db_session, staff.tenant_id, list(holders), now - ATTENDANCE_DAYS, now, now)
         attendance = [
@@ -207,10 +189,9 @@ class ConsolePosts(Controller):
             for due, attended, hours in [counted.get(member_id, (0, 0, 0))]
         ]
         units = await work.records.units([found.org_unit_id])
-        return render(
+        return STAFF_PAGE.render(
             request,
             "post",
-            staff=staff,
             post=found,
             unit=units[found.org_unit_id],
             rule_code=await work.duty.rule_code(found),
@@ -234,7 +215,7 @@ class ConsolePostClaims(Controller):
             claim = await work.duty.decide_post_claim(claim_id, True, None)
             return f"/admin/posts/{claim.post_id}"
 
-        return await staff_action(request, staff, db_session, approve, "/admin/posts")
+        return await staff_action(request, approve, "/admin/posts", "approve_done")
 
     @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
     async def reject(
@@ -246,7 +227,7 @@ class ConsolePostClaims(Controller):
             claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
             return f"/admin/posts/{claim.post_id}"
 
-        return await staff_action(request, staff, db_session, reject, "/admin/posts")
+        return await staff_action(request, reject, "/admin/posts", "reject_done")
 
 
 # -- micro-wishes -----------------------------------------------------------------------------------
@@ -268,17 +249,13 @@ class ConsoleWishes(Controller):
     ) -> Template:
         work = await work_for(staff, db_session, state)
         status = status if status in WISH_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), unit_id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        unit_id = unit_asked(unit)
+        chosen, units = await unit_choices(work, unit_id)
+        rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), unit_id)
         claimants = await work.records.member_names([wish.claimed_by for wish, _ in rows[:PAGE]])
-        return render(
+        return STAFF_PAGE.render(
             request,
             "wishes",
-            staff=staff,
             rows=[
                 {
                     "wish": wish,
@@ -308,7 +285,7 @@ class ConsoleWishes(Controller):
             ledger = await provide_ledger(db_session, staff, state)
             await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, staff, db_session, verify, "/admin/wishes")
+        return await staff_action(request, verify, "/admin/wishes", "verify_done")
 
     @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
     async def send_back(
@@ -319,7 +296,7 @@ class ConsoleWishes(Controller):
         async def send_back(form: Any) -> None:
             await work.wishes.send_back(wish_id, text_field(form, "reason"))
 
-        return await staff_action(request, staff, db_session, send_back, "/admin/wishes")
+        return await staff_action(request, send_back, "/admin/wishes", "send_back_done")
 
 
 # -- problem reports --------------------------------------------------------------------------------
@@ -353,25 +330,21 @@ class ConsoleReports(Controller):
     ) -> Template:
         work = await work_for(staff, db_session, state)
         status = status if status in REPORT_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            start, end = period(first, last, work.clock)
-            counted_unit = chosen or next(iter(await work.records.home_units()), None)
-            stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
-            rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), unit_id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        unit_id = unit_asked(unit)
+        chosen, units = await unit_choices(work, unit_id)
+        start, end = period(first, last, work.clock)
+        counted_unit = chosen or next(iter(await work.records.home_units()), None)
+        stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
+        rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), unit_id)
         shown = rows[:PAGE]
         names = await work.records.member_names([report.member_id for report in shown])
         unit_rows = await work.records.units(
             [about for report in shown for about in (report.reported_unit_id, report.handling_unit_id)]
         )
         scope = await work.org.scope_path()
-        return render(
+        return STAFF_PAGE.render(
             request,
             "reports",
-            staff=staff,
             rows=[
                 {
                     "report": report,
@@ -408,7 +381,7 @@ class ConsoleReports(Controller):
             ledger = await provide_ledger(db_session, staff, state)
             await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, staff, db_session, accept, "/admin/reports")
+        return await staff_action(request, accept, "/admin/reports", "accept_done")
 
     @post("/{report_id:uuid}/escalate", name="console:escalate_report")
     async def escalate(
@@ -419,7 +392,7 @@ class ConsoleReports(Controller):
         async def escalate(form: Any) -> None:
             await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
 
-        return await staff_action(request, staff, db_session, escalate, "/admin/reports")
+        return await staff_action(request, escalate, "/admin/reports", "escalate_done")
 
     @post("/{report_id:uuid}/reject", name="console:reject_report")
     async def reject(
@@ -430,7 +403,7 @@ class ConsoleReports(Controller):
         async def reject(form: Any) -> None:
             await work.reports.reject(report_id, text_field(form, "reason"))
 
-        return await staff_action(request, staff, db_session, reject, "/admin/reports")
+        return await staff_action(request, reject, "/admin/reports", "reject_done")
 
     @post("/{report_id:uuid}/resolve", name="console:resolve_report")
     async def resolve(
@@ -444,7 +417,7 @@ class ConsoleReports(Controller):
                 report_id, text_field(form, "resolution"), str(form.get("rule_code") or "") or None, None, ledger
             )
 
-        return await staff_action(request, staff, db_session, resolve, "/admin/reports")
+        return await staff_action(request, resolve, "/admin/reports", "resolve_done")
 
 
 WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]
