@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -240,3 +241,32 @@ async def test_the_browser_sends_its_position_when_the_activity_checks_the_place
 
     await expect(page.locator("#message")).to_have_text("签到成功")
     await screenshot(page, "08-checked-in-on-site")
+
+
+def test_every_word_the_member_page_shows_is_in_both_languages() -> None:
+    from merchants.redemptions.models import REDEMPTION_STATUSES
+    from merchants.web import TEMPLATE_DIRECTORY as REWARDS_TEMPLATES
+    from merchants.web.member_rewards import REWARDS_PAGE
+    from points_service.ledger.models import TRANSACTION_KINDS
+    from points_service.mobile import TEMPLATE_DIRECTORY
+    from points_service.mobile.page import MEMBER_PAGE
+
+    used = re.compile(r"""\bt(?:\.(\w+)|\[["'](\w+)["']\])""")
+
+    def keys_in(path: Path) -> set[str]:
+        # `t.get(...)` looks a word up by a name made at render time (the ledger kinds, checked below).
+        return {dotted or indexed for dotted, indexed in used.findall(path.read_text())} - {"get"}
+
+    own = set(MEMBER_PAGE.catalogue.words("zh-CN"))
+    with_rewards = set(REWARDS_PAGE.catalogue.words("zh-CN"))
+    assert MEMBER_PAGE.catalogue.missing() == {} and REWARDS_PAGE.catalogue.missing() == {}
+    for template in (TEMPLATE_DIRECTORY / "member").glob("*.html"):
+        assert keys_in(template) <= own, template.name
+    assert keys_in(REWARDS_TEMPLATES / "member" / "rewards.html") <= with_rewards
+    shown_by_name = (
+        {f"kind_{kind}" for kind in TRANSACTION_KINDS}
+        | {f"shift_{status}" for status in ("scheduled", "on_duty", "completed", "missed")}
+        | {"signed_up", "checked_in", "checked_out", "not_a_member", "session_ended", "signed_out"}
+    )
+    assert shown_by_name <= own
+    assert {f"status_{status}" for status in REDEMPTION_STATUSES} | {"redeemed", "cancelled"} <= with_rewards
