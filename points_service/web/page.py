@@ -56,6 +56,11 @@ def local_time(clock: TenantClock) -> Callable[..., str]:
     return shown
 
 
+class _KeptArgs(dict[str, str | int]):
+    def __missing__(self, name: str) -> str:
+        return f"{{{name}}}"
+
+
 @dataclass(frozen=True)
 class Message:
     """What the page tells the user after an action: a catalogue key, its arguments, and whether it says
@@ -72,6 +77,10 @@ class Message:
     @classmethod
     def error(cls, key: str, **args: str | int) -> Message:
         return cls(key, args, "error")
+
+    def text(self, words: Mapping[str, str]) -> str:
+        """The message in the page's words; an argument it lacks stays a visible `{name}`, never a crash."""
+        return words[self.key].format_map(_KeptArgs(self.args))
 
     def to_cookie(self) -> str:
         # Only numbers travel as arguments: a cookie's text is never shown as if the page said it.
@@ -196,10 +205,12 @@ class Page:
         lang, _ = self.language(request)
         words = self.catalogue.words(lang)
         flashed = Message.from_cookie(request.cookies.get(MESSAGE_COOKIE))
-        shown = Message.error(message) if isinstance(message, str) else message or flashed
+        shown = Message.error(message) if isinstance(message, str) else message
         if shown is not None and shown.key not in words:
             logger.error("page %s has no words for message %r", self.name, shown.key)
             shown = Message.error("try_again")
+        if shown is None and flashed is not None and flashed.key in words:
+            shown = flashed
         if page_path is None:
             # A form's answer switches language on the page it came from, never on a POST-only path.
             page_path = request.url.path if request.method == "GET" else self.home
