@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,26 @@ async def my_codes(community: Community, username: str) -> list[dict[str, Any]]:
     return list((await api.get("/api/v1/me/redemptions")).json()["items"])
 
 
-async def test_a_member_gets_the_qr_of_their_own_code_and_not_of_anothers(community: Community, phone: Phone) -> None:
+async def member_and_activity(community: Community, **fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A member who may sign in, and an activity of their unit starting in five minutes."""
+    unit = await community.org_unit()
+    member = await community.member(unit, name="王小红", login=True)
+    activity = await create_activity(community.admin, unit, await community.rule(points=5), starts_in=5, **fields)
+    return member, activity
+
+
+@dataclass
+class TwoNeighbours:
+    """A member who redeemed a reward (`code`: as their API lists it) and a neighbour, both signed in."""
+
+    owner: dict[str, Any]
+    owners_phone: httpx.AsyncClient
+    others_phone: httpx.AsyncClient
+    redeemed: httpx.Response
+    code: dict[str, Any]
+
+
+async def two_neighbours(community: Community, phone: Phone) -> TwoNeighbours:
     unit = await community.org_unit()
     owner = await community.member(unit, name="王小红", login=True)
     other = await community.member(unit, name="李四", login=True)
@@ -76,34 +96,33 @@ async def test_a_member_gets_the_qr_of_their_own_code_and_not_of_anothers(commun
     owners_phone, others_phone = await phone(owner["username"]), await phone(other["username"])
     answer = await redeemed(owners_phone, reward_id)
     code = (await my_codes(community, owner["username"]))[0]
+    return TwoNeighbours(owner, owners_phone, others_phone, answer, code)
 
-    own = await owners_phone.get(f"/member/redemptions/{code['id']}/qr.svg")
-    anothers = await others_phone.get(f"/member/redemptions/{code['id']}/qr.svg")
-    shown = await others_phone.get(f"/member/rewards?shown={code['id']}")
 
-    assert answer.headers["location"] == f"/member/rewards?shown={code['id']}"
+async def test_a_member_gets_the_qr_of_their_own_code_and_not_of_anothers(community: Community, phone: Phone) -> None:
+    both = await two_neighbours(community, phone)
+    code_id = both.code["id"]
+
+    own = await both.owners_phone.get(f"/member/redemptions/{code_id}/qr.svg")
+    anothers = await both.others_phone.get(f"/member/redemptions/{code_id}/qr.svg")
+    shown = await both.others_phone.get(f"/member/rewards?shown={code_id}")
+
+    assert both.redeemed.headers["location"] == f"/member/rewards?shown={code_id}"
     assert own.status_code == 200 and own.headers["content-type"].startswith("image/svg+xml")
     assert own.text.lstrip().startswith("<svg")
     assert anothers.status_code == 404 and "找不到" in anothers.text and "<svg" not in anothers.text
-    assert shown.status_code == 200 and 'id="code-dialog"' not in shown.text and code["code"] not in shown.text
+    assert shown.status_code == 200 and 'id="code-dialog"' not in shown.text and both.code["code"] not in shown.text
 
 
 async def test_a_member_cannot_cancel_anothers_code(community: Community, phone: Phone) -> None:
-    unit = await community.org_unit()
-    owner = await community.member(unit, name="王小红", login=True)
-    other = await community.member(unit, name="李四", login=True)
-    await community.adjust(owner["id"], 50)
-    _, _, reward_id = await shop(community, unit)
-    await redeemed(await phone(owner["username"]), reward_id)
-    code = (await my_codes(community, owner["username"]))[0]
-    others_phone = await phone(other["username"])
+    both = await two_neighbours(community, phone)
+    web = both.others_phone
+    cancel = f"/member/redemptions/{both.code['id']}/cancel"
 
-    said = await said_after(
-        others_phone, await post_form(others_phone, "/member/rewards", f"/member/redemptions/{code['id']}/cancel")
-    )
+    said = await said_after(web, await post_form(web, "/member/rewards", cancel))
 
     assert said == "找不到，或者您不能查看"
-    assert (await my_codes(community, owner["username"]))[0]["status"] == "pending"
+    assert (await my_codes(community, both.owner["username"]))[0]["status"] == "pending"
 
 
 async def test_the_same_redeem_form_sent_twice_is_one_redemption(community: Community, phone: Phone) -> None:
@@ -152,10 +171,7 @@ async def test_the_home_page_shows_the_rank_as_the_tenant_allows(
 
 
 async def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(community: Community, phone: Phone) -> None:
-    unit = await community.org_unit()
-    member = await community.member(unit, name="王小红", login=True)
-    rule = await community.rule(points=5)
-    activity = await create_activity(community.admin, unit, rule, starts_in=5)
+    member, activity = await member_and_activity(community)
     web = await phone(member["username"])
 
     forged = await web.post(f"/member/activities/{activity['id']}/sign-up", data={})
@@ -197,10 +213,7 @@ async def test_signing_out_ends_the_session(community: Community, phone: Phone) 
 async def test_an_activity_that_checks_the_place_takes_the_location_with_the_code(
     community: Community, phone: Phone
 ) -> None:
-    unit = await community.org_unit()
-    member = await community.member(unit, name="王小红", login=True)
-    rule = await community.rule(points=5)
-    activity = await create_activity(community.admin, unit, rule, starts_in=5, radius_m=200, **PLACE)
+    member, activity = await member_and_activity(community, radius_m=200, **PLACE)
     web = await phone(member["username"])
     await post_form(web, "/member/activities", f"/member/activities/{activity['id']}/sign-up")
     check_in = f"/member/activities/{activity['id']}/check-in"
@@ -223,10 +236,7 @@ async def test_the_browser_sends_its_position_when_the_activity_checks_the_place
 ) -> None:
     from playwright.async_api import expect
 
-    unit = await community.org_unit()
-    member = await community.member(unit, name="王小红", login=True)
-    rule = await community.rule(points=5)
-    activity = await create_activity(community.admin, unit, rule, starts_in=5, radius_m=200, **PLACE)
+    member, activity = await member_and_activity(community, radius_m=200, **PLACE)
     await page.context.grant_permissions(["geolocation"])
     await page.context.set_geolocation(NEARBY)
 
