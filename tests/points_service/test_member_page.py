@@ -107,6 +107,7 @@ async def test_a_member_redeems_sees_the_code_and_qr_then_cancels_and_gets_the_p
     await dialog.locator("button").click()
 
     await expect(page.locator("#redemptions li").first).to_contain_text(code)
+    await screenshot(page, "03b-my-codes")
     await page.locator("#redemptions li").first.locator("button.secondary").click()
     await expect(page.locator("#message")).to_contain_text("已取消，积分已退回")
     await page.click("[data-tab=home]")
