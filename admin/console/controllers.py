@@ -212,18 +212,26 @@ class ConsoleEvaluations(Controller):
         self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        await service.run(evaluation_id)
-        return STAFF_PAGE.redirect(request, f"/admin/evaluations/{evaluation_id}", Message.done("evaluation_computed"))
+
+        async def run() -> Message:
+            await service.run(evaluation_id)
+            return Message.done("evaluation_computed")
+
+        return await STAFF_PAGE.act(request, db_session, f"/admin/evaluations/{evaluation_id}", run)
 
     @post("/{evaluation_id:uuid}/publish", name="console:publish_evaluation")
     async def publish(
         self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        if not staff.is_admin:
-            raise Forbidden("Only a tenant admin publishes an evaluation")
-        await service.publish(evaluation_id)
-        return STAFF_PAGE.redirect(request, f"/admin/evaluations/{evaluation_id}", Message.done("evaluation_published"))
+
+        async def publish() -> Message:
+            if not staff.is_admin:
+                raise Forbidden("Only a tenant admin publishes an evaluation")
+            await service.publish(evaluation_id)
+            return Message.done("evaluation_published")
+
+        return await STAFF_PAGE.act(request, db_session, f"/admin/evaluations/{evaluation_id}", publish)
 
     @get("/{evaluation_id:uuid}/members/{member_id:uuid}", name="console:breakdown")
     async def breakdown(

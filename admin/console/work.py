@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.console.page import STAFF_PAGE
@@ -128,13 +128,21 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
 
 
 async def staff_action(
-    request: AnyRequest, action: Callable[[Any], Awaitable[str | None]], default_back: str, done: str
-) -> Response[Any]:
-    """One staff button: the form, the action, then back to where the action says (or to the form's
-    page) saying `done`. A refusal raises: the request writes nothing and the console shows why."""
+    request: AnyRequest,
+    db_session: AsyncSession,
+    action: Callable[[Any], Awaitable[None]],
+    default_back: str,
+    done: str,
+) -> Redirect:
+    """One staff button: the form, the action (STAFF_PAGE.act: a refusal writes nothing), then back to
+    the page the form was sent from, saying `done` or why it was refused."""
     form = await request.form()
-    target = await action(form)
-    return STAFF_PAGE.redirect(request, target or back_to(form, default_back), Message.done(done))
+
+    async def run() -> Message:
+        await action(form)
+        return Message.done(done)
+
+    return await STAFF_PAGE.act(request, db_session, back_to(form, default_back), run)
 
 
 # -- posts ------------------------------------------------------------------------------------------
@@ -211,11 +219,10 @@ class ConsolePostClaims(Controller):
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
 
-        async def approve(form: Any) -> str:
-            claim = await work.duty.decide_post_claim(claim_id, True, None)
-            return f"/admin/posts/{claim.post_id}"
+        async def approve(form: Any) -> None:
+            await work.duty.decide_post_claim(claim_id, True, None)
 
-        return await staff_action(request, approve, "/admin/posts", "approve_done")
+        return await staff_action(request, db_session, approve, "/admin/posts", "approve_done")
 
     @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
     async def reject(
@@ -223,11 +230,10 @@ class ConsolePostClaims(Controller):
     ) -> Response[Any]:
         work = await work_for(staff, db_session, state)
 
-        async def reject(form: Any) -> str:
-            claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
-            return f"/admin/posts/{claim.post_id}"
+        async def reject(form: Any) -> None:
+            await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
 
-        return await staff_action(request, reject, "/admin/posts", "reject_done")
+        return await staff_action(request, db_session, reject, "/admin/posts", "reject_done")
 
 
 # -- micro-wishes -----------------------------------------------------------------------------------
@@ -285,7 +291,7 @@ class ConsoleWishes(Controller):
             ledger = await provide_ledger(db_session, staff, state)
             await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, verify, "/admin/wishes", "verify_done")
+        return await staff_action(request, db_session, verify, "/admin/wishes", "verify_done")
 
     @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
     async def send_back(
@@ -296,7 +302,7 @@ class ConsoleWishes(Controller):
         async def send_back(form: Any) -> None:
             await work.wishes.send_back(wish_id, text_field(form, "reason"))
 
-        return await staff_action(request, send_back, "/admin/wishes", "send_back_done")
+        return await staff_action(request, db_session, send_back, "/admin/wishes", "send_back_done")
 
 
 # -- problem reports --------------------------------------------------------------------------------
@@ -381,7 +387,7 @@ class ConsoleReports(Controller):
             ledger = await provide_ledger(db_session, staff, state)
             await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, accept, "/admin/reports", "accept_done")
+        return await staff_action(request, db_session, accept, "/admin/reports", "accept_done")
 
     @post("/{report_id:uuid}/escalate", name="console:escalate_report")
     async def escalate(
@@ -392,7 +398,7 @@ class ConsoleReports(Controller):
         async def escalate(form: Any) -> None:
             await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
 
-        return await staff_action(request, escalate, "/admin/reports", "escalate_done")
+        return await staff_action(request, db_session, escalate, "/admin/reports", "escalate_done")
 
     @post("/{report_id:uuid}/reject", name="console:reject_report")
     async def reject(
@@ -403,7 +409,7 @@ class ConsoleReports(Controller):
         async def reject(form: Any) -> None:
             await work.reports.reject(report_id, text_field(form, "reason"))
 
-        return await staff_action(request, reject, "/admin/reports", "reject_done")
+        return await staff_action(request, db_session, reject, "/admin/reports", "reject_done")
 
     @post("/{report_id:uuid}/resolve", name="console:resolve_report")
     async def resolve(
@@ -417,7 +423,7 @@ class ConsoleReports(Controller):
                 report_id, text_field(form, "resolution"), str(form.get("rule_code") or "") or None, None, ledger
             )
 
-        return await staff_action(request, resolve, "/admin/reports", "resolve_done")
+        return await staff_action(request, db_session, resolve, "/admin/reports", "resolve_done")
 
 
 WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]

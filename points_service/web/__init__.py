@@ -1,4 +1,8 @@
-"""The one web layer of the three pages (member /member/, merchant /merchant/, staff console /admin/).
+"""API changes since the first commit (be4e09a), all additions: `Page.act` (one button: action in a
+savepoint, back with its message or its refusal), `Page.refusal`, `Page.screens` (a router of more screens
+of a page, without a second sign-in), `Page.with_words`, `Message.text`, `local_time`.
+
+The one web layer of the three pages (member /member/, merchant /merchant/, staff console /admin/).
 
 One technique: server-rendered Jinja templates with plain forms; a small same-origin ES module only where
 a browser feature is needed (the camera for scanning), never inline script, a strict CSP. The session is
@@ -50,6 +54,12 @@ What the layer gives a page:
 * A message after an action: `Page.redirect(request, url, Message.done("saved"))` carries it in a
   one-minute cookie to the next render, which shows it once. Every key must be in the catalogue; an unknown
   key is logged and shown as `try_again`, never as a raw code.
+* One button: `await Page.act(request, db_session, back, action)` runs `action` (returning the `Message`
+  to show) in a savepoint and redirects to `back` with that message, or with `Page.refusal(request, error)`
+  when a service refused: the refusal's words, never its code.
+* More screens from another package: `Page.screens(handlers, dependencies)` is a router with the page's
+  headers and problem pages but no sign-in routes; `Page.with_words(languages)` is the page also speaking
+  that package's words.
 * Problems: `Page.problem(request, domain_error)` renders `<name>/problem.html` with the refusal's status and
   words (its code's words if the catalogue has them, else by status). `Page.routers` installs handlers so a
   DomainError, an expired CSRF token, a Litestar HTTP error or a crash is a readable page, never JSON or a

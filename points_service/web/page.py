@@ -7,8 +7,8 @@ import binascii
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -159,6 +159,12 @@ class Page:
         request.state[self._user_key] = principal
         return principal
 
+    def with_words(self, languages: Mapping[str, Mapping[str, str]]) -> Page:
+        """This page also speaking `languages` (per language, words over the page's own): for screens
+        another package adds to the page with words of its own."""
+        merged = {lang: {**words, **languages.get(lang, {})} for lang, words in self.catalogue.languages.items()}
+        return replace(self, catalogue=Catalogue(merged, self.catalogue.default))
+
     # -- language -----------------------------------------------------------------------------------
 
     def language(self, request: AnyRequest) -> tuple[str, bool]:
@@ -250,14 +256,30 @@ class Page:
         self.finish(request, response)
         return response
 
-    def problem(self, request: AnyRequest, error: DomainError, status: int | None = None) -> Template:
-        """A refusal as a readable page in the user's language, with the refusal's HTTP status."""
-        words = self.words(request)
-        key = error.code if error.code in words else STATUS_WORDS.get(error.status_code, "try_again")
+    def refusal(self, request: AnyRequest, error: DomainError) -> Message:
+        """What the user is told when a service refuses: the words for the refusal's code if the page has
+        them, else the page's words for its HTTP status; never the code itself."""
+        key = error.code if error.code in self.words(request) else STATUS_WORDS.get(error.status_code, "try_again")
         args: dict[str, str | int] = {"detail": error.detail}
         if isinstance(error, TooManyAttempts):
             args["minutes"] = math.ceil(error.retry_after / 60)
-        return self.render(request, "problem", status=status or error.status_code, message=Message(key, args))
+        return Message(key, args)
+
+    def problem(self, request: AnyRequest, error: DomainError, status: int | None = None) -> Template:
+        """A refusal as a readable page in the user's language, with the refusal's HTTP status."""
+        return self.render(request, "problem", status=status or error.status_code, message=self.refusal(request, error))
+
+    async def act(
+        self, request: AnyRequest, db_session: AsyncSession, back: str, action: Callable[[], Awaitable[Message]]
+    ) -> Redirect:
+        """One button of a form: run `action` and go back to `back`, which shows the message the action
+        returns, or why it was refused. The action runs in a savepoint, so a refused one writes nothing."""
+        try:
+            async with db_session.begin_nested():
+                message = await action()
+        except DomainError as error:
+            message = self.refusal(request, error)
+        return self.redirect(request, back, message)
 
     # -- sign-in ------------------------------------------------------------------------------------
 
@@ -347,28 +369,32 @@ class Page:
 
     # -- routes -------------------------------------------------------------------------------------
 
+    def screens(
+        self, route_handlers: Sequence[ControllerRouterHandler], dependencies: Mapping[str, Provide] | None = None
+    ) -> Router:
+        """A router of the page's screens at `path`: security headers, no caching of what a signed-in user
+        sees, problem pages. Another package adds screens to a page this way (without a second sign-in)."""
+        return Router(
+            path=self.path,
+            route_handlers=list(route_handlers),
+            dependencies=dict(dependencies or {}),
+            exception_handlers=self.exception_handlers(),  # type: ignore[arg-type]
+            response_headers=[
+                ResponseHeader(name="Content-Security-Policy", value=self.content_security_policy),
+                ResponseHeader(name="Referrer-Policy", value="same-origin"),
+                ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+            ],
+            cache_control=CacheControlHeader(no_store=True),
+            include_in_schema=False,
+        )
+
     def routers(
         self,
         route_handlers: Sequence[ControllerRouterHandler],
         dependencies: Mapping[str, Provide] | None = None,
     ) -> list[Router]:
-        """The page's router at `path` (sign-in included, security headers, no caching of what a signed-in
-        user sees) and its static files at `<path>/static`."""
-        routers = [
-            Router(
-                path=self.path,
-                route_handlers=[*self.sign_in_handlers(), *route_handlers],
-                dependencies=dict(dependencies or {}),
-                exception_handlers=self.exception_handlers(),  # type: ignore[arg-type]
-                response_headers=[
-                    ResponseHeader(name="Content-Security-Policy", value=self.content_security_policy),
-                    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-                    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-                ],
-                cache_control=CacheControlHeader(no_store=True),
-                include_in_schema=False,
-            )
-        ]
+        """The page: its screens with sign-in and sign-out, and its static files at `<path>/static`."""
+        routers = [self.screens([*self.sign_in_handlers(), *route_handlers], dependencies)]
         if self.static_directory is not None:
             routers.append(
                 create_static_files_router(

@@ -17,6 +17,8 @@ from merchants.web.controllers import REFUSAL_MESSAGES, STATUS_MESSAGES
 from merchants.web.page import CLERK_PAGE
 from points_service.web import Message, Page
 from tests.conftest import PASSWORD, Community, ServedApp, unique
+from tests.points_service.test_activities import member_phone
+from tests.points_service.test_duty import create_post
 
 PAGES = [CLERK_PAGE, STAFF_PAGE]
 # Where each page's handlers are written, by the name they use for the page.
@@ -199,3 +201,21 @@ async def test_every_page_answer_carries_the_security_headers(web: httpx.AsyncCl
         assert "script-src" not in answer.headers["content-security-policy"]  # default-src 'self': no inline
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert "no-store" in answer.headers["cache-control"]
+
+
+async def test_a_refused_action_goes_back_and_says_why(community: Community, web: httpx.AsyncClient) -> None:
+    unit, token = await staff_signed_in(community, web)
+    post = await create_post(community.admin, unit, await community.rule(points=10, category="duty", unit="hour"))
+    _, phone = await member_phone(community, unit, "李认领")
+    claim = (await phone.post(f"/api/v1/posts/{post['id']}/claims")).json()
+    form = {"back": f"/admin/posts/{post['id']}", "_csrf_token": token}
+
+    approved = await web.post(f"/admin/post-claims/{claim['id']}/approve", data=form)
+    done = await web.get(approved.headers["location"])
+    again = await web.post(f"/admin/post-claims/{claim['id']}/approve", data=form)
+    refused = await web.get(again.headers["location"])
+
+    assert (approved.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == f"/admin/posts/{post['id']}"
+    assert 'id="approve_done"' in done.text and "已批准" in done.text
+    assert 'id="error"' in refused.text and "该申请已处理过" in refused.text
