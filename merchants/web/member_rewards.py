@@ -17,6 +17,7 @@ from typing import Any
 
 from litestar import Controller, Request, Router, get, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError
 from points_service.idempotency.service import KeyClaim
 from points_service.ledger.service import LedgerService
-from points_service.mobile.page import acted, member_screens, refusal, with_words
+from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.qr import qr_svg
 from points_service.web import Message, local_time
 
@@ -92,7 +93,7 @@ EN: dict[str, str] = {
     "merchant_suspended": "This shop is suspended: its rewards cannot be redeemed now",
     "not_pending": "This code has already been used, cancelled or has expired",
 }
-REWARDS_PAGE = with_words({"zh-CN": ZH_CN, "en": EN})
+REWARDS_PAGE = MEMBER_PAGE.with_words({"zh-CN": ZH_CN, "en": EN})
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,11 @@ class MemberRewardsController(Controller):
             item = MemberRedeem(principal.tenant_id, RedeemRequest(principal.member_id, reward_id, 1), claim)
             answer = await group_redeem.redeem(state, item)
         except DomainError as error:
-            return REWARDS_PAGE.redirect(request, REWARDS_PATH, refusal(REWARDS_PAGE, request, error.code))
-        body = answer.content
+            return REWARDS_PAGE.redirect(request, REWARDS_PATH, REWARDS_PAGE.refusal(request, error))
         if answer.status_code >= 400:
-            return REWARDS_PAGE.redirect(request, REWARDS_PATH, refusal(REWARDS_PAGE, request, body.get("code")))
-        return REWARDS_PAGE.redirect(request, f"{REWARDS_PATH}?shown={body['id']}", Message.done("redeemed"))
+            return REWARDS_PAGE.redirect(request, REWARDS_PATH, stored_refusal(REWARDS_PAGE, request, answer))
+        shown = f"{REWARDS_PATH}?shown={answer.content['id']}"
+        return REWARDS_PAGE.redirect(request, shown, Message.done("redeemed"))
 
     @post("/redemptions/{redemption_id:uuid}/cancel", name="member_page:cancel_redemption")
     async def cancel(
@@ -173,7 +174,7 @@ class MemberRewardsController(Controller):
             await redemptions.cancel(member_id, redemption_id)
             return Message.done("cancelled")
 
-        return await acted(REWARDS_PAGE, request, db_session, REWARDS_PATH, cancel)
+        return await REWARDS_PAGE.act(request, db_session, REWARDS_PATH, cancel)
 
     @get("/redemptions/{redemption_id:uuid}/qr.svg", media_type="image/svg+xml", name="member_page:redemption_qr")
     async def qr(self, redemption_id: uuid.UUID, principal: Principal, redemptions: RedemptionService) -> str:
@@ -184,4 +185,4 @@ class MemberRewardsController(Controller):
 
 def member_reward_routers() -> list[Router]:
     """The rewards tab of the member page, mounted beside the page's own routers at /member."""
-    return [member_screens(REWARDS_PAGE, [MemberRewardsController], SHARED)]
+    return [REWARDS_PAGE.screens([MemberRewardsController], {**SHARED, "principal": Provide(REWARDS_PAGE.user)})]

@@ -4,7 +4,7 @@ and activities with duty shifts, with their actions. The rewards tab is served b
 
 Every screen calls the same services as the member API with the signed-in member's Principal, so what
 a member may see and do is exactly what the API allows. Every action is a CSRF-checked form that runs the
-service in a savepoint and redirects back with a message (points_service.mobile.page.acted).
+service in a savepoint and redirects back with a message (`Page.act` of the web layer).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
 from points_service.ledger.service import LedgerService, member_balance
-from points_service.mobile.page import MEMBER_PAGE, acted, refusal
+from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
 from points_service.tenancy.periods import TenantClock
 from points_service.web import Message, SignInRequired, local_time
@@ -163,7 +163,7 @@ class ActivitiesController(Controller):
             await activities.sign_up(activity_id, None)
             return Message.done("signed_up")
 
-        return await acted(MEMBER_PAGE, request, db_session, ACTIVITIES_PATH, sign_up)
+        return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, sign_up)
 
     @post("/activities/{activity_id:uuid}/check-in", name="member_page:activity_check_in")
     async def activity_check_in(
@@ -178,7 +178,7 @@ class ActivitiesController(Controller):
             await activities.check_in(activity_id, token, latitude, longitude, None)
             return Message.done("checked_in")
 
-        return await acted(MEMBER_PAGE, request, db_session, ACTIVITIES_PATH, check_in)
+        return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
 
     @post("/shifts/{shift_id:uuid}/check-in", name="member_page:shift_check_in")
     async def shift_check_in(
@@ -188,7 +188,7 @@ class ActivitiesController(Controller):
             await duty.check_in(shift_id, None, datetime.now(UTC))
             return Message.done("checked_in")
 
-        return await acted(MEMBER_PAGE, request, db_session, ACTIVITIES_PATH, check_in)
+        return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
 
     @post("/shifts/{shift_id:uuid}/check-out", name="member_page:shift_check_out")
     async def shift_check_out(
@@ -209,11 +209,11 @@ class ActivitiesController(Controller):
         try:
             outcome = await idempotent.run(key, request.url.path, ForMember(), check_out, status=200)
         except DomainError as error:
-            return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, refusal(MEMBER_PAGE, request, error.code))
-        body = outcome.content
+            return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, MEMBER_PAGE.refusal(request, error))
         if outcome.status_code >= 400:
-            return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, refusal(MEMBER_PAGE, request, body.get("code")))
-        return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, Message.done("checked_out", points=int(body["points"])))
+            return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, stored_refusal(MEMBER_PAGE, request, outcome))
+        done = Message.done("checked_out", points=int(outcome.content["points"]))
+        return MEMBER_PAGE.redirect(request, ACTIVITIES_PATH, done)
 
 
 def _coordinate(value: object) -> float | None:

@@ -1,27 +1,19 @@
 """The member's page at /member/ on the shared web layer (points_service.web): only members sign in here
 (staff and clerks are told where their own page is), and the session cookies stay under /member.
 
-Other packages add screens to this page (the merchants package serves the rewards tab): they build their
-router with `member_screens`, so their screens have this page's session, headers and problem pages, and
-render with `MEMBER_PAGE.with_words(...)` (this page plus their own words)."""
+Other packages add screens to this page (the merchants package serves the rewards tab) with
+`MEMBER_PAGE.with_words(...).screens(...)`: their screens get this page's session, headers, problem pages
+and tab bar, and speak this page's words with their own on top."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-from litestar import Request, Router
-from litestar.datastructures import CacheControlHeader, ResponseHeader
-from litestar.di import Provide
-from litestar.response import Redirect
-from litestar.types import ControllerRouterHandler
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar import Request, Response
 
-from points_service.errors import DomainError
 from points_service.mobile import STATIC_DIRECTORY, TEMPLATE_DIRECTORY
 from points_service.mobile.i18n import MEMBER_WORDS
-from points_service.web import Catalogue, Message, Page
+from points_service.web import Message, Page
 
 MEMBER_PAGE = Page(
     name="member",
@@ -40,50 +32,8 @@ MEMBER_PAGE = Page(
 )
 
 
-def with_words(languages: Mapping[str, Mapping[str, str]]) -> Page:
-    """The member page speaking `languages` besides its own words: for screens another package adds."""
-    merged = {lang: {**MEMBER_WORDS.languages[lang], **languages.get(lang, {})} for lang in MEMBER_WORDS.languages}
-    return replace(MEMBER_PAGE, catalogue=Catalogue(merged))
-
-
-def refusal(page: Page, request: Request[Any, Any, Any], code: object) -> Message:
-    """What the member is told when a service refuses an action (`code`: the refusal's code): its own
-    words, or the general ones, never the code itself."""
+def stored_refusal(page: Page, request: Request[Any, Any, Any], answer: Response[Any]) -> Message:
+    """The words for a refusal that came back as an answer instead of an exception (a write guarded by an
+    Idempotency-Key records its refusal and replays it): by the answer's code, never the code itself."""
+    code = answer.content.get("code") if isinstance(answer.content, dict) else None
     return Message.error(code if isinstance(code, str) and code in page.words(request) else "try_again")
-
-
-async def acted(
-    page: Page,
-    request: Request[Any, Any, Any],
-    db_session: AsyncSession,
-    back: str,
-    action: Callable[[], Awaitable[Message]],
-) -> Redirect:
-    """Run one action and go back to `back`, which says how it went. The action runs in a savepoint, so a
-    refused one writes nothing while the request's transaction still commits."""
-    try:
-        async with db_session.begin_nested():
-            message = await action()
-    except DomainError as error:
-        message = refusal(page, request, error.code)
-    return page.redirect(request, back, message)
-
-
-def member_screens(
-    page: Page, route_handlers: Sequence[ControllerRouterHandler], dependencies: Mapping[str, Provide]
-) -> Router:
-    """A router of more screens of the member page, beside the page's own (which carries sign-in and the
-    static files): the same session dependency, headers, no-store and problem pages."""
-    return Router(
-        path=page.path,
-        route_handlers=list(route_handlers),
-        dependencies={"principal": Provide(page.user), **dependencies},
-        exception_handlers=page.exception_handlers(),  # type: ignore[arg-type]
-        response_headers=[
-            ResponseHeader(name="Content-Security-Policy", value=page.content_security_policy),
-            ResponseHeader(name="Referrer-Policy", value="same-origin"),
-            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-        ],
-        cache_control=CacheControlHeader(no_store=True),
-        include_in_schema=False,
-    )

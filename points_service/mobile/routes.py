@@ -1,5 +1,5 @@
 """The member page's routes, mounted by the app factory at /member/ (the rewards tab comes from the
-merchants package, which mounts its screens beside these with `points_service.mobile.page.member_screens`)."""
+merchants package, which mounts its screens beside these with `MEMBER_PAGE.with_words(...).screens(...)`)."""
 
 from __future__ import annotations
 
