@@ -20,7 +20,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.console.page import STAFF_PAGE
+from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import results_csv, results_xlsx
@@ -213,11 +213,12 @@ class ConsoleEvaluations(Controller):
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
 
-        async def run() -> Message:
+        async def run(form: Any) -> None:
             await service.run(evaluation_id)
-            return Message.done("evaluation_computed")
 
-        return await STAFF_PAGE.act(request, db_session, f"/admin/evaluations/{evaluation_id}", run)
+        return await staff_action(
+            request, db_session, run, f"/admin/evaluations/{evaluation_id}", "evaluation_computed"
+        )
 
     @post("/{evaluation_id:uuid}/publish", name="console:publish_evaluation")
     async def publish(
@@ -225,13 +226,14 @@ class ConsoleEvaluations(Controller):
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
 
-        async def publish() -> Message:
+        async def publish(form: Any) -> None:
             if not staff.is_admin:
                 raise Forbidden("Only a tenant admin publishes an evaluation")
             await service.publish(evaluation_id)
-            return Message.done("evaluation_published")
 
-        return await STAFF_PAGE.act(request, db_session, f"/admin/evaluations/{evaluation_id}", publish)
+        return await staff_action(
+            request, db_session, publish, f"/admin/evaluations/{evaluation_id}", "evaluation_published"
+        )
 
     @get("/{evaluation_id:uuid}/members/{member_id:uuid}", name="console:breakdown")
     async def breakdown(

@@ -8,17 +8,16 @@ like every console form and, done, says so on the page it returns to."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.console.page import STAFF_PAGE
+from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
 from points_service.deps import provide_clock, provide_ledger
@@ -34,7 +33,7 @@ from points_service.reports.service import ReportService
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock, year_start
-from points_service.web import Message, local_time
+from points_service.web import local_time
 from points_service.wishes.models import WISH_STATUSES
 from points_service.wishes.service import WishService
 
@@ -102,12 +101,6 @@ def paying_rules(rules: list[Rule], category: str) -> list[Rule]:
     return sorted(earning, key=lambda rule: (rule.category != category, rule.code))
 
 
-def back_to(form: Any, default: str) -> str:
-    """Where a form returns to: the list it was sent from (filters kept), never another site."""
-    back = str(form.get("back") or "")
-    return back if back.startswith(default) and not back.startswith("//") else default
-
-
 def next_cursor(rows: list[Any], created: Any) -> str | None:
     if len(rows) <= PAGE:
         return None
@@ -125,24 +118,6 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
     if not value:
         raise InvalidInput(name, "must not be empty")
     return value
-
-
-async def staff_action(
-    request: AnyRequest,
-    db_session: AsyncSession,
-    action: Callable[[Any], Awaitable[None]],
-    default_back: str,
-    done: str,
-) -> Redirect:
-    """One staff button: the form, the action (STAFF_PAGE.act: a refusal writes nothing), then back to
-    the page the form was sent from, saying `done` or why it was refused."""
-    form = await request.form()
-
-    async def run() -> Message:
-        await action(form)
-        return Message.done(done)
-
-    return await STAFF_PAGE.act(request, db_session, back_to(form, default_back), run)
 
 
 # -- posts ------------------------------------------------------------------------------------------

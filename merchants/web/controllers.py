@@ -10,6 +10,7 @@ are the shared web layer's (points_service.web, through CLERK_PAGE in page.py).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.schemas import CodeRequest
 from merchants.settlement.service import SettlementService, parse_month
-from merchants.web.forms import blank_form, changed_fields, form_of, read_reward_form
+from merchants.web.forms import RewardForm, blank_form, changed_fields, form_of, read_reward_form
 from merchants.web.page import CLERK_PAGE
 from merchants.web.repository import CounterRecords, SettledLine
 from points_service.auth.principal import Principal
@@ -187,6 +188,20 @@ class CounterController(Controller):
 # -- rewards ----------------------------------------------------------------------------------------
 
 
+async def saved(db_session: AsyncSession, form: RewardForm, write: Callable[[], Awaitable[object]]) -> bool:
+    """Whether a reward form was valid and written; if not, its errors say why (in a savepoint, so a
+    refused write leaves nothing behind)."""
+    if not form.ok:
+        return False
+    try:
+        async with db_session.begin_nested():
+            await write()
+    except InvalidInput as refusal:
+        form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
+        return False
+    return True
+
+
 class RewardsController(Controller):
     path = "/rewards"
 
@@ -234,14 +249,10 @@ class RewardsController(Controller):
         db_session: AsyncSession,
     ) -> Response[Any]:
         assert principal.merchant_id is not None
+        merchant_id = principal.merchant_id
         form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
-        if form.ok:
-            try:
-                async with db_session.begin_nested():
-                    await rewards.create(principal.merchant_id, form.fields)
-                return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
-            except InvalidInput as refusal:
-                form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
+        if await saved(db_session, form, lambda: rewards.create(merchant_id, form.fields)):
+            return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
         return await self._list(request, principal, records, ledger, rewards, status=400, form=form, open_form=True)
 
     @get("/{reward_id:uuid}", name="merchant_page:reward")
@@ -288,14 +299,10 @@ class RewardsController(Controller):
             return await self._list(
                 request, principal, records, ledger, rewards, status=404, message="reward_not_found"
             )
+        merchant_id = principal.merchant_id
         form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
-        if form.ok:
-            try:
-                async with db_session.begin_nested():
-                    await rewards.update(principal.merchant_id, reward_id, changed_fields(form, reward))
-                return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
-            except InvalidInput as refusal:
-                form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
+        if await saved(db_session, form, lambda: rewards.update(merchant_id, reward_id, changed_fields(form, reward))):
+            return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
         return CLERK_PAGE.render(
             request,
             "reward_edit",

@@ -12,8 +12,7 @@ CLERK_PAGE = Page(
     path="/merchant",
     catalogue=CATALOGUE,
     allows=lambda principal: principal.role == "clerk" and principal.merchant_id is not None,
-    access_cookie="rp_merchant_session",
-    refresh_cookie="rp_merchant_refresh",
+    # The language cookie keeps the name it had before the pages shared a layer, so a choice is remembered.
     language_cookie="rp_lang",
     template_directory=TEMPLATE_DIRECTORY,
     static_directory=STATIC_DIRECTORY,

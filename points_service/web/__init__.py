@@ -1,6 +1,8 @@
 """API changes since the first commit (be4e09a), all additions: `Page.act` (one button: action in a
-savepoint, back with its message or its refusal), `Page.refusal`, `Page.screens` (a router of more screens
-of a page, without a second sign-in), `Page.with_words`, `Message.text`, `local_time`.
+savepoint, back with its message or its refusal), `Page.refusal`, `Page.screens` (a router of more
+screens of a page, without a second sign-in), `Page.with_words`, `Message.text`, `local_time`; the
+cookie names became optional (default rp_<name>_session, rp_<name>_refresh, rp_<name>_lang) and follow
+`template_directory` in the fields (pass them by keyword).
 
 The one web layer of the three pages (member /member/, merchant /merchant/, staff console /admin/).
 
@@ -18,10 +20,8 @@ A page is one `Page` object and its handlers::
         path="/merchant",                   # router path; home is /merchant/, sign-in /merchant/login
         catalogue=Catalogue({"zh-CN": ZH_CN, "en": EN}),   # the page's words, over the layer's own
         allows=lambda principal: principal.role == "clerk",  # who may sign in here
-        access_cookie="rp_merchant_session",
-        refresh_cookie="rp_merchant_refresh",
-        language_cookie="rp_lang",
         template_directory=TEMPLATE_DIRECTORY,
+        # cookies rp_merchant_session, rp_merchant_refresh, rp_merchant_lang unless named here
         static_directory=STATIC_DIRECTORY,  # served at /merchant/static
         session_seconds=12 * 3600,
         wrong_door="not_a_clerk",           # said when a member's password is right but this is not their page

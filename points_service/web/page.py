@@ -113,11 +113,12 @@ class Page:
     path: str
     catalogue: Catalogue
     allows: Callable[[Principal], bool]
-    access_cookie: str
-    refresh_cookie: str
-    language_cookie: str
     template_directory: Path
     static_directory: Path | None = None
+    # Cookie names; by default rp_<name>_session, rp_<name>_refresh and rp_<name>_lang.
+    access_cookie: str = ""
+    refresh_cookie: str = ""
+    language_cookie: str = ""
     # How long the browser keeps the refresh cookie (a counter shift, an office day).
     session_seconds: int = 12 * 3600
     # Said when the password is right but the account is not one this page serves.
@@ -129,6 +130,13 @@ class Page:
     session: PageSession = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for cookie, default in (
+            ("access_cookie", f"rp_{self.name}_session"),
+            ("refresh_cookie", f"rp_{self.name}_refresh"),
+            ("language_cookie", f"rp_{self.name}_lang"),
+        ):
+            if not getattr(self, cookie):
+                object.__setattr__(self, cookie, default)
         session = PageSession(
             self.access_cookie,
             self.refresh_cookie,
