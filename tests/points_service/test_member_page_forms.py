@@ -154,6 +154,24 @@ async def test_a_refused_redemption_says_why_and_keeps_the_points(community: Com
     assert (await community.balance(member))["available"] == 30
 
 
+async def test_the_history_shows_twenty_lines_and_loads_more_on_request(community: Community, phone: Phone) -> None:
+    unit = await community.org_unit()
+    member = await community.member(unit, name="王小红", login=True)
+    for points in range(1, 26):
+        assert (await community.adjust(member["id"], points, f"第{points}次服务")).status_code == 201
+    web = await phone(member["username"])
+
+    first = (await web.get("/member/")).text
+    more = re.search(r'id="history-more"[^>]*href="([^"]+)"', first)
+    assert more, first
+    everything = (await web.get(more.group(1))).text
+
+    lines = re.compile(r"第(\d+)次服务")
+    assert [int(n) for n in lines.findall(first)] == list(range(25, 5, -1))
+    assert [int(n) for n in lines.findall(everything)] == list(range(25, 0, -1))
+    assert 'id="history-more"' not in everything
+
+
 @pytest.mark.parametrize(("ranking", "shows_rank"), [("public", True), ("own_rank", True), ("hidden", False)])
 async def test_the_home_page_shows_the_rank_as_the_tenant_allows(
     community: Community, phone: Phone, ranking: str, shows_rank: bool
