@@ -196,6 +196,7 @@ async def test_a_clerk_or_staff_login_is_turned_away(community: Community, page:
 
     await expect(page.locator("#message")).to_contain_text("此页面供党员群众使用")
     await expect(page.locator("#sign-in")).to_be_visible()
+    await screenshot(page, "08-clerk-turned-away")
 
 
 async def test_the_page_is_served_with_its_security_headers(served: ServedApp) -> None:
