@@ -15,17 +15,18 @@ import pytest
 from admin.console.page import STAFF_PAGE
 from merchants.web.controllers import REFUSAL_MESSAGES, STATUS_MESSAGES
 from merchants.web.page import CLERK_PAGE
+from points_service.mobile.page import MEMBER_PAGE
 from points_service.web import Message, Page
 from tests.conftest import PASSWORD, Community, ServedApp, unique
 from tests.points_service.test_activities import member_phone
 from tests.points_service.test_duty import create_post
 
-PAGES = [CLERK_PAGE, STAFF_PAGE]
+PAGES = [MEMBER_PAGE, CLERK_PAGE, STAFF_PAGE]
 # Where each page's handlers are written, by the name they use for the page.
-HANDLERS = {"merchant": "CLERK_PAGE", "console": "STAFF_PAGE"}
+HANDLERS = {"member": "MEMBER_PAGE", "merchant": "CLERK_PAGE", "console": "STAFF_PAGE"}
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
-# `t.key`, `t["key"]` and `t['key']` in a template.
-TEMPLATE_WORD = re.compile(r"""\bt(?:\.([a-z_][a-z0-9_]*)|\[["']([a-z_][a-z0-9_]*)["']\])""")
+# `t.key`, `t["key"]` and `t['key']` in a template (not a method such as `t.get(...)`).
+TEMPLATE_WORD = re.compile(r"""\bt(?:\.([a-z_][a-z0-9_]*)\b(?!\s*\()|\[["']([a-z_][a-z0-9_]*)["']\])""")
 # Keys a handler hands to the page: Message.done("k"), Message.error("k"), message="k", wrong_door="k",
 # and the last argument of the console's staff_action(...).
 HANDLER_WORD = re.compile(
