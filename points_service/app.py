@@ -32,6 +32,7 @@ from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.redis_pool import create_redis
 from points_service.settings import Settings, SettingsError
+from points_service.web import TEMPLATE_DIRECTORY as WEB_TEMPLATES
 from points_service.web.csrf import page_csrf
 
 # Connections per process for one-statement hot reads (a balance): each is held for one round trip.
@@ -152,9 +153,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[BearerTokenMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
-        # Each page keeps its templates under a folder of its own name (merchant/, member/, console/).
+        # Each page keeps its templates under a folder of its own name (merchant/, member/, console/);
+        # web/ is the layer's frame and partials they share.
         template_config=TemplateConfig(
-            directory=[MERCHANT_TEMPLATES, MEMBER_TEMPLATES, CONSOLE_TEMPLATES], engine=JinjaTemplateEngine
+            directory=[WEB_TEMPLATES, MERCHANT_TEMPLATES, MEMBER_TEMPLATES, CONSOLE_TEMPLATES],
+            engine=JinjaTemplateEngine,
         ),
         csrf_config=page_csrf(settings.jwt_secret),
         openapi_config=OpenAPIConfig(

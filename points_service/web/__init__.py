@@ -2,7 +2,10 @@
 savepoint, back with its message or its refusal), `Page.refusal`, `Page.screens` (a router of more
 screens of a page, without a second sign-in), `Page.with_words`, `Message.text`, `local_time`; the
 cookie names became optional (default rp_<name>_session, rp_<name>_refresh, rp_<name>_lang) and follow
-`template_directory` in the fields (pass them by keyword).
+`template_directory` in the fields (pass them by keyword). The layer's own templates
+(`TEMPLATE_DIRECTORY`, listed by the app factory): `web/page.html`, the frame a page's `base.html`
+extends (blocks title, head, brand, nav, before_main, main), `web/message.html` and `web/sign_out.html`;
+`render` passes `page` (the Page) to templates.
 
 The one web layer of the three pages (member /member/, merchant /merchant/, staff console /admin/).
 
@@ -64,13 +67,24 @@ What the layer gives a page:
   words (its code's words if the catalogue has them, else by status). `Page.routers` installs handlers so a
   DomainError, an expired CSRF token, a Litestar HTTP error or a crash is a readable page, never JSON or a
   traceback.
+* Templates: a page's `base.html` extends `web/page.html` (document, language link, nav for a signed-in
+  user) and includes `web/message.html` where the message goes and `web/sign_out.html` in its nav.
 * Times: `local_time(clock)` gives templates a function showing a moment in the tenant's zone.
 * Words: one `Catalogue` per page over `i18n.LAYER_WORDS`; `tests/points_service/test_web_layer.py` checks
   that every page's languages have the same keys and that every `t.key` its templates use exists.
 """
 
 from points_service.web.i18n import Catalogue
-from points_service.web.page import Message, Page, local_time
+from points_service.web.page import TEMPLATE_DIRECTORY, Message, Page, local_time
 from points_service.web.session import PageSession, SignInRequired, auth_service
 
-__all__ = ["Catalogue", "Message", "Page", "PageSession", "SignInRequired", "auth_service", "local_time"]
+__all__ = [
+    "TEMPLATE_DIRECTORY",
+    "Catalogue",
+    "Message",
+    "Page",
+    "PageSession",
+    "SignInRequired",
+    "auth_service",
+    "local_time",
+]

@@ -38,6 +38,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The layer's own templates: web/page.html (the frame a page's base.html extends), web/message.html,
+# web/sign_out.html. The app factory lists this folder beside the pages' own.
+TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_SECONDS = 365 * 86400
 MESSAGE_COOKIE = "rp_message"
 # A message lives for the one redirect it follows; a minute covers a slow phone.
@@ -213,7 +216,7 @@ class Page:
         user: Principal | None = None,
         **context: Any,
     ) -> Template:
-        """`<name>/<template>.html` in the user's language. The template gets `t` (the words), `lang`,
+        """`<name>/<template>.html` in the user's language. The template gets `page`, `t` (the words), `lang`,
         `page_path` (where the language switch returns), `user`, `message` and, for a refusal, `error` and
         `error_args`; `csrf_token()` is Litestar's. A message left by the previous redirect is shown once."""
         lang, _ = self.language(request)
@@ -231,6 +234,7 @@ class Page:
         response = Template(
             template_name=f"{self.name}/{template}.html",
             context={
+                "page": self,
                 "t": words,
                 "lang": lang,
                 "page_path": page_path,

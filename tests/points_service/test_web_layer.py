@@ -16,7 +16,7 @@ from admin.console.page import STAFF_PAGE
 from merchants.web.controllers import REFUSAL_MESSAGES, STATUS_MESSAGES
 from merchants.web.page import CLERK_PAGE
 from points_service.mobile.page import MEMBER_PAGE
-from points_service.web import Message, Page
+from points_service.web import TEMPLATE_DIRECTORY, Message, Page
 from tests.conftest import PASSWORD, Community, ServedApp, unique
 from tests.points_service.test_activities import member_phone
 from tests.points_service.test_duty import create_post
@@ -46,7 +46,9 @@ def test_every_language_of_a_page_has_the_same_words(page: Page) -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_every_word_a_template_uses_is_in_the_catalogue(page: Page) -> None:
-    templates = sorted((page.template_directory / page.name).glob("*.html"))
+    templates = sorted(
+        [*(page.template_directory / page.name).glob("*.html"), *(TEMPLATE_DIRECTORY / "web").glob("*.html")]
+    )
     used = {
         key
         for template in templates
