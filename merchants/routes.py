@@ -22,7 +22,7 @@ from merchants.settlement.controllers import SettlementAdminController, Statemen
 from merchants.settlement.service import SettlementService
 from merchants.web import TEMPLATE_DIRECTORY
 from merchants.web.applications import ApplicationPageController
-from merchants.web.controllers import PAGE_CONTROLLERS
+from merchants.web.controllers import PAGE_CONTROLLERS, provide_shop
 from merchants.web.page import CLERK_PAGE
 from merchants.web.repository import CounterRecords
 from points_service.auth.guards import allow_roles, require_member, require_staff
@@ -122,5 +122,6 @@ def merchant_page_routers() -> list[Router]:
             **SHARED,
             "principal": Provide(CLERK_PAGE.user),
             "records": Provide(provide_counter_records),
+            "shop": Provide(provide_shop),
         },
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -57,14 +58,28 @@ def day_bounds(day: date, clock: TenantClock) -> tuple[datetime, datetime]:
     return datetime.combine(day, time(), clock.zone), datetime.combine(day + timedelta(days=1), time(), clock.zone)
 
 
-async def shell(principal: Principal, records: CounterRecords, ledger: LedgerService) -> dict[str, Any]:
-    """What every signed-in page shows: the shop (and whether it is suspended), times in its zone."""
+@dataclass(frozen=True)
+class Shop:
+    """The signed-in clerk and their shop for one request (a dependency of every handler here)."""
+
+    clerk: Principal
+    merchant_id: uuid.UUID
+    records: CounterRecords
+    ledger: LedgerService
+
+    async def shell(self) -> dict[str, Any]:
+        """What every signed-in page shows: the shop (and whether it is suspended), times in its zone."""
+        return {
+            "merchant": await self.records.merchant(self.merchant_id),
+            "local": local_time(self.ledger.clock),
+            "display_code": display,
+        }
+
+
+async def provide_shop(principal: Principal, records: CounterRecords, ledger: LedgerService) -> Shop:
+    # CLERK_PAGE admits only clerks of a merchant.
     assert principal.merchant_id is not None
-    return {
-        "merchant": await records.merchant(principal.merchant_id),
-        "local": local_time(ledger.clock),
-        "display_code": display,
-    }
+    return Shop(principal, principal.merchant_id, records, ledger)
 
 
 # -- the counter ------------------------------------------------------------------------------------
@@ -76,21 +91,18 @@ class CounterController(Controller):
     async def _page(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         status: int = 200,
         **context: Any,
     ) -> Template:
-        assert principal.merchant_id is not None
-        start, end = day_bounds(ledger.clock.today(), ledger.clock)
-        today = await records.fulfilled_between(principal.merchant_id, start, end)
+        start, end = day_bounds(shop.ledger.clock.today(), shop.ledger.clock)
+        today = await shop.records.fulfilled_between(shop.merchant_id, start, end)
         return CLERK_PAGE.render(
             request,
             "counter",
             page_path=COUNTER_PATH,
             status=status,
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             today=today,
             today_points=sum(line.points for line in today),
             **context,
@@ -100,12 +112,10 @@ class CounterController(Controller):
     async def counter(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         fulfilled: str | None = None,
     ) -> Template:
-        page = await self._page(request, principal, records, ledger)
+        page = await self._page(request, shop)
         if fulfilled:
             done: list[SettledLine] = [line for line in page.context["today"] if str(line.id) == fulfilled]
             page.context["done"] = done[0] if done else True
@@ -115,27 +125,18 @@ class CounterController(Controller):
     async def verify(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         redemptions: RedemptionService,
     ) -> Template:
-        assert principal.merchant_id is not None
         typed = str((await request.form()).get("code") or "").strip()[:40]
         if normalise(typed) is None:
-            return await self._page(
-                request, principal, records, ledger, status=400, message="code_invalid", typed=typed
-            )
+            return await self._page(request, shop, status=400, message="code_invalid", typed=typed)
         try:
-            view = await redemptions.verify(principal.merchant_id, typed)
+            view = await redemptions.verify(shop.merchant_id, typed)
         except NotFound:
-            return await self._page(
-                request, principal, records, ledger, status=404, message="code_not_found", typed=typed
-            )
+            return await self._page(request, shop, status=404, message="code_not_found", typed=typed)
         except TooManyAttempts:
-            return await self._page(
-                request, principal, records, ledger, status=429, message="too_many_codes", typed=typed
-            )
+            return await self._page(request, shop, status=429, message="too_many_codes", typed=typed)
         preview = {
             "code": display(view.redemption.code),
             "reward_title": view.reward_title,
@@ -147,28 +148,23 @@ class CounterController(Controller):
             # One key per preview: a double tap on "confirm" replays the first answer, never settles twice.
             "key": uuid.uuid4().hex,
         }
-        return await self._page(
-            request, principal, records, ledger, preview=preview, message=STATUS_MESSAGES.get(view.status), typed=typed
-        )
+        return await self._page(request, shop, preview=preview, message=STATUS_MESSAGES.get(view.status), typed=typed)
 
     @post("/confirm", name="merchant_page:confirm")
     async def confirm(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         redemptions: RedemptionService,
         idempotent: IdempotentWrites,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
-        merchant_id = principal.merchant_id
+        merchant_id = shop.merchant_id
         form = await request.form()
         typed = str(form.get("code") or "").strip()[:40]
         key = str(form.get("key") or "").strip() or None
 
         async def settle() -> dict[str, Any]:
-            redemption = await redemptions.fulfil(merchant_id, typed, principal.account_id)
+            redemption = await redemptions.fulfil(merchant_id, typed, shop.clerk.account_id)
             return {"id": redemption.id, "status": redemption.status, "points": redemption.points}
 
         try:
@@ -182,7 +178,7 @@ class CounterController(Controller):
         if body.get("code") == "not_pending":
             view = await redemptions.verify(merchant_id, typed)
             error = STATUS_MESSAGES.get(view.status, "try_again")
-        return await self._page(request, principal, records, ledger, status=status, message=error, typed=typed)
+        return await self._page(request, shop, status=status, message=error, typed=typed)
 
 
 # -- rewards ----------------------------------------------------------------------------------------
@@ -208,22 +204,19 @@ class RewardsController(Controller):
     async def _list(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         status: int = 200,
         **context: Any,
     ) -> Template:
-        assert principal.merchant_id is not None
         context.setdefault("form", blank_form())
         return CLERK_PAGE.render(
             request,
             "rewards",
             page_path=REWARDS_PATH,
             status=status,
-            **await shell(principal, records, ledger),
-            rewards=await rewards.list_for_merchant(principal.merchant_id),
+            **await shop.shell(),
+            rewards=await rewards.list_for_merchant(shop.merchant_id),
             **context,
         )
 
@@ -231,54 +224,44 @@ class RewardsController(Controller):
     async def list_rewards(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
     ) -> Template:
-        return await self._list(request, principal, records, ledger, rewards)
+        return await self._list(request, shop, rewards)
 
     @post("/", name="merchant_page:create_reward")
     async def create_reward(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         db_session: AsyncSession,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
-        merchant_id = principal.merchant_id
-        form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
+        merchant_id = shop.merchant_id
+        form = read_reward_form(dict(await request.form()), shop.ledger.clock.timezone)
         if await saved(db_session, form, lambda: rewards.create(merchant_id, form.fields)):
             return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
-        return await self._list(request, principal, records, ledger, rewards, status=400, form=form, open_form=True)
+        return await self._list(request, shop, rewards, status=400, form=form, open_form=True)
 
     @get("/{reward_id:uuid}", name="merchant_page:reward")
     async def edit_form(
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         try:
-            reward = await rewards.of_merchant(principal.merchant_id, reward_id)
+            reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(
-                request, principal, records, ledger, rewards, status=404, message="reward_not_found"
-            )
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
         return CLERK_PAGE.render(
             request,
             "reward_edit",
             page_path=f"{REWARDS_PATH}/{reward_id}",
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             reward=reward,
-            form=form_of(reward, ledger.clock.timezone),
+            form=form_of(reward, shop.ledger.clock.timezone),
         )
 
     @post("/{reward_id:uuid}", name="merchant_page:update_reward")
@@ -286,21 +269,16 @@ class RewardsController(Controller):
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         db_session: AsyncSession,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         try:
-            reward = await rewards.of_merchant(principal.merchant_id, reward_id)
+            reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(
-                request, principal, records, ledger, rewards, status=404, message="reward_not_found"
-            )
-        merchant_id = principal.merchant_id
-        form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+        merchant_id = shop.merchant_id
+        form = read_reward_form(dict(await request.form()), shop.ledger.clock.timezone)
         if await saved(db_session, form, lambda: rewards.update(merchant_id, reward_id, changed_fields(form, reward))):
             return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
         return CLERK_PAGE.render(
@@ -308,7 +286,7 @@ class RewardsController(Controller):
             "reward_edit",
             page_path=f"{REWARDS_PATH}/{reward_id}",
             status=400,
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             reward=reward,
             form=form,
         )
@@ -318,19 +296,14 @@ class RewardsController(Controller):
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         status = "active" if (await request.form()).get("status") == "active" else "inactive"
         try:
-            await rewards.update(principal.merchant_id, reward_id, {"status": status})
+            await rewards.update(shop.merchant_id, reward_id, {"status": status})
         except NotFound:
-            return await self._list(
-                request, principal, records, ledger, rewards, status=404, message="reward_not_found"
-            )
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
         return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
 
 
@@ -359,15 +332,12 @@ class StatementPageController(Controller):
     async def statement(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         settlement: SettlementService,
         month: str | None = None,
     ) -> Template:
-        assert principal.merchant_id is not None
-        period = _month(month, ledger.clock)
-        lines = await settlement.statement(principal.merchant_id, period)
+        period = _month(month, shop.ledger.clock)
+        lines = await settlement.statement(shop.merchant_id, period)
         by_reward: dict[str, dict[str, Any]] = {}
         for line in lines:
             row = by_reward.setdefault(
@@ -380,7 +350,7 @@ class StatementPageController(Controller):
             request,
             "statement",
             page_path=STATEMENT_PATH,
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             month=f"{period:%Y-%m}",
             by_reward=sorted(by_reward.values(), key=lambda row: (-row["points"], row["title"])),
             totals={
@@ -394,15 +364,13 @@ class StatementPageController(Controller):
     async def statement_csv(
         self,
         request: AnyRequest,
-        principal: Principal,
-        ledger: LedgerService,
+        shop: Shop,
         settlement: SettlementService,
         month: str | None = None,
     ) -> Response[str]:
-        assert principal.merchant_id is not None
-        period = _month(month, ledger.clock)
-        lines = await settlement.statement(principal.merchant_id, period)
-        shown = local_time(ledger.clock)
+        period = _month(month, shop.ledger.clock)
+        lines = await settlement.statement(shop.merchant_id, period)
+        shown = local_time(shop.ledger.clock)
         rows: list[list[object]] = [
             [shown(line.settled_at), display(line.code), _cell(line.reward_title), line.quantity, line.points]
             for line in lines
