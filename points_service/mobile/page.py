@@ -1,5 +1,6 @@
 """The member's page at /member/ on the shared web layer (points_service.web): only members sign in here
-(staff and clerks are told where their own page is), and the session cookies stay under /member.
+(staff and clerks are told where their own page is), and its cookies (rp_member_session, rp_member_refresh,
+rp_member_lang) stay under /member.
 
 Other packages add screens to this page (the merchants package serves the rewards tab) with
 `MEMBER_PAGE.with_words(...).screens(...)`: their screens get this page's session, headers, problem pages
@@ -20,9 +21,6 @@ MEMBER_PAGE = Page(
     path="/member",
     catalogue=MEMBER_WORDS,
     allows=lambda principal: principal.role == "member" and principal.member_id is not None,
-    access_cookie="rp_member_session",
-    refresh_cookie="rp_member_refresh",
-    language_cookie="rp_member_lang",
     template_directory=TEMPLATE_DIRECTORY,
     static_directory=STATIC_DIRECTORY,
     # A phone in the member's pocket: signed in for the day, not for good (a family often shares one).
