@@ -134,18 +134,10 @@ async def test_signing_out_says_so_once(community: Community, web: httpx.AsyncCl
 async def test_a_done_action_says_what_it_did(community: Community, web: httpx.AsyncClient) -> None:
     unit, token = await staff_signed_in(community, web)
 
-    created = await web.post(
-        "/admin/evaluations",
-        data={
-            "name": "年度考评",
-            "org_unit_id": unit,
-            "target": "all",
-            "period_start": "2026-01-01",
-            "period_end": "2026-11-01",
-            "weight_earned_points": "1",
-            "_csrf_token": token,
-        },
-    )
+    # The least an evaluation needs: a unit, a period and one weighted metric.
+    period = {"period_start": "2026-01-01", "period_end": "2026-11-01"}
+    form = {"org_unit_id": unit, **period, "weight_earned_points": "1", "_csrf_token": token}
+    created = await web.post("/admin/evaluations", data=form)
     shown = await web.get(created.headers["location"])
 
     assert created.status_code == 303, created.text
