@@ -17,6 +17,7 @@ from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.sweep import sweep_expired, sweep_forever
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
+from merchants.web.member_rewards import member_reward_routers
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
@@ -41,7 +42,8 @@ class MerchantsPlugin(PackagePlugin):
         return marketplace_routers()
 
     def page_routers(self) -> Sequence[ControllerRouterHandler]:
-        return merchant_page_routers()
+        # The member page's rewards tab is the marketplace's: it is served from here, beside the clerk's page.
+        return [*merchant_page_routers(), *member_reward_routers()]
 
     def template_directories(self) -> Sequence[Path]:
         return [MERCHANT_TEMPLATES]

@@ -4,9 +4,8 @@ web page (mounted at /merchant/)."""
 from __future__ import annotations
 
 from litestar import Router
-from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.applications import MerchantApplications
@@ -22,11 +21,11 @@ from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.settlement.controllers import SettlementAdminController, StatementController
 from merchants.settlement.service import SettlementService
-from merchants.web import STATIC_DIRECTORY, TEMPLATE_DIRECTORY
+from merchants.web import TEMPLATE_DIRECTORY
 from merchants.web.applications import ApplicationPageController
-from merchants.web.controllers import PAGE_CONTROLLERS, PAGE_EXCEPTION_HANDLERS
+from merchants.web.controllers import PAGE_CONTROLLERS, provide_shop
+from merchants.web.page import CLERK_PAGE
 from merchants.web.repository import CounterRecords
-from merchants.web.session import provide_page_clerk
 from points_service.auth.guards import allow_roles, require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.auth.rate_limit import FailureLimiter
@@ -113,41 +112,17 @@ async def provide_counter_records(db_session: AsyncSession, principal: Principal
 
 
 MERCHANT_TEMPLATES = TEMPLATE_DIRECTORY
-# Scripts and styles only from this origin, never inline; the page cannot be framed (clickjacking
-# a "confirm" button).
-PAGE_HEADERS = [
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'",
-    ),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-]
 
 
 def merchant_page_routers() -> list[Router]:
     """The clerk's web page: the same services as the clerk API, the principal read from the session
-    cookie instead of the Authorization header (the app factory adds CSRF checks for these paths)."""
-    return [
-        Router(
-            path="/merchant",
-            route_handlers=[*PAGE_CONTROLLERS, ApplicationPageController],
-            dependencies={
-                **SHARED,
-                "principal": Provide(provide_page_clerk),
-                "records": Provide(provide_counter_records),
-            },
-            exception_handlers=PAGE_EXCEPTION_HANDLERS,  # type: ignore[dict-item]
-            response_headers=PAGE_HEADERS,
-            cache_control=CacheControlHeader(no_store=True),
-            include_in_schema=False,
-        ),
-        create_static_files_router(
-            path="/merchant/static",
-            directories=[STATIC_DIRECTORY],
-            name="merchant_static",
-            cache_control=CacheControlHeader(max_age=3600),
-            include_in_schema=False,
-        ),
-    ]
+    cookie instead of the Authorization header (sign-in, headers and problem pages from CLERK_PAGE)."""
+    return CLERK_PAGE.routers(
+        [*PAGE_CONTROLLERS, ApplicationPageController],
+        dependencies={
+            **SHARED,
+            "principal": Provide(CLERK_PAGE.user),
+            "records": Provide(provide_counter_records),
+            "shop": Provide(provide_shop),
+        },
+    )

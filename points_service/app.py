@@ -4,17 +4,16 @@ points_service that imports `admin` or `merchants`."""
 from __future__ import annotations
 
 import gc
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
 
 from admin.plugin import AdminPlugin
@@ -36,6 +35,8 @@ from points_service.rules import models as rules_models
 from points_service.settings import Settings, SettingsError
 from points_service.state import opened_state
 from points_service.tenancy import models as tenancy_models
+from points_service.web import TEMPLATE_DIRECTORY as WEB_TEMPLATES
+from points_service.web.csrf import page_csrf
 
 # The core's own tables; each plugin brings its package's.
 CORE_MODELS = (tenancy_models, org_models, auth_models, rules_models, ledger_models, idempotency_models)
@@ -54,18 +55,6 @@ def schema() -> MetaData:
     """Every table of the application (Alembic and the drift test read it). Importing this module has
     imported every module of `model_modules()`, which any session needs too: logins refer to merchants."""
     return Base.metadata
-
-
-def page_csrf(jwt_secret: str) -> CSRFConfig:
-    """CSRF checks for the web pages, which sign in by cookie. The JSON API is left out: it takes bearer
-    tokens, which another site cannot make a browser send."""
-    return CSRFConfig(
-        secret=hmac.new(jwt_secret.encode(), b"page-csrf", hashlib.sha256).hexdigest(),
-        cookie_name="rp_csrf",
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        exclude=[r"^/api/", r"^/health/", r"^/schema(/|$)"],
-    )
 
 
 def freeze_heap() -> None:
@@ -98,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[BearerTokenMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
+        # The layer's frame and partials every page shares (web/); each plugin adds its page's folder.
+        template_config=TemplateConfig(directory=[WEB_TEMPLATES], engine=JinjaTemplateEngine),
         csrf_config=page_csrf(settings.jwt_secret),
         openapi_config=OpenAPIConfig(
             title="Red Points API",

@@ -3,25 +3,24 @@ evaluations (create, run, results, drill-down, export, publish) and warnings (th
 a check now); posts, wishes and reports are in admin/console/work.py.
 
 Server-rendered, no build step. Every page calls the same services as the staff API with the signed-in
-staff member's Principal, so subtree scoping and per-object checks are exactly the API's. CSRF is
-checked by Litestar's CSRFMiddleware (configured by the app factory for every path outside /api); the
-session lives in HttpOnly cookies (points_service.web.session).
+staff member's Principal, so subtree scoping and per-object checks are exactly the API's.
+Sign-in, the session, CSRF, words, messages and problem pages are the shared web layer's
+(points_service.web, through STAFF_PAGE in page.py); a refusal raised by a service becomes the
+console's problem page, in the staff member's language.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import PermissionDeniedException
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.console.i18n import DEFAULT_LANGUAGE, MESSAGES, supported
+from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import results_csv, results_xlsx
@@ -30,84 +29,19 @@ from admin.evaluations.service import DEFAULT_BANDS, EvaluationService
 from admin.warnings.daily import DailyWarnings
 from admin.warnings.service import WarningService
 from points_service.auth.principal import Principal
-from points_service.errors import DomainError, Forbidden, InvalidCredentials, NotFound, TooManyAttempts
+from points_service.errors import Forbidden, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
 from points_service.org.service import OrgService
 from points_service.tenancy.service import tenant_clock
-from points_service.web.session import PageSession, SignInRequired, auth_service
+from points_service.web import Message, local_time
 
 AnyRequest = Request[Any, Any, Any]
-LANGUAGE_COOKIE = "rp_console_lang"
-STAFF_SESSION = PageSession(
-    "rp_console_session",
-    "rp_console_refresh",
-    "/admin",
-    "/admin/login",
-    8 * 3600,
-    allows=lambda principal: principal.role in ("staff", "admin"),
-)
 TARGETS = ("all", "party_members", "in_service", "cadres")
 GRADE_CLASSES = ("excellent", "qualified", "basically_qualified", "unqualified")
 
 
-async def provide_staff(request: AnyRequest, state: State) -> Principal:
-    return await STAFF_SESSION.principal(request, state)
-
-
 # -- rendering --------------------------------------------------------------------------------------
-
-
-def language(request: AnyRequest) -> tuple[str, bool]:
-    asked = supported(request.query_params.get("lang"))
-    if asked:
-        return asked, True
-    return supported(request.cookies.get(LANGUAGE_COOKIE)) or DEFAULT_LANGUAGE, False
-
-
-def _finish(request: AnyRequest, response: Response[Any]) -> None:
-    lang, chosen = language(request)
-    if chosen:
-        response.set_cookie(
-            key=LANGUAGE_COOKIE, value=lang, max_age=365 * 86400, path="/admin", httponly=True, samesite="lax"
-        )
-    STAFF_SESSION.keep_renewed(request, response)
-
-
-def render(request: AnyRequest, name: str, status: int = 200, **context: Any) -> Template:
-    lang, _ = language(request)
-    response = Template(
-        template_name=f"console/{name}.html",
-        context={
-            "t": MESSAGES[lang],
-            "lang": lang,
-            "page_path": request.url.path,
-            "error": None,
-            "error_args": {},
-            "metric_label": lambda metric: METRICS[metric].label if lang == "zh-CN" else metric,
-            **context,
-        },
-        status_code=status,
-    )
-    _finish(request, response)
-    return response
-
-
-def go(request: AnyRequest, url: str) -> Redirect:
-    response = Redirect(url, status_code=303)
-    _finish(request, response)
-    return response
-
-
-def refused(request: AnyRequest, error: DomainError, principal: Principal | None) -> Template:
-    code = error.code if error.code in MESSAGES[DEFAULT_LANGUAGE] else "invalid_input"
-    return render(
-        request, "problem", status=error.status_code, error=code, error_args={"detail": error.detail}, staff=principal
-    )
-
-
-def page_expired(request: AnyRequest, _: PermissionDeniedException) -> Template:
-    return render(request, "problem", status=403, error="page_expired")
 
 
 def bar_chart(rows: list[tuple[str, int]], width: int = 560, bar: int = 22) -> dict[str, Any]:
@@ -127,53 +61,6 @@ def bar_chart(rows: list[tuple[str, int]], width: int = 560, bar: int = 22) -> d
     return {"width": width, "height": max(len(rows) * (bar + gap), bar), "bar": bar, "x": label_width, "bars": bars}
 
 
-# -- sign-in ----------------------------------------------------------------------------------------
-
-
-class ConsoleSignIn(Controller):
-    path = "/"
-
-    @get("/login", name="console:sign_in")
-    async def form(self, request: AnyRequest, ended: str | None = None) -> Template:
-        return render(request, "login", error="session_ended" if ended else None)
-
-    @post("/login", name="console:sign_in_post")
-    async def sign_in(self, request: AnyRequest, db_session: AsyncSession, state: State) -> Response[Any]:
-        form = await request.form()
-        username = str(form.get("username") or "").strip()[:64]
-        password = str(form.get("password") or "")[:256]
-        address = request.client.host if request.client else "unknown"
-        auth = auth_service(db_session, state)
-        status, error, error_args = 401, "invalid_credentials", {}
-        if username and password:
-            try:
-                pair = await auth.login(username, password, address)
-            except TooManyAttempts as refusal:
-                status, error, error_args = 429, "too_many_attempts", {"minutes": math.ceil(refusal.retry_after / 60)}
-            except InvalidCredentials:
-                pass
-            else:
-                if pair.role in ("staff", "admin"):
-                    response = go(request, "/admin/")
-                    STAFF_SESSION.set(request, response, pair)
-                    return response
-                # Right password, wrong door: the tokens just issued are of no use here.
-                await auth.logout(pair.refresh_token)
-                status, error = 403, "not_staff"
-        response = render(request, "login", status=status, error=error, error_args=error_args, username=username)
-        STAFF_SESSION.clear(response)
-        return response
-
-    @post("/logout", name="console:sign_out")
-    async def sign_out(self, request: AnyRequest, db_session: AsyncSession, state: State) -> Redirect:
-        refresh = request.cookies.get(STAFF_SESSION.refresh_cookie)
-        if refresh:
-            await auth_service(db_session, state).logout(refresh)
-        response = go(request, "/admin/login")
-        STAFF_SESSION.clear(response)
-        return response
-
-
 # -- pages ------------------------------------------------------------------------------------------
 
 
@@ -186,17 +73,12 @@ class ConsolePages(Controller):
     ) -> Template:
         records = ConsoleRecords(db_session, staff)
         org = OrgService(db_session, staff)
-        try:
-            if unit is None:
-                shown, children = None, await records.home_units()
-            else:
-                shown, children = await org.unit_with_children(unit)
-        except NotFound as error:
-            return refused(request, error, staff)
+        if unit is None:
+            shown, children = None, await records.home_units()
+        else:
+            shown, children = await org.unit_with_children(unit)
         counted = await records.counts([shown, *children] if shown else children)
-        return render(
-            request, "org", staff=staff, shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :]
-        )
+        return STAFF_PAGE.render(request, "org", shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :])
 
     @get("/leaderboard", name="console:leaderboard")
     async def leaderboard(
@@ -211,22 +93,18 @@ class ConsolePages(Controller):
         records = ConsoleRecords(db_session, staff)
         homes = await records.home_units()
         org = OrgService(db_session, staff)
-        try:
-            chosen = await org.unit_in_reach(unit) if unit else (homes[0] if homes else None)
-            if chosen is None:
-                raise NotFound("No org unit yet")
-            clock = await tenant_clock(db_session, staff.tenant_id)
-            board = parse_board(period if period in ("month", "year", "all") else "month", None, clock.today())
-        except DomainError as error:
-            return refused(request, error, staff)
+        chosen = await org.unit_in_reach(unit) if unit else (homes[0] if homes else None)
+        if chosen is None:
+            raise NotFound("No org unit yet")
+        clock = await tenant_clock(db_session, staff.tenant_id)
+        board = parse_board(period if period in ("month", "year", "all") else "month", None, clock.today())
         top, _, source = await LeaderboardService(db_session, state.redis, staff.tenant_id).top(
             board, chosen.id, chosen.path, 20, None
         )
         _, children = await org.unit_with_children(chosen.id)
-        return render(
+        return STAFF_PAGE.render(
             request,
             "leaderboard",
-            staff=staff,
             unit=chosen,
             units=[*homes, *children],
             period=board.period,
@@ -252,27 +130,23 @@ class ConsolePages(Controller):
         daily = DailyWarnings(db_session, staff.tenant_id)
         chosen = await daily.thresholds()
         inactive_days = max(1, min(inactive_days or chosen.inactive_days, 3650))
-        try:
-            unit_id = unit or (homes[0].id if homes else None)
-            if unit_id is None:
-                raise NotFound("No org unit yet")
-            shown, checks = await WarningService(db_session, staff.tenant_id, org, clock).run(
-                unit_id, inactive_days, chosen.attendance_below, chosen.duty_days
-            )
-            _, children = await org.unit_with_children(shown.id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        unit_id = unit or (homes[0].id if homes else None)
+        if unit_id is None:
+            raise NotFound("No org unit yet")
+        shown, checks = await WarningService(db_session, staff.tenant_id, org, clock).run(
+            unit_id, inactive_days, chosen.attendance_below, chosen.duty_days
+        )
+        _, children = await org.unit_with_children(shown.id)
         names = {str(child.id): child.name for child in children}
-        return render(
+        return STAFF_PAGE.render(
             request,
             "warnings",
-            staff=staff,
             unit=shown,
             checks=checks,
             stored=await daily.latest(shown, children),
             names=names,
             inactive_days=inactive_days,
-            local=lambda moment: moment.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M"),
+            local=local_time(clock),
         )
 
 
@@ -286,10 +160,9 @@ class ConsoleEvaluations(Controller):
         evaluations = await records.evaluations(await org.reach())
         clock = await tenant_clock(db_session, staff.tenant_id)
         today = clock.today()
-        return render(
+        return STAFF_PAGE.render(
             request,
             "evaluations",
-            staff=staff,
             evaluations=evaluations,
             units=await records.home_units(),
             metrics=list(METRICS),
@@ -320,54 +193,47 @@ class ConsoleEvaluations(Controller):
                 "grade_bands": dict(DEFAULT_BANDS),
             }
         except ValueError:
-            return refused(
-                request, DomainError("metrics: at least one weight between 0 and 1000, dates as dates"), staff
-            )
+            return STAFF_PAGE.render(request, "problem", status=400, message="evaluation_form_invalid")
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
-            async with db_session.begin_nested():
-                evaluation = await service.create(fields)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, f"/admin/evaluations/{evaluation.id}")
+        evaluation = await service.create(fields)
+        return STAFF_PAGE.redirect(request, f"/admin/evaluations/{evaluation.id}", Message.done("evaluation_created"))
 
     @get("/{evaluation_id:uuid}", name="console:evaluation")
     async def results(
         self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
     ) -> Template:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
-            evaluation = await service.get(evaluation_id)
-            rows = (await service.results(evaluation_id))[1] if evaluation.status != "draft" else []
-        except DomainError as error:
-            return refused(request, error, staff)
-        return render(request, "evaluation", staff=staff, evaluation=evaluation, rows=rows, grade_classes=GRADE_CLASSES)
+        evaluation = await service.get(evaluation_id)
+        rows = (await service.results(evaluation_id))[1] if evaluation.status != "draft" else []
+        return STAFF_PAGE.render(request, "evaluation", evaluation=evaluation, rows=rows, grade_classes=GRADE_CLASSES)
 
     @post("/{evaluation_id:uuid}/run", name="console:run_evaluation")
     async def run(
         self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
-            async with db_session.begin_nested():
-                await service.run(evaluation_id)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, f"/admin/evaluations/{evaluation_id}")
+
+        async def run(form: Any) -> None:
+            await service.run(evaluation_id)
+
+        return await staff_action(
+            request, db_session, run, f"/admin/evaluations/{evaluation_id}", "evaluation_computed"
+        )
 
     @post("/{evaluation_id:uuid}/publish", name="console:publish_evaluation")
     async def publish(
         self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
+
+        async def publish(form: Any) -> None:
             if not staff.is_admin:
                 raise Forbidden("Only a tenant admin publishes an evaluation")
-            async with db_session.begin_nested():
-                await service.publish(evaluation_id)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return go(request, f"/admin/evaluations/{evaluation_id}")
+            await service.publish(evaluation_id)
+
+        return await staff_action(
+            request, db_session, publish, f"/admin/evaluations/{evaluation_id}", "evaluation_published"
+        )
 
     @get("/{evaluation_id:uuid}/members/{member_id:uuid}", name="console:breakdown")
     async def breakdown(
@@ -379,24 +245,18 @@ class ConsoleEvaluations(Controller):
         db_session: AsyncSession,
     ) -> Template:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
-            evaluation = await service.get(evaluation_id)
-            explained = await service.breakdown(evaluation_id, member_id)
-        except DomainError as error:
-            return refused(request, error, staff)
-        return render(request, "breakdown", staff=staff, evaluation=evaluation, explained=explained)
+        evaluation = await service.get(evaluation_id)
+        explained = await service.breakdown(evaluation_id, member_id)
+        return STAFF_PAGE.render(request, "breakdown", evaluation=evaluation, explained=explained)
 
     @get("/{evaluation_id:uuid}/export/{kind:str}", name="console:export")
     async def export(
         self, request: AnyRequest, evaluation_id: uuid.UUID, kind: str, staff: Principal, db_session: AsyncSession
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
-        try:
-            if kind not in ("xlsx", "csv"):
-                raise NotFound("Exports are xlsx or csv")
-            evaluation, rows = await service.results(evaluation_id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        if kind not in ("xlsx", "csv"):
+            raise NotFound("Exports are xlsx or csv")
+        evaluation, rows = await service.results(evaluation_id)
         filename = f"evaluation-{evaluation.id}.{kind}"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         if kind == "csv":
@@ -404,8 +264,4 @@ class ConsoleEvaluations(Controller):
         return Response(results_xlsx(evaluation, rows), media_type=XLSX, headers=headers)
 
 
-CONSOLE_CONTROLLERS = [ConsoleSignIn, ConsolePages, ConsoleEvaluations]
-CONSOLE_EXCEPTION_HANDLERS = {
-    SignInRequired: STAFF_SESSION.redirect_to_sign_in,
-    PermissionDeniedException: page_expired,
-}
+CONSOLE_CONTROLLERS = [ConsolePages, ConsoleEvaluations]

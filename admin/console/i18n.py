@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-DEFAULT_LANGUAGE = "zh-CN"
+from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
+    "evaluation_form_invalid": "请至少给一项指标填写 0 到 1000 之间的权重，日期按“年-月-日”填写",
+    "evaluation_created": "考评已创建",
+    "evaluation_computed": "已计算",
+    "evaluation_published": "考评已发布",
+    "approve_done": "已批准",
+    "reject_done": "已驳回",
+    "verify_done": "已核实",
+    "send_back_done": "已退回",
+    "accept_done": "已受理",
+    "escalate_done": "已上报上级",
+    "resolve_done": "已办结",
     "app_name": "红色积分 · 管理后台",
-    "other_language": "English",
     "sign_in_title": "工作人员登录",
-    "username": "用户名",
-    "password": "密码",
-    "sign_in": "登录",
-    "sign_out": "退出",
     "nav_org": "组织",
     "nav_leaderboard": "排行榜",
     "nav_evaluations": "考评",
     "nav_warnings": "预警",
-    "invalid_credentials": "用户名或密码错误",
-    "too_many_attempts": "尝试次数太多，请 {minutes} 分钟后再试",
     "not_staff": "管理后台仅供社区工作人员使用",
-    "session_ended": "登录已过期，请重新登录",
-    "page_expired": "页面已过期，请刷新后重试",
     "not_found": "找不到，或不在您的管辖范围内",
     "members": "人数",
     "unit": "组织",
@@ -77,7 +79,6 @@ ZH_CN: dict[str, str] = {
     "warning_count": "{count} 项",
     "not_available": "暂无数据来源",
     "inactive_days": "未获得积分天数",
-    "invalid_input": "填写有误：{detail}",
     "published": "该考评已发布，不能再更改",
     "forbidden": "您没有权限执行此操作",
     "nav_posts": "岗位",
@@ -174,22 +175,24 @@ ZH_CN: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "evaluation_form_invalid": "Give at least one metric a weight between 0 and 1000, and dates as YYYY-MM-DD",
+    "evaluation_created": "Evaluation created",
+    "evaluation_computed": "Computed",
+    "evaluation_published": "Evaluation published",
+    "approve_done": "Approved",
+    "reject_done": "Rejected",
+    "verify_done": "Verified",
+    "send_back_done": "Sent back",
+    "accept_done": "Accepted",
+    "escalate_done": "Escalated",
+    "resolve_done": "Resolved",
     "app_name": "Red Points · Staff console",
-    "other_language": "中文",
     "sign_in_title": "Staff sign-in",
-    "username": "Username",
-    "password": "Password",
-    "sign_in": "Sign in",
-    "sign_out": "Sign out",
     "nav_org": "Org",
     "nav_leaderboard": "Leaderboard",
     "nav_evaluations": "Evaluations",
     "nav_warnings": "Warnings",
-    "invalid_credentials": "Wrong username or password",
-    "too_many_attempts": "Too many attempts: try again in {minutes} minutes",
     "not_staff": "The console is for community staff only",
-    "session_ended": "Your session ended: please sign in again",
-    "page_expired": "This page expired: reload it and try again",
     "not_found": "Not found, or outside your part of the org tree",
     "members": "Members",
     "unit": "Unit",
@@ -246,7 +249,6 @@ EN: dict[str, str] = {
     "warning_count": "{count} items",
     "not_available": "no source yet",
     "inactive_days": "Days without earned points",
-    "invalid_input": "Please check the form: {detail}",
     "published": "This evaluation is published and cannot change",
     "forbidden": "You may not do this",
     "nav_posts": "Posts",
@@ -343,7 +345,4 @@ EN: dict[str, str] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN, "en": EN}
-
-
-def supported(language: str | None) -> str | None:
-    return language if language in MESSAGES else None
+CATALOGUE = Catalogue(MESSAGES)

@@ -2,12 +2,12 @@
 micro-wishes (微心愿) and problem reports (民情上报) with their counts. Each list filters by status and
 by a unit of the caller's subtree; the staff actions the API has (approve or reject a post claim, verify
 or send back a wish, accept, escalate, reject or resolve a report) are forms that post through the same
-services, each in a savepoint so a refusal writes nothing, CSRF-checked like every console form."""
+services, each in a savepoint (staff_action, STAFF_PAGE.act), so a refused one writes nothing and the page
+it returns to says why, or says what was done. Each is CSRF-checked like every console form."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,13 +17,13 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.console.controllers import go, refused, render
+from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
-from points_service.database.session import savepoint
 from points_service.deps import provide_clock, provide_ledger
 from points_service.duty.service import DutyService, duty_attendance, shift_status
-from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.errors import InvalidInput, NotFound
+from points_service.ledger.service import LedgerService
 from points_service.org.models import OrgUnit
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
@@ -34,6 +34,7 @@ from points_service.reports.service import ReportService
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock, year_start
+from points_service.web import local_time
 from points_service.wishes.models import WISH_STATUSES
 from points_service.wishes.service import WishService
 
@@ -47,6 +48,11 @@ ATTENDANCE_DAYS = timedelta(days=30)
 
 @dataclass(frozen=True)
 class Work:
+    """The staff member's services for one request (a dependency of every handler here)."""
+
+    staff: Principal
+    db_session: AsyncSession
+    state: State
     org: OrgService
     records: ConsoleRecords
     clock: TenantClock
@@ -55,6 +61,9 @@ class Work:
     reports: ReportService
     rules: RuleService
 
+    async def ledger(self) -> LedgerService:
+        return await provide_ledger(self.db_session, self.staff, self.state)
+
 
 async def work_for(staff: Principal, db_session: AsyncSession, state: State) -> Work:
     org = OrgService(db_session, staff)
@@ -62,6 +71,9 @@ async def work_for(staff: Principal, db_session: AsyncSession, state: State) -> 
     clock = await provide_clock(staff, state)
     rules = RuleService(db_session, staff.tenant_id)
     return Work(
+        staff,
+        db_session,
+        state,
         org,
         ConsoleRecords(db_session, staff),
         clock,
@@ -85,6 +97,20 @@ async def unit_choices(work: Work, unit: uuid.UUID | None) -> tuple[OrgUnit | No
     return chosen, list(options.values())
 
 
+@dataclass(frozen=True)
+class UnitFilter:
+    unit_id: uuid.UUID | None
+    chosen: OrgUnit | None
+    options: list[OrgUnit]
+
+
+async def unit_filter(work: Work, unit: str | None = None) -> UnitFilter:
+    """The list's unit filter from `?unit=` (a dependency): empty is the caller's whole subtree."""
+    unit_id = unit_asked(unit)
+    chosen, options = await unit_choices(work, unit_id)
+    return UnitFilter(unit_id, chosen, options)
+
+
 def unit_asked(value: str | None) -> uuid.UUID | None:
     """The filter's unit: empty means the caller's whole subtree; anything but an id is nobody's unit."""
     if not value:
@@ -99,16 +125,6 @@ def paying_rules(rules: list[Rule], category: str) -> list[Rule]:
     """Rules staff may pay a wish or a report with: that category's first, then any other earning rule."""
     earning = [rule for rule in rules if rule.is_active and rule.points > 0]
     return sorted(earning, key=lambda rule: (rule.category != category, rule.code))
-
-
-def back_to(form: Any, default: str) -> str:
-    """Where a form returns to: the list it was sent from (filters kept), never another site."""
-    back = str(form.get("back") or "")
-    return back if back.startswith(default) and not back.startswith("//") else default
-
-
-def local_time(clock: TenantClock) -> Any:
-    return lambda moment: moment.astimezone(clock.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def next_cursor(rows: list[Any], created: Any) -> str | None:
@@ -130,24 +146,6 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
     return value
 
 
-async def staff_action(
-    request: AnyRequest,
-    staff: Principal,
-    db_session: AsyncSession,
-    action: Callable[[Any], Awaitable[str | None]],
-    default_back: str,
-) -> Response[Any]:
-    """One staff button: the form, the action in a savepoint (a refusal is shown, not raised, and
-    undoes only the action), then back to where the action says, or to the form's page."""
-    form = await request.form()
-    try:
-        async with savepoint(db_session):
-            target = await action(form)
-    except DomainError as error:
-        return refused(request, error, staff)
-    return go(request, target or back_to(form, default_back))
-
-
 # -- posts ------------------------------------------------------------------------------------------
 
 
@@ -158,59 +156,45 @@ class ConsolePosts(Controller):
     async def listed(
         self,
         request: AnyRequest,
-        staff: Principal,
-        db_session: AsyncSession,
-        state: State,
-        unit: str | None = None,
+        work: Work,
+        units: UnitFilter,
         status: str | None = None,
         cursor: str | None = None,
     ) -> Template:
-        work = await work_for(staff, db_session, state)
         status = status if status in POST_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            rows = await work.duty.posts(
-                PAGE, decode_cursor(cursor), unit_id, {"active": True, "closed": False}.get(status or "")
-            )
-        except DomainError as error:
-            return refused(request, error, staff)
-        return render(
+        rows = await work.duty.posts(
+            PAGE, decode_cursor(cursor), units.unit_id, {"active": True, "closed": False}.get(status or "")
+        )
+        return STAFF_PAGE.render(
             request,
             "posts",
-            staff=staff,
             rows=rows[:PAGE],
-            chosen=chosen,
-            units=units,
+            chosen=units.chosen,
+            units=units.options,
             status_filter=status,
             statuses=POST_STATUSES,
             next_cursor=next_cursor(rows, lambda row: row[0]),
         )
 
     @get("/{post_id:uuid}", name="console:post")
-    async def one(
-        self, request: AnyRequest, post_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Template:
-        work = await work_for(staff, db_session, state)
+    async def one(self, request: AnyRequest, post_id: uuid.UUID, work: Work) -> Template:
         now = datetime.now(UTC)
-        try:
-            found = await work.duty.post_in_reach(post_id)
-            claims = await work.duty.holders(post_id)
-            shifts = await work.duty.post_shifts(post_id, now - SHIFTS_BACK, now + SHIFTS_AHEAD)
-        except DomainError as error:
-            return refused(request, error, staff)
+        found = await work.duty.post_in_reach(post_id)
+        claims = await work.duty.holders(post_id)
+        shifts = await work.duty.post_shifts(post_id, now - SHIFTS_BACK, now + SHIFTS_AHEAD)
         holders = {claim.member_id: name for claim, name in claims if claim.status == "approved"}
-        counted = await duty_attendance(db_session, staff.tenant_id, list(holders), now - ATTENDANCE_DAYS, now, now)
+        counted = await duty_attendance(
+            work.db_session, work.staff.tenant_id, list(holders), now - ATTENDANCE_DAYS, now, now
+        )
         attendance = [
             {"name": name, "due": due, "attended": attended, "hours": hours, "rate": attended / due if due else None}
             for member_id, name in holders.items()
             for due, attended, hours in [counted.get(member_id, (0, 0, 0))]
         ]
         units = await work.records.units([found.org_unit_id])
-        return render(
+        return STAFF_PAGE.render(
             request,
             "post",
-            staff=staff,
             post=found,
             unit=units[found.org_unit_id],
             rule_code=await work.duty.rule_code(found),
@@ -225,28 +209,20 @@ class ConsolePostClaims(Controller):
     path = "/post-claims"
 
     @post("/{claim_id:uuid}/approve", name="console:approve_post_claim")
-    async def approve(
-        self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def approve(self, request: AnyRequest, claim_id: uuid.UUID, work: Work) -> Response[Any]:
 
-        async def approve(form: Any) -> str:
-            claim = await work.duty.decide_post_claim(claim_id, True, None)
-            return f"/admin/posts/{claim.post_id}"
+        async def approve(form: Any) -> None:
+            await work.duty.decide_post_claim(claim_id, True, None)
 
-        return await staff_action(request, staff, db_session, approve, "/admin/posts")
+        return await staff_action(request, work.db_session, approve, "/admin/posts", "approve_done")
 
     @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
-    async def reject(
-        self, request: AnyRequest, claim_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def reject(self, request: AnyRequest, claim_id: uuid.UUID, work: Work) -> Response[Any]:
 
-        async def reject(form: Any) -> str:
-            claim = await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
-            return f"/admin/posts/{claim.post_id}"
+        async def reject(form: Any) -> None:
+            await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
 
-        return await staff_action(request, staff, db_session, reject, "/admin/posts")
+        return await staff_action(request, work.db_session, reject, "/admin/posts", "reject_done")
 
 
 # -- micro-wishes -----------------------------------------------------------------------------------
@@ -259,26 +235,17 @@ class ConsoleWishes(Controller):
     async def listed(
         self,
         request: AnyRequest,
-        staff: Principal,
-        db_session: AsyncSession,
-        state: State,
-        unit: str | None = None,
+        work: Work,
+        units: UnitFilter,
         status: str | None = None,
         cursor: str | None = None,
     ) -> Template:
-        work = await work_for(staff, db_session, state)
         status = status if status in WISH_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), unit_id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
         claimants = await work.records.member_names([wish.claimed_by for wish, _ in rows[:PAGE]])
-        return render(
+        return STAFF_PAGE.render(
             request,
             "wishes",
-            staff=staff,
             rows=[
                 {
                     "wish": wish,
@@ -289,8 +256,8 @@ class ConsoleWishes(Controller):
                 }
                 for wish, unit_name in rows[:PAGE]
             ],
-            chosen=chosen,
-            units=units,
+            chosen=units.chosen,
+            units=units.options,
             status_filter=status,
             statuses=WISH_STATUSES,
             rules=paying_rules(await work.rules.all(), "wish"),
@@ -299,27 +266,21 @@ class ConsoleWishes(Controller):
         )
 
     @post("/{wish_id:uuid}/verify", name="console:verify_wish")
-    async def verify(
-        self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def verify(self, request: AnyRequest, wish_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def verify(form: Any) -> None:
-            ledger = await provide_ledger(db_session, staff, state)
+            ledger = await work.ledger()
             await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, staff, db_session, verify, "/admin/wishes")
+        return await staff_action(request, work.db_session, verify, "/admin/wishes", "verify_done")
 
     @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
-    async def send_back(
-        self, request: AnyRequest, wish_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def send_back(self, request: AnyRequest, wish_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def send_back(form: Any) -> None:
             await work.wishes.send_back(wish_id, text_field(form, "reason"))
 
-        return await staff_action(request, staff, db_session, send_back, "/admin/wishes")
+        return await staff_action(request, work.db_session, send_back, "/admin/wishes", "send_back_done")
 
 
 # -- problem reports --------------------------------------------------------------------------------
@@ -342,36 +303,27 @@ class ConsoleReports(Controller):
     async def listed(
         self,
         request: AnyRequest,
-        staff: Principal,
-        db_session: AsyncSession,
-        state: State,
-        unit: str | None = None,
+        work: Work,
+        units: UnitFilter,
         status: str | None = None,
         first: str | None = None,
         last: str | None = None,
         cursor: str | None = None,
     ) -> Template:
-        work = await work_for(staff, db_session, state)
         status = status if status in REPORT_STATUSES else None
-        try:
-            unit_id = unit_asked(unit)
-            chosen, units = await unit_choices(work, unit_id)
-            start, end = period(first, last, work.clock)
-            counted_unit = chosen or next(iter(await work.records.home_units()), None)
-            stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
-            rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), unit_id)
-        except DomainError as error:
-            return refused(request, error, staff)
+        start, end = period(first, last, work.clock)
+        counted_unit = units.chosen or next(iter(await work.records.home_units()), None)
+        stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
+        rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
         shown = rows[:PAGE]
         names = await work.records.member_names([report.member_id for report in shown])
         unit_rows = await work.records.units(
             [about for report in shown for about in (report.reported_unit_id, report.handling_unit_id)]
         )
         reach = await work.org.reach()
-        return render(
+        return STAFF_PAGE.render(
             request,
             "reports",
-            staff=staff,
             rows=[
                 {
                     "report": report,
@@ -383,8 +335,8 @@ class ConsoleReports(Controller):
                 }
                 for report in shown
             ],
-            chosen=chosen,
-            units=units,
+            chosen=units.chosen,
+            units=units.options,
             status_filter=status,
             statuses=REPORT_STATUSES,
             counted_unit=counted_unit,
@@ -399,52 +351,40 @@ class ConsoleReports(Controller):
         )
 
     @post("/{report_id:uuid}/accept", name="console:accept_report")
-    async def accept(
-        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def accept(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def accept(form: Any) -> None:
-            ledger = await provide_ledger(db_session, staff, state)
+            ledger = await work.ledger()
             await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
 
-        return await staff_action(request, staff, db_session, accept, "/admin/reports")
+        return await staff_action(request, work.db_session, accept, "/admin/reports", "accept_done")
 
     @post("/{report_id:uuid}/escalate", name="console:escalate_report")
-    async def escalate(
-        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def escalate(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def escalate(form: Any) -> None:
             await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
 
-        return await staff_action(request, staff, db_session, escalate, "/admin/reports")
+        return await staff_action(request, work.db_session, escalate, "/admin/reports", "escalate_done")
 
     @post("/{report_id:uuid}/reject", name="console:reject_report")
-    async def reject(
-        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def reject(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def reject(form: Any) -> None:
             await work.reports.reject(report_id, text_field(form, "reason"))
 
-        return await staff_action(request, staff, db_session, reject, "/admin/reports")
+        return await staff_action(request, work.db_session, reject, "/admin/reports", "reject_done")
 
     @post("/{report_id:uuid}/resolve", name="console:resolve_report")
-    async def resolve(
-        self, request: AnyRequest, report_id: uuid.UUID, staff: Principal, db_session: AsyncSession, state: State
-    ) -> Response[Any]:
-        work = await work_for(staff, db_session, state)
+    async def resolve(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
 
         async def resolve(form: Any) -> None:
-            ledger = await provide_ledger(db_session, staff, state)
+            ledger = await work.ledger()
             await work.reports.resolve(
                 report_id, text_field(form, "resolution"), str(form.get("rule_code") or "") or None, None, ledger
             )
 
-        return await staff_action(request, staff, db_session, resolve, "/admin/reports")
+        return await staff_action(request, work.db_session, resolve, "/admin/reports", "resolve_done")
 
 
 WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]

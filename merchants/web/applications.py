@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.applications import MerchantApplications
 from merchants.schemas import MerchantApplication
-from merchants.web.controllers import render
+from merchants.web.page import CLERK_PAGE
 from points_service.auth.rate_limit import FailureLimiter
 from points_service.errors import Conflict, NotFound, TooManyAttempts
+from points_service.web import Message
 
 FIELDS = ("name", "address", "username")
 
@@ -30,10 +31,9 @@ class ApplicationPageController(Controller):
         self, org_unit_id: uuid.UUID, request: Request[Any, Any, Any], db_session: AsyncSession, state: State
     ) -> Response[Any]:
         community = await _community(db_session, state, org_unit_id)
-        page_path = f"/merchant/apply/{org_unit_id}"
         if community is None:
-            return render(request, "apply", page_path, status=404, error="community_not_found", values={})
-        return render(request, "apply", page_path, community=community.name, values={})
+            return CLERK_PAGE.render(request, "apply", status=404, message="community_not_found", values={})
+        return CLERK_PAGE.render(request, "apply", community=community.name, values={})
 
     @post("/{org_unit_id:uuid}", name="merchant_page:apply_post")
     async def apply(
@@ -46,8 +46,10 @@ class ApplicationPageController(Controller):
         applications = MerchantApplications(db_session, FailureLimiter(state.redis))
         community = await _community(db_session, state, org_unit_id)
         if community is None:
-            return render(request, "apply", page_path, status=404, error="community_not_found", values=values)
-        status, error, error_args = 400, "application_invalid", {}
+            return CLERK_PAGE.render(
+                request, "apply", page_path=page_path, status=404, message="community_not_found", values=values
+            )
+        status, message = 400, Message.error("application_invalid")
         try:
             data = msgspec.convert(
                 {**values, "org_unit_id": str(org_unit_id), "password": password}, MerchantApplication
@@ -61,18 +63,20 @@ class ApplicationPageController(Controller):
                     org_unit_id, data.name, data.address, data.username, data.password, client
                 )
             except Conflict:
-                status, error = 409, "username_taken"
+                status, message = 409, Message.error("username_taken")
             except TooManyAttempts as refusal:
-                status, error, error_args = 429, "too_many_attempts", {"minutes": math.ceil(refusal.retry_after / 60)}
+                minutes = math.ceil(refusal.retry_after / 60)
+                status, message = 429, Message.error("too_many_attempts", minutes=minutes)
             else:
-                return render(request, "applied", page_path, community=community.name, shop=merchant.name)
-        return render(
+                return CLERK_PAGE.render(
+                    request, "applied", page_path=page_path, community=community.name, shop=merchant.name
+                )
+        return CLERK_PAGE.render(
             request,
             "apply",
-            page_path,
+            page_path=page_path,
             status=status,
-            error=error,
-            error_args=error_args,
+            message=message,
             community=community.name,
             values=values,
         )

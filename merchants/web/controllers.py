@@ -3,21 +3,20 @@ over, confirms; manages the shop's rewards; reads the monthly statement.
 
 Server-rendered forms, no build step. Every write is the JSON API's own service call
 (RedemptionService.fulfil behind the same idempotent runner, RewardService.create/update); the page
-only parses forms, renders and redirects. CSRF is checked by Litestar's CSRFMiddleware (configured by
-the app factory for every path outside /api); the session lives in HttpOnly cookies (session.py).
+only parses forms, renders and redirects. Sign-in, the session, CSRF, words, messages and problem pages
+are the shared web layer's (points_service.web, through CLERK_PAGE in page.py).
 """
 
 from __future__ import annotations
 
-import math
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.exceptions import PermissionDeniedException
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.redemptions.codes import display, normalise
@@ -25,42 +24,21 @@ from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from merchants.schemas import CodeRequest
 from merchants.settlement.service import SettlementService, parse_month
-from merchants.web.forms import blank_form, changed_fields, form_of, read_reward_form
-from merchants.web.i18n import DEFAULT_LANGUAGE, MESSAGES, supported
+from merchants.web.forms import RewardForm, blank_form, changed_fields, form_of, read_reward_form
+from merchants.web.page import CLERK_PAGE
 from merchants.web.repository import CounterRecords, SettledLine
-from merchants.web.session import (
-    ACCESS_COOKIE,
-    COOKIE_PATH,
-    LANGUAGE_COOKIE,
-    REFRESH_COOKIE,
-    SignInRequired,
-    auth_service,
-    clear_session,
-    clerk_of,
-    keep_renewed_session,
-    redirect_to_sign_in,
-    set_session,
-)
 from points_service.auth.principal import Principal
-from points_service.errors import (
-    DomainError,
-    InvalidCredentials,
-    InvalidInput,
-    NotFound,
-    TooManyAttempts,
-    Unauthenticated,
-    domain_error_body,
-)
+from points_service.errors import DomainError, InvalidInput, NotFound, TooManyAttempts, domain_error_body
 from points_service.exports import csv_text
 from points_service.idempotency.service import IdempotentWrites
 from points_service.ledger.service import LedgerService
 from points_service.org.names import mask_name
 from points_service.tenancy.periods import TenantClock
+from points_service.web import Message, local_time
 
 COUNTER_PATH = "/merchant/"
 REWARDS_PATH = "/merchant/rewards"
 STATEMENT_PATH = "/merchant/statement"
-LANGUAGE_COOKIE_SECONDS = 365 * 86400
 # What the clerk is told for a code that cannot be handed over, by the code's status.
 STATUS_MESSAGES = {"fulfilled": "code_fulfilled", "expired": "code_expired", "cancelled": "code_cancelled"}
 REFUSAL_MESSAGES = {
@@ -76,132 +54,32 @@ AnyRequest = Request[Any, Any, Any]
 # -- rendering --------------------------------------------------------------------------------------
 
 
-def language(request: AnyRequest) -> tuple[str, bool]:
-    """The page's language and whether the clerk just chose it (`?lang=`): zh-CN unless asked otherwise."""
-    asked = supported(request.query_params.get("lang"))
-    if asked:
-        return asked, True
-    return supported(request.cookies.get(LANGUAGE_COOKIE)) or DEFAULT_LANGUAGE, False
-
-
-def _finish(request: AnyRequest, response: Response[Any]) -> None:
-    lang, chosen = language(request)
-    if chosen:
-        response.set_cookie(
-            key=LANGUAGE_COOKIE,
-            value=lang,
-            max_age=LANGUAGE_COOKIE_SECONDS,
-            path=COOKIE_PATH,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-    keep_renewed_session(request, response)
-
-
-def render(request: AnyRequest, name: str, page_path: str, status: int = 200, **context: Any) -> Template:
-    lang, _ = language(request)
-    response = Template(
-        template_name=f"merchant/{name}.html",
-        context={"t": MESSAGES[lang], "lang": lang, "page_path": page_path, "error": None, "error_args": {}, **context},
-        status_code=status,
-    )
-    _finish(request, response)
-    return response
-
-
-def go(request: AnyRequest, url: str) -> Redirect:
-    response = Redirect(url, status_code=303)
-    _finish(request, response)
-    return response
-
-
-def local_time(clock: TenantClock) -> Any:
-    zone = clock.zone
-
-    def shown(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-        return moment.astimezone(zone).strftime(pattern) if moment else ""
-
-    return shown
-
-
 def day_bounds(day: date, clock: TenantClock) -> tuple[datetime, datetime]:
     return datetime.combine(day, time(), clock.zone), datetime.combine(day + timedelta(days=1), time(), clock.zone)
 
 
-async def shell(principal: Principal, records: CounterRecords, ledger: LedgerService) -> dict[str, Any]:
-    """What every signed-in page shows: the shop (and whether it is suspended), times in its zone."""
+@dataclass(frozen=True)
+class Shop:
+    """The signed-in clerk and their shop for one request (a dependency of every handler here)."""
+
+    clerk: Principal
+    merchant_id: uuid.UUID
+    records: CounterRecords
+    ledger: LedgerService
+
+    async def shell(self) -> dict[str, Any]:
+        """What every signed-in page shows: the shop (and whether it is suspended), times in its zone."""
+        return {
+            "merchant": await self.records.merchant(self.merchant_id),
+            "local": local_time(self.ledger.clock),
+            "display_code": display,
+        }
+
+
+async def provide_shop(principal: Principal, records: CounterRecords, ledger: LedgerService) -> Shop:
+    # CLERK_PAGE admits only clerks of a merchant.
     assert principal.merchant_id is not None
-    return {
-        "clerk": principal,
-        "merchant": await records.merchant(principal.merchant_id),
-        "local": local_time(ledger.clock),
-        "display_code": display,
-    }
-
-
-def page_expired(request: AnyRequest, _: PermissionDeniedException) -> Template:
-    """A form posted without its CSRF token (or with a stale one): 403, said in the clerk's language."""
-    return render(request, "problem", COUNTER_PATH, status=403, error="page_expired")
-
-
-PAGE_EXCEPTION_HANDLERS = {SignInRequired: redirect_to_sign_in, PermissionDeniedException: page_expired}
-
-
-# -- sign-in ----------------------------------------------------------------------------------------
-
-
-class SignInController(Controller):
-    path = "/"
-
-    @get("/login", name="merchant_page:sign_in")
-    async def sign_in_form(self, request: AnyRequest, state: State, ended: str | None = None) -> Response[Any]:
-        access = request.cookies.get(ACCESS_COOKIE)
-        if access:
-            try:
-                clerk_of(state.access_tokens.decode(access))
-                return go(request, COUNTER_PATH)
-            except (Unauthenticated, SignInRequired):
-                pass
-        return render(request, "login", "/merchant/login", error="session_ended" if ended else None)
-
-    @post("/login", name="merchant_page:sign_in_post")
-    async def sign_in(self, request: AnyRequest, db_session: AsyncSession, state: State) -> Response[Any]:
-        form = await request.form()
-        username = str(form.get("username") or "").strip()[:64]
-        password = str(form.get("password") or "")[:256]
-        address = request.client.host if request.client else "unknown"
-        auth = auth_service(db_session, state)
-        status, error, error_args = 401, "invalid_credentials", {}
-        if username and password:
-            try:
-                pair = await auth.login(username, password, address)
-            except TooManyAttempts as refusal:
-                status, error, error_args = 429, "too_many_attempts", {"minutes": math.ceil(refusal.retry_after / 60)}
-            except InvalidCredentials:
-                pass
-            else:
-                if pair.role == "clerk":
-                    response = go(request, COUNTER_PATH)
-                    set_session(request, response, pair)
-                    return response
-                # Right password, wrong door: the tokens just issued are of no use here.
-                await auth.logout(pair.refresh_token)
-                status, error = 403, "not_a_clerk"
-        response = render(
-            request, "login", "/merchant/login", status=status, error=error, error_args=error_args, username=username
-        )
-        clear_session(response)
-        return response
-
-    @post("/logout", name="merchant_page:sign_out")
-    async def sign_out(self, request: AnyRequest, db_session: AsyncSession, state: State) -> Redirect:
-        refresh = request.cookies.get(REFRESH_COOKIE)
-        if refresh:
-            await auth_service(db_session, state).logout(refresh)
-        response = go(request, "/merchant/login")
-        clear_session(response)
-        return response
+    return Shop(principal, principal.merchant_id, records, ledger)
 
 
 # -- the counter ------------------------------------------------------------------------------------
@@ -213,21 +91,18 @@ class CounterController(Controller):
     async def _page(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         status: int = 200,
         **context: Any,
     ) -> Template:
-        assert principal.merchant_id is not None
-        start, end = day_bounds(ledger.clock.today(), ledger.clock)
-        today = await records.fulfilled_between(principal.merchant_id, start, end)
-        return render(
+        start, end = day_bounds(shop.ledger.clock.today(), shop.ledger.clock)
+        today = await shop.records.fulfilled_between(shop.merchant_id, start, end)
+        return CLERK_PAGE.render(
             request,
             "counter",
-            COUNTER_PATH,
+            page_path=COUNTER_PATH,
             status=status,
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             today=today,
             today_points=sum(line.points for line in today),
             **context,
@@ -237,12 +112,10 @@ class CounterController(Controller):
     async def counter(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         fulfilled: str | None = None,
     ) -> Template:
-        page = await self._page(request, principal, records, ledger)
+        page = await self._page(request, shop)
         if fulfilled:
             done: list[SettledLine] = [line for line in page.context["today"] if str(line.id) == fulfilled]
             page.context["done"] = done[0] if done else True
@@ -252,25 +125,18 @@ class CounterController(Controller):
     async def verify(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         redemptions: RedemptionService,
     ) -> Template:
-        assert principal.merchant_id is not None
         typed = str((await request.form()).get("code") or "").strip()[:40]
         if normalise(typed) is None:
-            return await self._page(request, principal, records, ledger, status=400, error="code_invalid", typed=typed)
+            return await self._page(request, shop, status=400, message="code_invalid", typed=typed)
         try:
-            view = await redemptions.verify(principal.merchant_id, typed)
+            view = await redemptions.verify(shop.merchant_id, typed)
         except NotFound:
-            return await self._page(
-                request, principal, records, ledger, status=404, error="code_not_found", typed=typed
-            )
+            return await self._page(request, shop, status=404, message="code_not_found", typed=typed)
         except TooManyAttempts:
-            return await self._page(
-                request, principal, records, ledger, status=429, error="too_many_codes", typed=typed
-            )
+            return await self._page(request, shop, status=429, message="too_many_codes", typed=typed)
         preview = {
             "code": display(view.redemption.code),
             "reward_title": view.reward_title,
@@ -282,28 +148,23 @@ class CounterController(Controller):
             # One key per preview: a double tap on "confirm" replays the first answer, never settles twice.
             "key": uuid.uuid4().hex,
         }
-        return await self._page(
-            request, principal, records, ledger, preview=preview, error=STATUS_MESSAGES.get(view.status), typed=typed
-        )
+        return await self._page(request, shop, preview=preview, message=STATUS_MESSAGES.get(view.status), typed=typed)
 
     @post("/confirm", name="merchant_page:confirm")
     async def confirm(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         redemptions: RedemptionService,
         idempotent: IdempotentWrites,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
-        merchant_id = principal.merchant_id
+        merchant_id = shop.merchant_id
         form = await request.form()
         typed = str(form.get("code") or "").strip()[:40]
         key = str(form.get("key") or "").strip() or None
 
         async def settle() -> dict[str, Any]:
-            redemption = await redemptions.fulfil(merchant_id, typed, principal.account_id)
+            redemption = await redemptions.fulfil(merchant_id, typed, shop.clerk.account_id)
             return {"id": redemption.id, "status": redemption.status, "points": redemption.points}
 
         try:
@@ -312,15 +173,29 @@ class CounterController(Controller):
         except DomainError as refusal:
             status, body = refusal.status_code, domain_error_body(refusal)
         if status == 200:
-            return go(request, f"{COUNTER_PATH}?fulfilled={body['id']}")
+            return CLERK_PAGE.redirect(request, f"{COUNTER_PATH}?fulfilled={body['id']}")
         error = REFUSAL_MESSAGES.get(body.get("code"), "try_again")
         if body.get("code") == "not_pending":
             view = await redemptions.verify(merchant_id, typed)
             error = STATUS_MESSAGES.get(view.status, "try_again")
-        return await self._page(request, principal, records, ledger, status=status, error=error, typed=typed)
+        return await self._page(request, shop, status=status, message=error, typed=typed)
 
 
 # -- rewards ----------------------------------------------------------------------------------------
+
+
+async def saved(db_session: AsyncSession, form: RewardForm, write: Callable[[], Awaitable[object]]) -> bool:
+    """Whether a reward form was valid and written; if not, its errors say why (in a savepoint, so a
+    refused write leaves nothing behind)."""
+    if not form.ok:
+        return False
+    try:
+        async with db_session.begin_nested():
+            await write()
+    except InvalidInput as refusal:
+        form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
+        return False
+    return True
 
 
 class RewardsController(Controller):
@@ -329,22 +204,19 @@ class RewardsController(Controller):
     async def _list(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         status: int = 200,
         **context: Any,
     ) -> Template:
-        assert principal.merchant_id is not None
         context.setdefault("form", blank_form())
-        return render(
+        return CLERK_PAGE.render(
             request,
             "rewards",
-            REWARDS_PATH,
+            page_path=REWARDS_PATH,
             status=status,
-            **await shell(principal, records, ledger),
-            rewards=await rewards.list_for_merchant(principal.merchant_id),
+            **await shop.shell(),
+            rewards=await rewards.list_for_merchant(shop.merchant_id),
             **context,
         )
 
@@ -352,57 +224,44 @@ class RewardsController(Controller):
     async def list_rewards(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
-        saved: str | None = None,
     ) -> Template:
-        return await self._list(request, principal, records, ledger, rewards, saved=bool(saved))
+        return await self._list(request, shop, rewards)
 
     @post("/", name="merchant_page:create_reward")
     async def create_reward(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         db_session: AsyncSession,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
-        form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
-        if form.ok:
-            try:
-                async with db_session.begin_nested():
-                    await rewards.create(principal.merchant_id, form.fields)
-                return go(request, f"{REWARDS_PATH}?saved=1")
-            except InvalidInput as refusal:
-                form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
-        return await self._list(request, principal, records, ledger, rewards, status=400, form=form, open_form=True)
+        merchant_id = shop.merchant_id
+        form = read_reward_form(dict(await request.form()), shop.ledger.clock.timezone)
+        if await saved(db_session, form, lambda: rewards.create(merchant_id, form.fields)):
+            return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
+        return await self._list(request, shop, rewards, status=400, form=form, open_form=True)
 
     @get("/{reward_id:uuid}", name="merchant_page:reward")
     async def edit_form(
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         try:
-            reward = await rewards.of_merchant(principal.merchant_id, reward_id)
+            reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(request, principal, records, ledger, rewards, status=404, error="reward_not_found")
-        return render(
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+        return CLERK_PAGE.render(
             request,
             "reward_edit",
-            f"{REWARDS_PATH}/{reward_id}",
-            **await shell(principal, records, ledger),
+            page_path=f"{REWARDS_PATH}/{reward_id}",
+            **await shop.shell(),
             reward=reward,
-            form=form_of(reward, ledger.clock.timezone),
+            form=form_of(reward, shop.ledger.clock.timezone),
         )
 
     @post("/{reward_id:uuid}", name="merchant_page:update_reward")
@@ -410,31 +269,24 @@ class RewardsController(Controller):
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
         db_session: AsyncSession,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         try:
-            reward = await rewards.of_merchant(principal.merchant_id, reward_id)
+            reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(request, principal, records, ledger, rewards, status=404, error="reward_not_found")
-        form = read_reward_form(dict(await request.form()), ledger.clock.timezone)
-        if form.ok:
-            try:
-                async with db_session.begin_nested():
-                    await rewards.update(principal.merchant_id, reward_id, changed_fields(form, reward))
-                return go(request, f"{REWARDS_PATH}?saved=1")
-            except InvalidInput as refusal:
-                form.errors[refusal.extra["errors"][0]["field"]] = "valid_until_past"
-        return render(
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+        merchant_id = shop.merchant_id
+        form = read_reward_form(dict(await request.form()), shop.ledger.clock.timezone)
+        if await saved(db_session, form, lambda: rewards.update(merchant_id, reward_id, changed_fields(form, reward))):
+            return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
+        return CLERK_PAGE.render(
             request,
             "reward_edit",
-            f"{REWARDS_PATH}/{reward_id}",
+            page_path=f"{REWARDS_PATH}/{reward_id}",
             status=400,
-            **await shell(principal, records, ledger),
+            **await shop.shell(),
             reward=reward,
             form=form,
         )
@@ -444,18 +296,15 @@ class RewardsController(Controller):
         self,
         request: AnyRequest,
         reward_id: uuid.UUID,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         rewards: RewardService,
     ) -> Response[Any]:
-        assert principal.merchant_id is not None
         status = "active" if (await request.form()).get("status") == "active" else "inactive"
         try:
-            await rewards.update(principal.merchant_id, reward_id, {"status": status})
+            await rewards.update(shop.merchant_id, reward_id, {"status": status})
         except NotFound:
-            return await self._list(request, principal, records, ledger, rewards, status=404, error="reward_not_found")
-        return go(request, f"{REWARDS_PATH}?saved=1")
+            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+        return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
 
 
 # -- the monthly statement --------------------------------------------------------------------------
@@ -483,15 +332,12 @@ class StatementPageController(Controller):
     async def statement(
         self,
         request: AnyRequest,
-        principal: Principal,
-        records: CounterRecords,
-        ledger: LedgerService,
+        shop: Shop,
         settlement: SettlementService,
         month: str | None = None,
     ) -> Template:
-        assert principal.merchant_id is not None
-        period = _month(month, ledger.clock)
-        lines = await settlement.statement(principal.merchant_id, period)
+        period = _month(month, shop.ledger.clock)
+        lines = await settlement.statement(shop.merchant_id, period)
         by_reward: dict[str, dict[str, Any]] = {}
         for line in lines:
             row = by_reward.setdefault(
@@ -500,11 +346,11 @@ class StatementPageController(Controller):
             row["count"] += 1
             row["quantity"] += line.quantity
             row["points"] += line.points
-        return render(
+        return CLERK_PAGE.render(
             request,
             "statement",
-            STATEMENT_PATH,
-            **await shell(principal, records, ledger),
+            page_path=STATEMENT_PATH,
+            **await shop.shell(),
             month=f"{period:%Y-%m}",
             by_reward=sorted(by_reward.values(), key=lambda row: (-row["points"], row["title"])),
             totals={
@@ -518,27 +364,24 @@ class StatementPageController(Controller):
     async def statement_csv(
         self,
         request: AnyRequest,
-        principal: Principal,
-        ledger: LedgerService,
+        shop: Shop,
         settlement: SettlementService,
         month: str | None = None,
     ) -> Response[str]:
-        assert principal.merchant_id is not None
-        period = _month(month, ledger.clock)
-        lines = await settlement.statement(principal.merchant_id, period)
-        shown = local_time(ledger.clock)
-        lang, _ = language(request)
+        period = _month(month, shop.ledger.clock)
+        lines = await settlement.statement(shop.merchant_id, period)
+        shown = local_time(shop.ledger.clock)
         rows: list[list[object]] = [
             [shown(line.settled_at), display(line.code), _cell(line.reward_title), line.quantity, line.points]
             for line in lines
         ]
         response: Response[str] = Response(
-            csv_text(MESSAGES[lang]["csv_header"].split(","), rows),
+            csv_text(CLERK_PAGE.words(request)["csv_header"].split(","), rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="statement-{period:%Y-%m}.csv"'},
         )
-        _finish(request, response)
+        CLERK_PAGE.finish(request, response)
         return response
 
 
-PAGE_CONTROLLERS = [SignInController, CounterController, RewardsController, StatementPageController]
+PAGE_CONTROLLERS = [CounterController, RewardsController, StatementPageController]

@@ -3,24 +3,16 @@ for the people it serves; English is there for the odd clerk who prefers it."""
 
 from __future__ import annotations
 
-DEFAULT_LANGUAGE = "zh-CN"
+from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
     "app_name": "红色积分 · 商户",
-    "other_language": "English",
     "nav_counter": "核销",
     "nav_rewards": "商品",
     "nav_statement": "月结",
-    "sign_out": "退出",
     # sign-in
     "sign_in_title": "店员登录",
-    "username": "用户名",
-    "password": "密码",
-    "sign_in": "登录",
-    "invalid_credentials": "用户名或密码错误",
-    "too_many_attempts": "登录失败次数过多，请 {minutes} 分钟后再试",
     "not_a_clerk": "此页面仅供商户店员登录。会员请在手机应用中查看积分和兑换码。",
-    "session_ended": "登录已过期，请重新登录",
     # counter
     "code_label": "兑换码",
     "code_placeholder": "XXXX-XXXX",
@@ -36,7 +28,6 @@ ZH_CN: dict[str, str] = {
     "member": "会员",
     "expires_at": "有效期至",
     "confirm": "确认兑换",
-    "back": "返回",
     "fulfilled_banner": "兑换成功",
     "code_invalid": "兑换码应为 8 位字母或数字",
     "code_not_found": "未找到该兑换码",
@@ -58,11 +49,9 @@ ZH_CN: dict[str, str] = {
     "username_taken": "这个用户名已被使用，请换一个",
     "in_progress": "正在处理，请稍候再试",
     "too_many_codes": "输错兑换码次数过多，请过一会儿再试",
-    "try_again": "操作未完成，请重试",
     "today": "今日核销",
     "today_empty": "今天还没有核销记录",
     "today_totals": "共 {count} 笔，{points} 积分",
-    "page_expired": "页面已过期，请刷新后重试",
     # rewards
     "rewards_title": "商品管理",
     "new_reward": "新增商品",
@@ -112,19 +101,11 @@ ZH_CN: dict[str, str] = {
 
 EN: dict[str, str] = {
     "app_name": "Red Points · Merchant",
-    "other_language": "中文",
     "nav_counter": "Redeem",
     "nav_rewards": "Rewards",
     "nav_statement": "Statement",
-    "sign_out": "Sign out",
     "sign_in_title": "Clerk sign-in",
-    "username": "Username",
-    "password": "Password",
-    "sign_in": "Sign in",
-    "invalid_credentials": "Wrong username or password",
-    "too_many_attempts": "Too many failed attempts; try again in {minutes} minutes",
     "not_a_clerk": "This page is for merchant clerks only. Members see their points and codes in the app.",
-    "session_ended": "Your session has ended; please sign in again",
     "code_label": "Redemption code",
     "code_placeholder": "XXXX-XXXX",
     "code_hint": "The member's 8-character code; case and dashes do not matter",
@@ -139,7 +120,6 @@ EN: dict[str, str] = {
     "member": "Member",
     "expires_at": "Valid until",
     "confirm": "Confirm redemption",
-    "back": "Back",
     "fulfilled_banner": "Redeemed",
     "code_invalid": "A code is 8 letters or digits",
     "code_not_found": "No such code",
@@ -164,11 +144,9 @@ EN: dict[str, str] = {
     "username_taken": "This username is already taken; please choose another",
     "in_progress": "Still working on it; please try again in a moment",
     "too_many_codes": "Too many unknown codes; please try again later",
-    "try_again": "That did not go through; please try again",
     "today": "Today's redemptions",
     "today_empty": "No redemptions yet today",
     "today_totals": "{count} redemptions, {points} points",
-    "page_expired": "This page has expired; please reload and try again",
     "rewards_title": "Rewards",
     "new_reward": "New reward",
     "edit_reward": "Edit reward",
@@ -215,14 +193,4 @@ EN: dict[str, str] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN, "en": EN}
-
-
-def supported(language: str | None) -> str | None:
-    """The language named, if the page speaks it (`zh`, `zh-cn` and `en` as typed by hand)."""
-    if not language:
-        return None
-    wanted = language.strip().lower()
-    for known in MESSAGES:
-        if wanted == known.lower() or wanted == known.split("-")[0].lower():
-            return known
-    return None
+CATALOGUE = Catalogue(MESSAGES)

@@ -99,7 +99,7 @@ async def test_a_member_redeems_sees_the_code_and_qr_then_cancels_and_gets_the_p
     code = (await page.locator("#code-text").text_content() or "").strip()
     assert len(code) == 9 and code[4] == "-", code
     qr = page.locator("#code-qr")
-    await expect(qr).to_have_attribute("src", re.compile(r"^blob:"))
+    await expect(qr).to_have_attribute("src", re.compile(r"^/member/redemptions/[0-9a-f-]+/qr\.svg$"))
     await page.wait_for_function(
         "() => { const qr = document.getElementById('code-qr'); return qr.complete && qr.naturalWidth > 0; }"
     )
@@ -107,6 +107,7 @@ async def test_a_member_redeems_sees_the_code_and_qr_then_cancels_and_gets_the_p
     await dialog.locator("button").click()
 
     await expect(page.locator("#redemptions li").first).to_contain_text(code)
+    await screenshot(page, "03b-my-codes")
     await page.locator("#redemptions li").first.locator("button.secondary").click()
     await expect(page.locator("#message")).to_contain_text("已取消，积分已退回")
     await page.click("[data-tab=home]")
@@ -146,10 +147,10 @@ async def test_a_member_signs_up_and_checks_in_with_the_organisers_code(communit
     await row.locator("button").click()
     await expect(page.locator("#message")).to_have_text("报名成功")
 
-    await row.locator("input").fill("WRONGCODE")
+    await row.locator("input[name=token]").fill("WRONGCODE")
     await row.locator("button").click()
     await expect(page.locator("#message")).to_contain_text("签到码不对或已过期")
-    await row.locator("input").fill((await current_token(community.admin, activity["id"])).lower())
+    await row.locator("input[name=token]").fill((await current_token(community.admin, activity["id"])).lower())
     await row.locator("button").click()
     await expect(page.locator("#message")).to_have_text("签到成功")
     await expect(row).to_contain_text("签到成功")
@@ -195,6 +196,7 @@ async def test_a_clerk_or_staff_login_is_turned_away(community: Community, page:
 
     await expect(page.locator("#message")).to_contain_text("此页面供党员群众使用")
     await expect(page.locator("#sign-in")).to_be_visible()
+    await screenshot(page, "08-clerk-turned-away")
 
 
 async def test_the_page_is_served_with_its_security_headers(served: ServedApp) -> None:
