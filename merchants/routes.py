@@ -16,11 +16,8 @@ from merchants.controllers import (
     MerchantAdminController,
     MerchantApplicationController,
 )
-from merchants.redemptions.counter import CodeGuessLimit
-from merchants.redemptions.service import RedemptionService
-from merchants.rewards.service import RewardService
+from merchants.deps import SHARED, provide_settlement
 from merchants.settlement.controllers import SettlementAdminController, StatementController
-from merchants.settlement.service import SettlementService
 from merchants.web import TEMPLATE_DIRECTORY
 from merchants.web.applications import ApplicationPageController
 from merchants.web.controllers import PAGE_CONTROLLERS, provide_shop
@@ -29,7 +26,7 @@ from merchants.web.repository import CounterRecords
 from points_service.auth.guards import allow_roles, require_member, require_staff
 from points_service.auth.principal import Principal
 from points_service.auth.rate_limit import FailureLimiter
-from points_service.deps import provide_idempotent, provide_ledger, provide_org
+from points_service.deps import provide_ledger, provide_org
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
 
@@ -42,40 +39,6 @@ async def provide_merchant_accounts(
 
 async def provide_applications(db_session: AsyncSession, state: State) -> MerchantApplications:
     return MerchantApplications(db_session, FailureLimiter(state.redis))
-
-
-async def provide_rewards(db_session: AsyncSession, principal: Principal) -> RewardService:
-    return RewardService(db_session, principal.tenant_id)
-
-
-async def provide_settlement(
-    db_session: AsyncSession, principal: Principal, ledger: LedgerService
-) -> SettlementService:
-    return SettlementService(db_session, principal.tenant_id, ledger.clock)
-
-
-async def provide_redemptions(
-    db_session: AsyncSession, principal: Principal, ledger: LedgerService, state: State
-) -> RedemptionService:
-    guesses = CodeGuessLimit(FailureLimiter(state.redis), principal.account_id) if principal.role == "clerk" else None
-    return RedemptionService(
-        db_session,
-        principal.tenant_id,
-        ledger,
-        state.side_session_factory,
-        ledger.clock,
-        guesses,
-        stock_sessions=state.stock_session_factory,
-    )
-
-
-SHARED = {
-    "ledger": Provide(provide_ledger),
-    "idempotent": Provide(provide_idempotent),
-    "rewards": Provide(provide_rewards),
-    "redemptions": Provide(provide_redemptions),
-    "settlement": Provide(provide_settlement),
-}
 
 
 def marketplace_routers() -> list[Router]:

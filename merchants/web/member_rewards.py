@@ -22,6 +22,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from merchants.deps import SHARED
 from merchants.redemptions import group_redeem
 from merchants.redemptions.codes import display
 from merchants.redemptions.group_redeem import MemberRedeem
@@ -29,7 +30,6 @@ from merchants.redemptions.models import status_now
 from merchants.redemptions.schemas import RedeemRequest, RedemptionView
 from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
-from merchants.routes import SHARED
 from merchants.schemas import RedemptionCreate
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError
