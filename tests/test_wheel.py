@@ -35,5 +35,10 @@ def test_the_wheel_holds_every_template_and_static_file(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         packed = set(archive.namelist())
     expected = page_files()
-    assert {"points_service/mobile/templates/member/index.html", "admin/console/static/console.css"} <= expected
+    assert {
+        "points_service/mobile/templates/member/home.html",
+        "points_service/web/templates/web/page.html",
+        "merchants/web/templates/member/rewards.html",
+        "admin/console/static/console.css",
+    } <= expected
     assert expected - packed == set()
