@@ -14,11 +14,12 @@ from points_service.auth.accounts import create_login
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.bootstrap import ensure_tenant
-from points_service.duty.service import DutyService, WeeklySchedule
+from points_service.duty.service import DutyService
+from points_service.duty.shifts import WeeklySchedule
+from points_service.earning import earning_context
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock
 
@@ -116,7 +117,7 @@ async def load_demo(session: AsyncSession, tenant_name: str, admin_username: str
             await ledger.award(member_id, rules[code], quantity, "演示数据")
             awards += 1
     await ledger.bulk_award(member_ids[:10], rules["REPORT"], Decimal(1), "演示: 批量奖励")
-    shifts = await load_posts(session, principal, org, TenantClock(tenant.timezone), community.id, member_ids)
+    shifts = await load_posts(session, principal, TenantClock(tenant.timezone), community.id, member_ids)
     return (
         f"demo loaded: tenant {tenant.name!r}, 15 org units, {len(member_ids)} members, {len(RULES)} rules, "
         f"{awards + 10} awards, {len(POSTS)} posts, {shifts} shifts\n"
@@ -128,15 +129,13 @@ async def load_demo(session: AsyncSession, tenant_name: str, admin_username: str
 async def load_posts(
     session: AsyncSession,
     principal: Principal,
-    org: OrgService,
     clock: TenantClock,
     community_id: uuid.UUID,
     member_ids: list[uuid.UUID],
 ) -> int:
     """The seven posts, the first six held by a demo member each with four weekly shifts ahead; the
     seventh is left without a holder, so the warnings page has something to say."""
-    proxies = ProxyService(session, principal, org)
-    duty = DutyService(session, principal, org, RuleService(session, principal.tenant_id), proxies, clock)
+    duty = DutyService(earning_context(session, principal, clock))
     weekdays = [6, 3, 6, 5, 7, 4]
     shifts = 0
     for index, (name, task, schedule) in enumerate(POSTS):

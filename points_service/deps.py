@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from litestar import Request
+from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.guards import current_principal
 from points_service.auth.principal import Principal
+from points_service.earning import EarningContext, EarningService
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.upkeep import publish_or_mark_stale
 from points_service.ledger.repository import LedgerRepository, read_tenant_timezone
 from points_service.ledger.service import EarnedChange, LedgerService
 from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
+from points_service.rules.service import RuleService
 from points_service.state import AppState
 from points_service.tenancy.periods import TenantClock
 from points_service.tenancy.service import DEFAULT_TIMEZONE
@@ -58,3 +63,38 @@ async def provide_org(db_session: AsyncSession, principal: Principal) -> OrgServ
 
 async def provide_idempotent(db_session: AsyncSession, principal: Principal) -> IdempotentWrites:
     return IdempotentWrites(db_session, principal.tenant_id, principal.account_id)
+
+
+async def provide_proxies(db_session: AsyncSession, principal: Principal, org: OrgService) -> ProxyService:
+    return ProxyService(db_session, principal, org)
+
+
+async def provide_earning(
+    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService, clock: TenantClock
+) -> EarningContext:
+    return EarningContext(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies, clock)
+
+
+Service = TypeVar("Service", bound=EarningService)
+
+
+def earning_service(service: type[Service]) -> Provide:
+    """The provider of an earning service that needs nothing but the request's `earning` context."""
+
+    async def provide(earning: EarningContext) -> Service:
+        return service(earning)
+
+    return Provide(provide)
+
+
+def earning_dependencies() -> dict[str, Provide]:
+    """The providers of a router whose handlers earn: one `earning` context (sharing the request's org
+    service and proxies with the handlers that ask for them), the ledger that pays and idempotent writes."""
+    return {
+        "org": Provide(provide_org),
+        "ledger": Provide(provide_ledger),
+        "idempotent": Provide(provide_idempotent),
+        "proxies": Provide(provide_proxies),
+        "clock": Provide(provide_clock),
+        "earning": Provide(provide_earning),
+    }

@@ -21,14 +21,15 @@ from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
 from points_service.deps import provide_clock, provide_ledger
-from points_service.duty.service import DutyService, duty_attendance, shift_status
+from points_service.duty.service import DutyService
+from points_service.duty.shifts import duty_attendance, shift_status
+from points_service.earning import earning_context
 from points_service.errors import InvalidInput, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import OrgUnit
 from points_service.org.names import mask_name
 from points_service.org.service import OrgService
 from points_service.pagination import decode_cursor, encode_cursor
-from points_service.proxies.service import ProxyService
 from points_service.reports.models import REPORT_CATEGORIES, REPORT_STATUSES
 from points_service.reports.service import ReportService
 from points_service.rules.models import Rule
@@ -66,21 +67,18 @@ class Work:
 
 
 async def work_for(staff: Principal, db_session: AsyncSession, state: State) -> Work:
-    org = OrgService(db_session, staff)
-    proxies = ProxyService(db_session, staff, org)
-    clock = await provide_clock(staff, state)
-    rules = RuleService(db_session, staff.tenant_id)
+    earning = earning_context(db_session, staff, await provide_clock(staff, state))
     return Work(
         staff,
         db_session,
         state,
-        org,
+        earning.org,
         ConsoleRecords(db_session, staff),
-        clock,
-        DutyService(db_session, staff, org, rules, proxies, clock),
-        WishService(db_session, staff, org, rules, proxies),
-        ReportService(db_session, staff, org, rules, proxies, clock),
-        rules,
+        earning.clock,
+        DutyService(earning),
+        WishService(earning),
+        ReportService(earning),
+        earning.rules,
     )
 
 

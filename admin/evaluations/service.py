@@ -18,7 +18,7 @@ from admin.evaluations.metrics import METRICS, percentiles
 from admin.evaluations.models import Evaluation, EvaluationResult
 from admin.evaluations.schemas import Breakdown, EarnedRecord, MetricShare
 from points_service.auth.principal import Principal
-from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
+from points_service.duty.shifts import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
 from points_service.org.models import Member
 from points_service.org.service import OrgService

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.warnings.models import DEFAULT_ATTENDANCE_BELOW, DEFAULT_DUTY_DAYS, DEFAULT_INACTIVE_DAYS, WARNING_KINDS
-from points_service.duty.service import CHECK_OUT_GRACE, SHIFT_DUE_SQL
+from points_service.duty.shifts import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 from points_service.org.models import OrgUnit
 from points_service.org.reach import Subtree
 from points_service.org.service import OrgService

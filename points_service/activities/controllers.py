@@ -9,6 +9,8 @@ from decimal import Decimal
 from litestar import Controller, Request, Response, delete, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.activities.confirmation import Attendee
+from points_service.activities.models import ActivitySignup
 from points_service.activities.schemas import (
     Activity,
     ActivityCreate,
@@ -38,7 +40,7 @@ from points_service.activities.schemas import (
     signup_answer,
     signup_fields,
 )
-from points_service.activities.service import ActivityService, Attendee
+from points_service.activities.service import ActivityService
 from points_service.activities.tokens import (
     WINDOW_SECONDS,
     check_in_token,
@@ -63,6 +65,12 @@ def _quantity(value: float) -> Decimal:
 
 def _is_staff(principal: Principal) -> bool:
     return principal.role in ("staff", "admin")
+
+
+async def _as_seen(signup: ActivitySignup, principal: Principal, db_session: AsyncSession) -> Signup:
+    """A sign-up with who acted for its member and who checked them in, as the caller may see them."""
+    shown = await actors(db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal))
+    return signup_answer(signup, shown)
 
 
 class ActivityController(Controller):
@@ -115,8 +123,7 @@ class ActivityController(Controller):
         data: ForMember | None = None,
     ) -> Signup:
         signup = await activities.sign_up(activity_id, data.member_id if data else None)
-        shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
-        return signup_answer(signup, shown)
+        return await _as_seen(signup, principal, db_session)
 
     @post(
         "/{activity_id:uuid}/signups/cancel",
@@ -133,8 +140,7 @@ class ActivityController(Controller):
         data: ForMember | None = None,
     ) -> Signup:
         signup = await activities.cancel(activity_id, data.member_id if data else None)
-        shown = await actors(db_session, principal.tenant_id, [signup.acted_by], _is_staff(principal))
-        return signup_answer(signup, shown)
+        return await _as_seen(signup, principal, db_session)
 
     @get(
         "/{activity_id:uuid}/check-in-code",
@@ -173,10 +179,7 @@ class ActivityController(Controller):
         db_session: AsyncSession,
     ) -> Signup:
         signup = await activities.check_in(activity_id, data.token, data.latitude, data.longitude, data.member_id)
-        shown = await actors(
-            db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
-        )
-        return signup_answer(signup, shown)
+        return await _as_seen(signup, principal, db_session)
 
     @post("/{activity_id:uuid}/check-out", status_code=200, guards=[member_or_staff], summary="Check out")
     async def check_out(
@@ -188,10 +191,7 @@ class ActivityController(Controller):
         db_session: AsyncSession,
     ) -> Signup:
         signup = await activities.check_out(activity_id, data.token, data.member_id)
-        shown = await actors(
-            db_session, principal.tenant_id, [signup.acted_by, signup.checked_in_by], _is_staff(principal)
-        )
-        return signup_answer(signup, shown)
+        return await _as_seen(signup, principal, db_session)
 
     @post(
         "/{activity_id:uuid}/confirm",

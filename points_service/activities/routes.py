@@ -5,7 +5,6 @@ from __future__ import annotations
 from litestar import Router
 from litestar.datastructures import State
 from litestar.di import Provide
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.controllers import (
     ActivityController,
@@ -13,37 +12,14 @@ from points_service.activities.controllers import (
     MyEarningController,
     ProxyController,
 )
-from points_service.activities.repository import ActivityRepository
 from points_service.activities.service import ActivityService
-from points_service.auth.principal import Principal
 from points_service.claims.service import ClaimService
-from points_service.deps import provide_idempotent, provide_ledger, provide_org
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
-from points_service.rules.service import RuleService
+from points_service.deps import earning_dependencies, earning_service
+from points_service.earning import EarningContext
 
 
-async def provide_proxies(db_session: AsyncSession, principal: Principal, org: OrgService) -> ProxyService:
-    return ProxyService(db_session, principal, org)
-
-
-async def provide_activities(
-    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService, state: State
-) -> ActivityService:
-    return ActivityService(
-        ActivityRepository(db_session, principal.tenant_id),
-        principal,
-        org,
-        RuleService(db_session, principal.tenant_id),
-        proxies,
-        state.settings.jwt_secret,
-    )
-
-
-async def provide_claims(
-    db_session: AsyncSession, principal: Principal, org: OrgService, proxies: ProxyService
-) -> ClaimService:
-    return ClaimService(db_session, principal, org, RuleService(db_session, principal.tenant_id), proxies)
+async def provide_activities(earning: EarningContext, state: State) -> ActivityService:
+    return ActivityService(earning, state.settings.jwt_secret)
 
 
 def activity_routers() -> list[Router]:
@@ -51,12 +27,9 @@ def activity_routers() -> list[Router]:
         Router(
             path="/",
             dependencies={
-                "org": Provide(provide_org),
-                "ledger": Provide(provide_ledger),
-                "idempotent": Provide(provide_idempotent),
-                "proxies": Provide(provide_proxies),
+                **earning_dependencies(),
                 "activities": Provide(provide_activities),
-                "claims": Provide(provide_claims),
+                "claims": earning_service(ClaimService),
             },
             route_handlers=[
                 ActivityController,

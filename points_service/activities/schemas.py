@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from points_service.activities import models
-from points_service.activities.service import Confirmation
+from points_service.activities.confirmation import Confirmation
 from points_service.claims import models as claim_models
 from points_service.proxies.schemas import Actor
 

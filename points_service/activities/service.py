@@ -1,30 +1,23 @@
-"""Activities (志愿服务活动): create, browse, sign up, check in and out, confirm attendance.
-
-Confirming pays every attendee in one all-or-nothing `award_many`, each award sourced
-`activity:<activity>:<member>`, so an attendance is paid at most once however often it is confirmed.
-"""
+"""Activities (志愿服务活动): create, browse, sign up, check in and out, confirm attendance (who
+attended for how long; confirmation.py pays them)."""
 
 from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from points_service.activities.confirmation import Attendee, Confirmation, hours_between, pay_attendance
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.activities.repository import ActivityRepository
 from points_service.activities.tokens import check_in_token_valid
-from points_service.auth.principal import Principal
-from points_service.database.session import savepoint
-from points_service.errors import DomainError, InsufficientPoints, InvalidInput, NotFound
-from points_service.ledger.service import AwardItem, LedgerService
+from points_service.earning import EarningContext, EarningService
+from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.ledger.service import LedgerService
 from points_service.org.reach import Subtree
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
-from points_service.rules.models import Rule
-from points_service.rules.service import RuleService
+from points_service.proxies.service import Acting
 
 # Check-in opens this long before the start (issue 3) and check-out stays open this long after the end.
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=20)
@@ -99,22 +92,6 @@ class NotStarted(DomainError):
     title = "The activity has not started yet"
 
 
-@dataclass(frozen=True)
-class Attendee:
-    member_id: uuid.UUID
-    hours: Decimal | None = None
-
-
-@dataclass
-class Confirmation:
-    activity: Activity
-    attended: list[tuple[uuid.UUID, Decimal, uuid.UUID | None]] = field(default_factory=list)  # member, hours, txn
-    points_total: int = 0
-    penalised: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # member, txn
-    penalty_skipped: list[uuid.UUID] = field(default_factory=list)
-    no_shows: list[uuid.UUID] = field(default_factory=list)
-
-
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance (haversine): plenty for "is this phone at the community centre"."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
@@ -123,26 +100,10 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def hours_between(start: datetime, end: datetime) -> Decimal:
-    seconds = max((end - start).total_seconds(), 0)
-    return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-class ActivityService:
-    def __init__(
-        self,
-        repository: ActivityRepository,
-        principal: Principal,
-        org: OrgService,
-        rules: RuleService,
-        proxies: ProxyService,
-        secret: str,
-    ) -> None:
-        self._repo = repository
-        self._principal = principal
-        self._org = org
-        self._rules = rules
-        self._proxies = proxies
+class ActivityService(EarningService):
+    def __init__(self, earning: EarningContext, secret: str) -> None:
+        super().__init__(earning)
+        self._repo = ActivityRepository(earning.session, earning.tenant_id)
         self._secret = secret
 
     # -- staff: create and look after ---------------------------------------------------------------
@@ -237,9 +198,7 @@ class ActivityService:
     async def cancel(self, activity_id: uuid.UUID, member_id: uuid.UUID | None) -> ActivitySignup:
         acting = await self._proxies.acting_for(member_id)
         activity = await self._joinable_by(activity_id, acting.member_id)
-        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
-        if signup is None or signup.status != "signed_up":
-            raise NotSignedUp()
+        signup = await self._held_signup(activity_id, acting.member_id)
         if activity.starts_at <= datetime.now(UTC) or signup.checked_in_at is not None:
             raise ActivityStarted("A sign-up cannot be cancelled once the activity has started")
         signup.status = "cancelled"
@@ -256,13 +215,7 @@ class ActivityService:
         longitude: float | None,
         member_id: uuid.UUID | None,
     ) -> ActivitySignup:
-        acting = await self._proxies.acting_for(member_id)
-        activity = await self._joinable_by(activity_id, acting.member_id)
-        now = datetime.now(UTC)
-        if not check_in_token_valid(self._secret, activity.id, token, now):
-            raise InvalidCheckInToken()
-        if activity.confirmed_at is not None:
-            raise AlreadyConfirmed()
+        acting, activity, now = await self._scanned(activity_id, token, member_id)
         opens = activity.starts_at - CHECK_IN_OPENS_BEFORE
         if not opens <= now <= activity.ends_at:
             raise OutsideCheckInWindow(
@@ -281,9 +234,7 @@ class ActivityService:
                     distance_m=round(away),
                     radius_m=activity.radius_m,
                 )
-        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
-        if signup is None or signup.status != "signed_up":
-            raise NotSignedUp()
+        signup = await self._held_signup(activity_id, acting.member_id)
         if signup.checked_in_at is not None:
             raise AlreadyCheckedIn()
         signup.checked_in_at = now
@@ -292,6 +243,21 @@ class ActivityService:
         return signup
 
     async def check_out(self, activity_id: uuid.UUID, token: str, member_id: uuid.UUID | None) -> ActivitySignup:
+        acting, activity, now = await self._scanned(activity_id, token, member_id)
+        if now > activity.ends_at + CHECK_OUT_GRACE:
+            raise OutsideCheckInWindow("Check-out closed", closes_at=(activity.ends_at + CHECK_OUT_GRACE).isoformat())
+        signup = await self._held_signup(activity_id, acting.member_id)
+        if signup.checked_in_at is None:
+            raise NotCheckedIn()
+        if signup.checked_out_at is None:
+            signup.checked_out_at = now
+        await self._repo.session.flush()
+        return signup
+
+    async def _scanned(
+        self, activity_id: uuid.UUID, token: str, member_id: uuid.UUID | None
+    ) -> tuple[Acting, Activity, datetime]:
+        """Who acts for whom on an activity whose check-in code they scanned now, while it is unconfirmed."""
         acting = await self._proxies.acting_for(member_id)
         activity = await self._joinable_by(activity_id, acting.member_id)
         now = datetime.now(UTC)
@@ -299,16 +265,13 @@ class ActivityService:
             raise InvalidCheckInToken()
         if activity.confirmed_at is not None:
             raise AlreadyConfirmed()
-        if now > activity.ends_at + CHECK_OUT_GRACE:
-            raise OutsideCheckInWindow("Check-out closed", closes_at=(activity.ends_at + CHECK_OUT_GRACE).isoformat())
-        signup = await self._repo.signup(activity_id, acting.member_id, for_update=True)
+        return acting, activity, now
+
+    async def _held_signup(self, activity_id: uuid.UUID, member_id: uuid.UUID) -> ActivitySignup:
+        """The member's sign-up, locked, if it stands."""
+        signup = await self._repo.signup(activity_id, member_id, for_update=True)
         if signup is None or signup.status != "signed_up":
             raise NotSignedUp()
-        if signup.checked_in_at is None:
-            raise NotCheckedIn()
-        if signup.checked_out_at is None:
-            signup.checked_out_at = now
-        await self._repo.session.flush()
         return signup
 
     async def my_signups(
@@ -332,22 +295,7 @@ class ActivityService:
             raise NotStarted()
         signups = {signup.member_id: signup for signup, _ in await self._repo.signups(activity_id)}
         paid = self._attendance(activity, signups, attendees)
-        rule = await self._repo.rule(activity.rule_id)
-        result = Confirmation(activity)
-        quantities = {member_id: hours if rule.unit == "hour" else Decimal(1) for member_id, hours in paid.items()}
-        # A few minutes under an hourly rule can round to 0 points, which no ledger entry may carry: that
-        # attendance is recorded but earns nothing, rather than failing everyone else's award.
-        earning = {m: q for m, q in quantities.items() if (rule.points * q).quantize(Decimal(1), ROUND_HALF_UP) != 0}
-        transactions: dict[uuid.UUID, uuid.UUID | None] = dict.fromkeys(paid)
-        if earning:
-            items = [AwardItem(m, q, f"activity:{activity.id}:{m}") for m, q in earning.items()]
-            posted = await ledger.award_many(items, rule, f"活动: {activity.title}")
-            transactions.update({p.member_id: p.transaction_id for p in posted})
-            result.points_total = sum(p.points for p in posted)
-        result.attended = [(m, paid[m], transaction) for m, transaction in transactions.items()]
-        result.no_shows = [m for m, s in signups.items() if s.checked_in_at is None and m not in paid]
-        if activity.penalty_rule_id is not None and result.no_shows:
-            await self._penalise(activity, await self._repo.rule(activity.penalty_rule_id), result, ledger)
+        result = await pay_attendance(self._repo, activity, signups, paid, ledger)
         await self._repo.record_attendance(
             [
                 {"id": signup.id, "attended": member_id in paid, "hours": paid.get(member_id, Decimal(0))}
@@ -388,20 +336,3 @@ class ActivityService:
                 hours = hours_between(activity.starts_at, activity.ends_at)
             paid[attendee.member_id] = hours
         return paid
-
-    async def _penalise(self, activity: Activity, penalty: Rule, result: Confirmation, ledger: LedgerService) -> None:
-        """A no-show's penalty cannot take a balance below zero (docs/ledger.md, "no negative
-        balance"): those who cannot pay it are listed as skipped rather than holding up everyone else's points."""
-        for member_id in result.no_shows:
-            try:
-                async with savepoint(self._repo.session):
-                    posted = await ledger.award(
-                        member_id,
-                        penalty,
-                        Decimal(1),
-                        f"活动缺席: {activity.title}",
-                        f"activity-no-show:{activity.id}:{member_id}",
-                    )
-                result.penalised.append((member_id, posted.transaction_id))
-            except InsufficientPoints:
-                result.penalty_skipped.append(member_id)

@@ -8,18 +8,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.models import LoginAccount
-from points_service.auth.principal import Principal
 from points_service.claims.models import Claim
+from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, Posted, award_points
 from points_service.org.models import Member, OrgUnit
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService, actor_label
+from points_service.proxies.service import note_naming_proxy
 from points_service.rules.models import Rule
-from points_service.rules.service import RuleService
 
 
 class ApprovalNotRequired(DomainError):
@@ -38,17 +34,7 @@ class OwnClaim(DomainError):
     title = "Nobody decides a claim they made or filed"
 
 
-class ClaimService:
-    def __init__(
-        self, session: AsyncSession, principal: Principal, org: OrgService, rules: RuleService, proxies: ProxyService
-    ) -> None:
-        self._session = session
-        self._principal = principal
-        self._tenant_id = principal.tenant_id
-        self._org = org
-        self._rules = rules
-        self._proxies = proxies
-
+class ClaimService(EarningService):
     async def file(self, member_id: uuid.UUID | None, rule_code: str, quantity: Decimal, note: str | None) -> Claim:
         acting = await self._proxies.acting_for(member_id)
         rule = await self._rules.by_code(rule_code)
@@ -94,11 +80,7 @@ class ClaimService:
         claim = await self._session.scalar(statement)
         if claim is None:
             raise NotFound(f"No such claim: {claim_id}")
-        rule = await self._session.scalar(
-            select(Rule).where(Rule.tenant_id == self._tenant_id, Rule.id == claim.rule_id)
-        )
-        assert rule is not None
-        return claim, rule
+        return claim, await self._rules.by_id(claim.rule_id)
 
     def _may_decide(self, claim: Claim) -> None:
         if claim.member_id == self._principal.member_id or claim.filed_by == self._principal.account_id:
@@ -111,10 +93,9 @@ class ClaimService:
         # the unique award source `claim:<id>` would refuse a second payment anyway.
         claim, rule = await self.in_reach(claim_id, for_update=True)
         self._may_decide(claim)
-        note = claim.note or rule.name
-        if await self._filed_by_someone_else(claim):
-            # The member's history names who filed for them (代办).
-            note = f"{note} ({await actor_label(self._session, self._tenant_id, claim.filed_by)})"
+        note = await note_naming_proxy(
+            self._session, self._tenant_id, claim.note or rule.name, claim.member_id, [claim.filed_by]
+        )
         posted = await ledger.award(claim.member_id, rule, claim.quantity, note, f"claim:{claim.id}")
         claim.status = "approved"
         claim.decided_by = self._principal.account_id
@@ -122,14 +103,6 @@ class ClaimService:
         claim.transaction_id = posted.transaction_id
         await self._session.flush()
         return claim, posted
-
-    async def _filed_by_someone_else(self, claim: Claim) -> bool:
-        filer_member = await self._session.scalar(
-            select(LoginAccount.member_id).where(
-                LoginAccount.tenant_id == self._tenant_id, LoginAccount.id == claim.filed_by
-            )
-        )
-        return filer_member != claim.member_id
 
     async def reject(self, claim_id: uuid.UUID, reason: str) -> Claim:
         if not reason.strip():

@@ -41,7 +41,8 @@ from points_service.duty.schemas import (
     shift_answer,
     shift_fields,
 )
-from points_service.duty.service import DutyService, WeeklySchedule
+from points_service.duty.service import DutyService
+from points_service.duty.shifts import WeeklySchedule
 from points_service.errors import InvalidInput
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService

@@ -10,7 +10,7 @@ import msgspec
 
 from points_service.activities.schemas import AwareTime, RuleCode
 from points_service.duty import models
-from points_service.duty.service import shift_status
+from points_service.duty.shifts import shift_status
 from points_service.proxies.schemas import Actor
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]

@@ -24,7 +24,8 @@ from points_service.activities.schemas import ForMember
 from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.deps import ledger_for, tenant_clock_of
-from points_service.duty.service import DutyService, shift_status
+from points_service.duty.service import DutyService
+from points_service.duty.shifts import shift_status
 from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board

@@ -6,9 +6,9 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from points_service.activities.routes import provide_activities, provide_proxies
-from points_service.deps import provide_clock, provide_idempotent, provide_ledger, provide_org
-from points_service.duty.routes import provide_duty
+from points_service.activities.routes import provide_activities
+from points_service.deps import earning_dependencies, earning_service
+from points_service.duty.service import DutyService
 from points_service.mobile.controllers import MEMBER_CONTROLLERS
 from points_service.mobile.page import MEMBER_PAGE
 
@@ -19,12 +19,8 @@ def member_page_routers() -> list[Router]:
         MEMBER_CONTROLLERS,
         dependencies={
             "principal": Provide(MEMBER_PAGE.user),
-            "org": Provide(provide_org),
-            "proxies": Provide(provide_proxies),
-            "clock": Provide(provide_clock),
-            "ledger": Provide(provide_ledger),
-            "idempotent": Provide(provide_idempotent),
+            **earning_dependencies(),
             "activities": Provide(provide_activities),
-            "duty": Provide(provide_duty),
+            "duty": earning_service(DutyService),
         },
     )

@@ -161,3 +161,23 @@ async def actor_label(session: AsyncSession, tenant_id: uuid.UUID, account_id: u
     """How a ledger note names who acted: "代办: <name>"."""
     shown = await actors(session, tenant_id, [account_id], viewer_is_staff=False)
     return f"代办: {shown[account_id].name}" if account_id in shown else "代办"
+
+
+async def note_naming_proxy(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    note: str,
+    member_id: uuid.UUID,
+    account_ids: Iterable[uuid.UUID | None],
+) -> str:
+    """An award's note, naming the first of `account_ids` that is not the member's own login: the
+    member's history says who acted for them (代办)."""
+    for account_id in account_ids:
+        if account_id is None:
+            continue
+        own = await session.scalar(
+            select(LoginAccount.member_id).where(LoginAccount.tenant_id == tenant_id, LoginAccount.id == account_id)
+        )
+        if own != member_id:
+            return f"{note} ({await actor_label(session, tenant_id, account_id)})"
+    return note

@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.models import Activity, ActivitySignup
-from points_service.auth.principal import Principal
+from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.org.models import Member, OrgUnit, ServiceRegistration
-from points_service.org.service import OrgService
-from points_service.tenancy.periods import TenantClock
 
 
 class NotInService(DomainError):
@@ -32,14 +29,7 @@ class Registered:
     took_part: bool
 
 
-class RegistrationService:
-    def __init__(self, session: AsyncSession, principal: Principal, org: OrgService, clock: TenantClock) -> None:
-        self._session = session
-        self._principal = principal
-        self._tenant_id = principal.tenant_id
-        self._org = org
-        self._clock = clock
-
+class RegistrationService(EarningService):
     async def register(
         self, member_id: uuid.UUID | None, community_id: uuid.UUID, workplace: str, registered_on: date | None
     ) -> ServiceRegistration:

@@ -12,19 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from points_service.auth.principal import Principal
+from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, Posted
 from points_service.org.models import Member, OrgUnit
 from points_service.org.reach import Subtree
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
 from points_service.reports.models import ProblemReport, ReportEvent
-from points_service.rules.service import RuleService
-from points_service.tenancy.periods import TenantClock
 
 ONE = Decimal(1)
 
@@ -62,24 +57,7 @@ class ReportStats:
         return round(self.disputes_resolved / self.disputes, 4) if self.disputes else None
 
 
-class ReportService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        principal: Principal,
-        org: OrgService,
-        rules: RuleService,
-        proxies: ProxyService,
-        clock: TenantClock,
-    ) -> None:
-        self._session = session
-        self._principal = principal
-        self._tenant_id = principal.tenant_id
-        self._org = org
-        self._rules = rules
-        self._proxies = proxies
-        self._clock = clock
-
+class ReportService(EarningService):
     async def file(self, member_id: uuid.UUID | None, category: str, place: str, description: str) -> ProblemReport:
         acting = await self._proxies.acting_for(member_id)
         unit_id = await self._session.scalar(

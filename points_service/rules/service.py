@@ -63,6 +63,12 @@ class RuleService:
             raise Conflict(f"A rule with code {code!r} already exists") from error
         return rule
 
+    async def by_id(self, rule_id: uuid.UUID) -> Rule:
+        """A rule something already refers to (a claim, a post): active or not, it is the one that pays."""
+        rule = await self._session.scalar(select(Rule).where(Rule.tenant_id == self._tenant_id, Rule.id == rule_id))
+        assert rule is not None, "a rule is referred to by foreign key"
+        return rule
+
     async def by_code(self, code: str) -> Rule:
         rule = await self._session.scalar(ACTIVE_RULE_BY_CODE, {"tenant": self._tenant_id, "code": code})
         if rule is None:

@@ -9,16 +9,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.principal import Principal
+from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService, Posted
 from points_service.org.models import OrgUnit
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
 from points_service.rules.models import Rule
-from points_service.rules.service import RuleService
 from points_service.wishes.models import Wish
 
 ONE = Decimal(1)  # a wish is paid once, as one piece of work
@@ -40,17 +36,7 @@ class OwnWish(DomainError):
     title = "Nobody verifies a wish they fulfilled"
 
 
-class WishService:
-    def __init__(
-        self, session: AsyncSession, principal: Principal, org: OrgService, rules: RuleService, proxies: ProxyService
-    ) -> None:
-        self._session = session
-        self._principal = principal
-        self._tenant_id = principal.tenant_id
-        self._org = org
-        self._rules = rules
-        self._proxies = proxies
-
+class WishService(EarningService):
     @property
     def _is_staff(self) -> bool:
         return self._principal.role in ("staff", "admin")
