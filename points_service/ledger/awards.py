@@ -52,6 +52,8 @@ def award_points(rule: Rule, quantity: Decimal) -> int:
 
 
 class AwardPostings(LedgerWriter):
+    """Points issued by rule or by hand, and taken back; `LedgerService` offers them to callers."""
+
     async def award(
         self, member_id: uuid.UUID, rule: Rule, quantity: Decimal, note: str | None, source: str | None = None
     ) -> Posted:

@@ -37,7 +37,10 @@ class RedemptionHold:
 
 
 class RedemptionPostings(LedgerWriter):
-    # Set by `lock_members` on this instance; a service serves one session, so one set of locks.
+    """The ledger's side of a redemption; `LedgerService` offers it to callers."""
+
+    # None until `lock_members` sets this instance's own: declared here, not by the writer, so
+    # that no code outside this module sees the locks.
     _member_locks: _MemberLocks | None = None
 
     async def lock_members(self, member_ids: Sequence[uuid.UUID]) -> frozenset[uuid.UUID]:
