@@ -76,7 +76,7 @@ def load_and_time(
 
 
 async def _load(database_url: str, members: int) -> dict[str, Any]:
-    import points_service.database.registry  # noqa: F401 (every table mapped)
+    import points_service.app  # noqa: F401 (maps every table: the app imports each plugin's models)
     from points_service.database.session import create_engine, session_factory
     from points_service.district_demo import load_district
 
@@ -97,7 +97,7 @@ async def _load_and_time(
     replicate: int = 1,
 ) -> dict[str, Any]:
     evaluations_to_time = rebuilds
-    import points_service.database.registry  # noqa: F401 (every table mapped)
+    import points_service.app  # noqa: F401 (maps every table: the app imports each plugin's models)
     from admin.evaluations.controllers import DEFAULT_BANDS
     from admin.evaluations.service import EvaluationService
     from points_service.auth.principal import Principal

@@ -59,7 +59,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
     # the 409 after it must not undo, a revoked token family) takes its connection from a pool of
     # its own: borrowing from the request pool could starve it when every request waits for one.
     side_engine = create_engine(database_url, 4, settings.database_application_name)
-    # Single statements committed on their own (a reward's stock), see RedemptionService._take_stock.
+    # Single statements committed on their own: a reward's stock (`RewardStock`, merchants/redemptions/stock.py).
     # Their commits need not wait for the disk: a redemption commits after its stock was taken, so
     # its commit record follows the stock's in the WAL, and flushing it flushes the stock's too.
     # A crash can lose only a stock change no redemption committed after: a take (as if never

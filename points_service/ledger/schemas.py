@@ -8,8 +8,9 @@ from typing import cast
 
 import msgspec
 
+from points_service.ledger.balances import HistoryLine
 from points_service.ledger.models import TransactionKind
-from points_service.ledger.service import HistoryLine, Posted
+from points_service.ledger.postings import Posted
 from points_service.pagination import next_page
 
 
