@@ -98,17 +98,38 @@ async def unit_choices(work: Work, unit: uuid.UUID | None) -> tuple[OrgUnit | No
 
 
 @dataclass(frozen=True)
-class UnitFilter:
+class WorkList:
+    """What a list of the community's work is asked for: a unit of the caller's subtree (`?unit=`, empty
+    for all of it), a status (`?status=`) and the cursor (`?cursor=`)."""
+
     unit_id: uuid.UUID | None
     chosen: OrgUnit | None
     options: list[OrgUnit]
+    status: str | None
+    cursor: tuple[datetime, uuid.UUID] | None
+
+    def status_among(self, statuses: tuple[str, ...]) -> str | None:
+        """The status filtered on, if it is one of this list's; any other shows every status."""
+        return self.status if self.status in statuses else None
+
+    def shown(self, statuses: tuple[str, ...], rows: list[Any], created: Any) -> dict[str, Any]:
+        """What every list's template gets: the filters as chosen and offered, and the next page's cursor."""
+        return {
+            "chosen": self.chosen,
+            "units": self.options,
+            "status_filter": self.status_among(statuses),
+            "statuses": statuses,
+            "next_cursor": next_cursor(rows, created),
+        }
 
 
-async def unit_filter(work: Work, unit: str | None = None) -> UnitFilter:
-    """The list's unit filter from `?unit=` (a dependency): empty is the caller's whole subtree."""
+async def work_list(
+    work: Work, unit: str | None = None, status: str | None = None, cursor: str | None = None
+) -> WorkList:
+    """The list's filters and cursor (a dependency of every list here)."""
     unit_id = unit_asked(unit)
     chosen, options = await unit_choices(work, unit_id)
-    return UnitFilter(unit_id, chosen, options)
+    return WorkList(unit_id, chosen, options, status, decode_cursor(cursor))
 
 
 def unit_asked(value: str | None) -> uuid.UUID | None:
@@ -153,27 +174,11 @@ class ConsolePosts(Controller):
     path = "/posts"
 
     @get("/", name="console:posts")
-    async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        cursor: str | None = None,
-    ) -> Template:
-        status = status if status in POST_STATUSES else None
-        rows = await work.duty.posts(
-            PAGE, decode_cursor(cursor), units.unit_id, {"active": True, "closed": False}.get(status or "")
-        )
+    async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
+        active = {"active": True, "closed": False}.get(listing.status_among(POST_STATUSES) or "")
+        rows = await work.duty.posts(PAGE, listing.cursor, listing.unit_id, active)
         return STAFF_PAGE.render(
-            request,
-            "posts",
-            rows=rows[:PAGE],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=POST_STATUSES,
-            next_cursor=next_cursor(rows, lambda row: row[0]),
+            request, "posts", rows=rows[:PAGE], **listing.shown(POST_STATUSES, rows, lambda row: row[0])
         )
 
     @get("/{post_id:uuid}", name="console:post")
@@ -232,16 +237,8 @@ class ConsoleWishes(Controller):
     path = "/wishes"
 
     @get("/", name="console:wishes")
-    async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        cursor: str | None = None,
-    ) -> Template:
-        status = status if status in WISH_STATUSES else None
-        rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
+    async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
+        rows = await work.wishes.listed(listing.status_among(WISH_STATUSES), PAGE, listing.cursor, listing.unit_id)
         claimants = await work.records.member_names([wish.claimed_by for wish, _ in rows[:PAGE]])
         return STAFF_PAGE.render(
             request,
@@ -256,13 +253,9 @@ class ConsoleWishes(Controller):
                 }
                 for wish, unit_name in rows[:PAGE]
             ],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=WISH_STATUSES,
             rules=paying_rules(await work.rules.all(), "wish"),
             back=here(request),
-            next_cursor=next_cursor(rows, lambda row: row[0]),
+            **listing.shown(WISH_STATUSES, rows, lambda row: row[0]),
         )
 
     @post("/{wish_id:uuid}/verify", name="console:verify_wish")
@@ -301,20 +294,13 @@ class ConsoleReports(Controller):
 
     @get("/", name="console:reports")
     async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        first: str | None = None,
-        last: str | None = None,
-        cursor: str | None = None,
+        self, request: AnyRequest, work: Work, listing: WorkList, first: str | None = None, last: str | None = None
     ) -> Template:
-        status = status if status in REPORT_STATUSES else None
         start, end = period(first, last, work.clock)
-        counted_unit = units.chosen or next(iter(await work.records.home_units()), None)
+        counted_unit = listing.chosen or next(iter(await work.records.home_units()), None)
         stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
-        rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
+        status = listing.status_among(REPORT_STATUSES)
+        rows = await work.reports.listed(status, PAGE, listing.cursor, listing.unit_id)
         shown = rows[:PAGE]
         names = await work.records.member_names([report.member_id for report in shown])
         unit_rows = await work.records.units(
@@ -335,10 +321,6 @@ class ConsoleReports(Controller):
                 }
                 for report in shown
             ],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=REPORT_STATUSES,
             counted_unit=counted_unit,
             stats=stats,
             first=start.isoformat(),
@@ -347,7 +329,7 @@ class ConsoleReports(Controller):
             rules=paying_rules(await work.rules.all(), "report"),
             back=here(request),
             local=local_time(work.clock),
-            next_cursor=next_cursor(rows, lambda row: row),
+            **listing.shown(REPORT_STATUSES, rows, lambda row: row),
         )
 
     @post("/{report_id:uuid}/accept", name="console:accept_report")
