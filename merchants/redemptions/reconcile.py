@@ -6,6 +6,23 @@ from __future__ import annotations
 
 from points_service.ledger.reconcile import SqlCheck
 
+
+def _balance_equals_redemptions(name: str, account_kind: str, owner: str, status: str) -> SqlCheck:
+    """Each account of `account_kind` holds exactly the points of its owner's redemptions in `status`:
+    what a member has on hold is what they are waiting to collect, what a merchant holds is what it
+    handed over. The names put in the SQL are this module's own constants, never a caller's input."""
+    return SqlCheck(
+        name,
+        f"SELECT count(*) FROM ledger_accounts WHERE kind = '{account_kind}' AND {{tenant}}",  # noqa: S608
+        f"""SELECT a.tenant_id, a.{owner}, a.balance, coalesce(sum(r.points), 0)
+              FROM ledger_accounts a
+              LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.{owner} = a.{owner} AND r.status = '{status}'
+             WHERE a.kind = '{account_kind}' AND a.{{tenant}}
+             GROUP BY a.tenant_id, a.id
+            HAVING a.balance <> coalesce(sum(r.points), 0)""",  # noqa: S608
+    )
+
+
 REDEMPTION_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck(
         "each redemption's transactions match its status",
@@ -20,25 +37,11 @@ REDEMPTION_CHECKS: tuple[SqlCheck, ...] = (
                    OR (r.status = 'fulfilled' AND s.kind <> 'redemption_fulfil')
                    OR (r.status IN ('cancelled', 'expired') AND s.kind <> 'redemption_release'))""",
     ),
-    SqlCheck(
-        "held points equal the member's pending redemptions",
-        "SELECT count(*) FROM ledger_accounts WHERE kind = 'member_held' AND {tenant}",
-        """SELECT a.tenant_id, a.member_id, a.balance, coalesce(sum(r.points), 0)
-             FROM ledger_accounts a
-             LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.member_id = a.member_id AND r.status = 'pending'
-            WHERE a.kind = 'member_held' AND a.{tenant}
-            GROUP BY a.tenant_id, a.id
-           HAVING a.balance <> coalesce(sum(r.points), 0)""",
+    _balance_equals_redemptions(
+        "held points equal the member's pending redemptions", "member_held", "member_id", "pending"
     ),
-    SqlCheck(
-        "a merchant's balance equals its fulfilled redemptions",
-        "SELECT count(*) FROM ledger_accounts WHERE kind = 'merchant' AND {tenant}",
-        """SELECT a.tenant_id, a.merchant_id, a.balance, coalesce(sum(r.points), 0)
-             FROM ledger_accounts a
-             LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.merchant_id = a.merchant_id AND r.status = 'fulfilled'
-            WHERE a.kind = 'merchant' AND a.{tenant}
-            GROUP BY a.tenant_id, a.id
-           HAVING a.balance <> coalesce(sum(r.points), 0)""",
+    _balance_equals_redemptions(
+        "a merchant's balance equals its fulfilled redemptions", "merchant", "merchant_id", "fulfilled"
     ),
     SqlCheck(
         "every redemption transaction belongs to one redemption",
