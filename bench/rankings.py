@@ -77,6 +77,7 @@ def load_and_time(
 
 async def _load(database_url: str, members: int) -> dict[str, Any]:
     import points_service.database.registry  # noqa: F401 (every table mapped)
+
     from points_service.database.session import create_engine, session_factory
     from points_service.district_demo import load_district
 
@@ -98,6 +99,7 @@ async def _load_and_time(
 ) -> dict[str, Any]:
     evaluations_to_time = rebuilds
     import points_service.database.registry  # noqa: F401 (every table mapped)
+
     from admin.evaluations.controllers import DEFAULT_BANDS
     from admin.evaluations.service import EvaluationService
     from points_service.auth.principal import Principal
