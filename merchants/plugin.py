@@ -1,5 +1,6 @@
 """The marketplace's one face to the application: its API and clerk page, the redemption batches, the
-expiry sweep (in every process, and as `points-service sweep`) and its tables."""
+expiry sweep (in every process, and as `points-service sweep`), its tables and what `points-service
+reconcile` proves about its redemptions."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from litestar.types import ControllerRouterHandler
 from merchants.accounts import models as account_models
 from merchants.redemptions import models as redemption_models
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
+from merchants.redemptions.reconcile import REDEMPTION_CHECKS
 from merchants.redemptions.sweep import sweep_expired, sweep_forever
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
+from points_service.ledger.reconcile import InvariantCheck
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
 
@@ -50,6 +53,9 @@ class MerchantsPlugin(PackagePlugin):
 
     def commands(self) -> Sequence[click.Command]:
         return [sweep]
+
+    def reconcile_checks(self) -> Sequence[InvariantCheck]:
+        return REDEMPTION_CHECKS
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:

@@ -4,8 +4,10 @@ points_service that imports `admin` or `merchants`."""
 from __future__ import annotations
 
 import gc
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from types import ModuleType
 
 from litestar import Litestar
@@ -15,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.plugin import AdminPlugin
 from merchants.plugin import MerchantsPlugin
@@ -27,6 +30,7 @@ from points_service.errors import EXCEPTION_HANDLERS
 from points_service.health import live, ready
 from points_service.idempotency import models as idempotency_models
 from points_service.ledger import models as ledger_models
+from points_service.ledger.reconcile import Check, reconcile
 from points_service.member_side import MemberSidePlugin
 from points_service.openapi import ProblemAnswers
 from points_service.org import models as org_models
@@ -44,6 +48,14 @@ CORE_MODELS = (tenancy_models, org_models, auth_models, rules_models, ledger_mod
 
 def plugins() -> list[PackagePlugin]:
     return [MemberSidePlugin(), MerchantsPlugin(), AdminPlugin()]
+
+
+async def reconcile_all(
+    session: AsyncSession, seal_until: date | None = None, tenant_id: uuid.UUID | None = None
+) -> list[Check]:
+    """What `points-service reconcile` runs: the ledger's checks and every plugin's."""
+    contributed = [check for plugin in plugins() for check in plugin.reconcile_checks()]
+    return await reconcile(session, seal_until, tenant_id, contributed)
 
 
 def model_modules() -> list[ModuleType]:

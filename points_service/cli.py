@@ -90,14 +90,14 @@ def create_admin(username: str, password: str, tenant_name: str | None) -> None:
 @click.option("--seal/--no-seal", default=True, show_default=True, help="Seal finished days not sealed yet.")
 def reconcile(seal: bool) -> None:
     """Check every ledger invariant; exit non-zero on any breach."""
-    from points_service.ledger.reconcile import reconcile as run_checks
+    from points_service.app import reconcile_all
     from points_service.tenancy.periods import TenantClock
 
     with resolved_settings() as settings:
         migrate_to_head(settings)
         # Sealing stops at yesterday in the earliest time zone, so no day is sealed while still open.
         seal_until = TenantClock("Pacific/Kiritimati").today() - timedelta(days=1) if seal else None
-        checks = run_in_session(settings, lambda session: run_checks(session, seal_until))
+        checks = run_in_session(settings, lambda session: reconcile_all(session, seal_until))
     failed = False
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"

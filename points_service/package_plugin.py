@@ -3,8 +3,9 @@
 `create_app` lists one plugin per package (the member side, merchants, admin). A plugin names its
 API routers (mounted under /api/v1 with the bearer-token principal), its page routers (with their
 static files), its template folder, its click commands, its model modules (imported so that
-`Base.metadata` holds their tables) and the work it runs while the process lives (background loops,
-batchers), each by overriding one member below.
+`Base.metadata` holds their tables), the invariants `points-service reconcile` proves over its tables
+and the work it runs while the process lives (background loops, batchers), each by overriding one
+member below.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from points_service.deps import provide_principal
+from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
 
 API_PREFIX = "/api/v1"
@@ -81,6 +83,10 @@ class PackagePlugin(InitPlugin, CLIPlugin):
         return ()
 
     def commands(self) -> Sequence[click.Command]:
+        return ()
+
+    def reconcile_checks(self) -> Sequence[InvariantCheck]:
+        """Checks over the package's own tables, run after the ledger's by `points-service reconcile`."""
         return ()
 
     @asynccontextmanager

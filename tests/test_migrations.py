@@ -25,12 +25,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from points_service.app import schema
+from points_service.app import reconcile_all, schema
 from points_service.auth.principal import Principal
 from points_service.bootstrap import create_tenant
 from points_service.database.migrate import alembic_config, downgrade, upgrade
 from points_service.database.session import session_factory
-from points_service.ledger.reconcile import Check, reconcile
+from points_service.ledger.reconcile import Check
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService, Posted
 from points_service.org.service import OrgService
@@ -229,7 +229,7 @@ async def award_through_the_ledger_service(engine: AsyncEngine) -> Posted:
 
 async def run_reconcile(engine: AsyncEngine) -> list[Check]:
     async with session_factory(engine)() as session, session.begin():
-        return await reconcile(session)
+        return await reconcile_all(session)
 
 
 async def tamper(engine: AsyncEngine, *statements: str, **params: Any) -> None:

@@ -1,9 +1,9 @@
-"""Pending item providers: what waits for a staff decision, one function per area.
+"""Pending item providers: what waits for a staff decision, one declared `PendingSource` per area.
 
 The approvals queue asks every provider in `PROVIDERS` for the oldest pending items of the caller's
 subtree after the cursor, merges them by (created_at, id) and pages the result. To put another area's
-pending work in the queue, write a provider with the same signature
-and add it to `PROVIDERS`; nothing else changes.
+pending work in the queue, declare its source (which rows wait, since when, how each reads) and add it
+to `PROVIDERS`; nothing else changes. A provider is any callable with `Provider`'s signature.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.claims.models import Claim
@@ -53,35 +55,51 @@ class PendingItem:
 Provider = Callable[[PendingQuery], Awaitable[list[PendingItem]]]
 
 
-async def pending_claims(query: PendingQuery) -> list[PendingItem]:
-    statement = (
-        select(Claim, Member.name, OrgUnit.id, OrgUnit.name, Rule.name, Rule.code)
+@dataclass(frozen=True)
+class PendingSource:
+    """One area's pending work, declared. `rows` selects, for the tenant, the waiting rows as
+    (row, unit id, unit name, member id, member name, *details) with `OrgUnit` joined as the unit that
+    handles them: the caller's reach is applied to that unit. The queue's order is (`waiting_since`, id)."""
+
+    kind: str
+    rows: Callable[[PendingQuery], Select[Any]]
+    waiting_since: InstrumentedAttribute[datetime]
+    link: str  # the API path that shows or decides an item, with `{id}`
+    summary: Callable[..., str]  # (row, *details) -> how the item reads in the queue
+
+    async def __call__(self, query: PendingQuery) -> list[PendingItem]:
+        order = (self.waiting_since, self.waiting_since.class_.id)
+        statement = self.rows(query).where(query.reach.clause(OrgUnit.path))
+        if query.after is not None:
+            statement = statement.where(func.row(*order) > func.row(*query.after))
+        statement = statement.order_by(*order).limit(query.limit)
+        return [
+            PendingItem(
+                kind=self.kind,
+                id=row.id,
+                created_at=getattr(row, self.waiting_since.key),
+                unit_id=unit_id,
+                unit_name=unit_name,
+                link=self.link.format(id=row.id),
+                summary=self.summary(row, *details),
+                member_id=member_id,
+                member_name=member_name,
+            )
+            for row, unit_id, unit_name, member_id, member_name, *details in await query.session.execute(statement)
+        ]
+
+
+def _pending_claims(query: PendingQuery) -> Select[Any]:
+    return (
+        select(Claim, OrgUnit.id, OrgUnit.name, Claim.member_id, Member.name, Rule.name, Rule.code)
         .join(Member, (Member.tenant_id == Claim.tenant_id) & (Member.id == Claim.member_id))
         .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
         .join(Rule, (Rule.tenant_id == Claim.tenant_id) & (Rule.id == Claim.rule_id))
         .where(Claim.tenant_id == query.tenant_id, Claim.status == "pending")
-        .where(query.reach.clause(OrgUnit.path))
     )
-    if query.after is not None:
-        statement = statement.where(func.row(Claim.created_at, Claim.id) > func.row(*query.after))
-    statement = statement.order_by(Claim.created_at, Claim.id).limit(query.limit)
-    return [
-        PendingItem(
-            kind="claim",
-            id=claim.id,
-            created_at=claim.created_at,
-            unit_id=unit_id,
-            unit_name=unit_name,
-            link=f"/api/v1/claims/{claim.id}",
-            summary=f"{rule_name} ({rule_code}) × {claim.quantity.normalize():f}",
-            member_id=claim.member_id,
-            member_name=member_name,
-        )
-        for claim, member_name, unit_id, unit_name, rule_name, rule_code in await query.session.execute(statement)
-    ]
 
 
-async def attendance_to_confirm(query: PendingQuery) -> list[PendingItem]:
+def _attendance_to_confirm(query: PendingQuery) -> Select[Any]:
     """Activities that have ended and whose attendance nobody has confirmed; waiting since their end."""
     signed_up = (
         select(func.count())
@@ -92,117 +110,74 @@ async def attendance_to_confirm(query: PendingQuery) -> list[PendingItem]:
         )
         .scalar_subquery()
     )
-    statement = (
-        select(Activity, OrgUnit.name, signed_up)
+    return (
+        select(Activity, OrgUnit.id, OrgUnit.name, null(), null(), signed_up)
         .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
         .where(Activity.tenant_id == query.tenant_id, Activity.confirmed_at.is_(None), Activity.ends_at < query.now)
-        .where(query.reach.clause(OrgUnit.path))
     )
-    if query.after is not None:
-        statement = statement.where(func.row(Activity.ends_at, Activity.id) > func.row(*query.after))
-    statement = statement.order_by(Activity.ends_at, Activity.id).limit(query.limit)
-    return [
-        PendingItem(
-            kind="attendance",
-            id=activity.id,
-            created_at=activity.ends_at,
-            unit_id=activity.org_unit_id,
-            unit_name=unit_name,
-            link=f"/api/v1/activities/{activity.id}/confirm",
-            summary=f"{activity.title}: {count} signed up",
-        )
-        for activity, unit_name, count in await query.session.execute(statement)
-    ]
 
 
-async def post_claims(query: PendingQuery) -> list[PendingItem]:
-    statement = (
-        select(PostClaim, Post.name, Member.name, OrgUnit.id, OrgUnit.name)
+def _post_claims(query: PendingQuery) -> Select[Any]:
+    return (
+        select(PostClaim, OrgUnit.id, OrgUnit.name, PostClaim.member_id, Member.name, Post.name)
         .join(Post, (Post.tenant_id == PostClaim.tenant_id) & (Post.id == PostClaim.post_id))
         .join(OrgUnit, (OrgUnit.tenant_id == Post.tenant_id) & (OrgUnit.id == Post.org_unit_id))
         .join(Member, (Member.tenant_id == PostClaim.tenant_id) & (Member.id == PostClaim.member_id))
         .where(PostClaim.tenant_id == query.tenant_id, PostClaim.status == "pending")
-        .where(query.reach.clause(OrgUnit.path))
     )
-    if query.after is not None:
-        statement = statement.where(func.row(PostClaim.created_at, PostClaim.id) > func.row(*query.after))
-    statement = statement.order_by(PostClaim.created_at, PostClaim.id).limit(query.limit)
-    return [
-        PendingItem(
-            kind="post_claim",
-            id=claim.id,
-            created_at=claim.created_at,
-            unit_id=unit_id,
-            unit_name=unit_name,
-            link=f"/api/v1/post-claims/{claim.id}/approve",
-            summary=f"认领岗位: {post_name}",
-            member_id=claim.member_id,
-            member_name=member_name,
-        )
-        for claim, post_name, member_name, unit_id, unit_name in await query.session.execute(statement)
-    ]
 
 
-async def fulfilled_wishes(query: PendingQuery) -> list[PendingItem]:
+def _fulfilled_wishes(query: PendingQuery) -> Select[Any]:
     """Wishes marked fulfilled, waiting for staff to verify; waiting since they were fulfilled."""
-    statement = (
-        select(Wish, Member.name, OrgUnit.name)
+    return (
+        select(Wish, OrgUnit.id, OrgUnit.name, Wish.claimed_by, Member.name)
         .join(OrgUnit, (OrgUnit.tenant_id == Wish.tenant_id) & (OrgUnit.id == Wish.org_unit_id))
         .join(Member, (Member.tenant_id == Wish.tenant_id) & (Member.id == Wish.claimed_by))
         .where(Wish.tenant_id == query.tenant_id, Wish.status == "fulfilled")
-        .where(query.reach.clause(OrgUnit.path))
     )
-    if query.after is not None:
-        statement = statement.where(func.row(Wish.fulfilled_at, Wish.id) > func.row(*query.after))
-    statement = statement.order_by(Wish.fulfilled_at, Wish.id).limit(query.limit)
-    return [
-        PendingItem(
-            kind="wish",
-            id=wish.id,
-            created_at=wish.fulfilled_at,
-            unit_id=wish.org_unit_id,
-            unit_name=unit_name,
-            link=f"/api/v1/wishes/{wish.id}/verify",
-            summary=f"微心愿: {wish.title}",
-            member_id=wish.claimed_by,
-            member_name=member_name,
-        )
-        for wish, member_name, unit_name in await query.session.execute(statement)
-    ]
 
 
-async def reports_to_accept(query: PendingQuery) -> list[PendingItem]:
+def _reports_to_accept(query: PendingQuery) -> Select[Any]:
     """Reports nobody has accepted yet, handled in the caller's subtree."""
-    statement = (
-        select(ProblemReport, Member.name, OrgUnit.name)
+    return (
+        select(ProblemReport, OrgUnit.id, OrgUnit.name, ProblemReport.member_id, Member.name)
         .join(OrgUnit, (OrgUnit.tenant_id == ProblemReport.tenant_id) & (OrgUnit.id == ProblemReport.handling_unit_id))
         .join(Member, (Member.tenant_id == ProblemReport.tenant_id) & (Member.id == ProblemReport.member_id))
         .where(ProblemReport.tenant_id == query.tenant_id, ProblemReport.status == "submitted")
-        .where(query.reach.clause(OrgUnit.path))
     )
-    if query.after is not None:
-        statement = statement.where(func.row(ProblemReport.created_at, ProblemReport.id) > func.row(*query.after))
-    statement = statement.order_by(ProblemReport.created_at, ProblemReport.id).limit(query.limit)
-    return [
-        PendingItem(
-            kind="report",
-            id=found.id,
-            created_at=found.created_at,
-            unit_id=found.handling_unit_id,
-            unit_name=unit_name,
-            link=f"/api/v1/reports/{found.id}",
-            summary=f"民情上报: {found.place}",
-            member_id=found.member_id,
-            member_name=member_name,
-        )
-        for found, member_name, unit_name in await query.session.execute(statement)
-    ]
 
 
-PROVIDERS: dict[str, Provider] = {
-    "claim": pending_claims,
-    "attendance": attendance_to_confirm,
-    "post_claim": post_claims,
-    "wish": fulfilled_wishes,
-    "report": reports_to_accept,
-}
+SOURCES = (
+    PendingSource(
+        "claim",
+        _pending_claims,
+        Claim.created_at,
+        "/api/v1/claims/{id}",
+        lambda claim, rule_name, rule_code: f"{rule_name} ({rule_code}) × {claim.quantity.normalize():f}",
+    ),
+    PendingSource(
+        "attendance",
+        _attendance_to_confirm,
+        Activity.ends_at,
+        "/api/v1/activities/{id}/confirm",
+        lambda activity, count: f"{activity.title}: {count} signed up",
+    ),
+    PendingSource(
+        "post_claim",
+        _post_claims,
+        PostClaim.created_at,
+        "/api/v1/post-claims/{id}/approve",
+        lambda _claim, post_name: f"认领岗位: {post_name}",
+    ),
+    PendingSource(
+        "wish", _fulfilled_wishes, Wish.fulfilled_at, "/api/v1/wishes/{id}/verify", lambda wish: f"微心愿: {wish.title}"
+    ),
+    PendingSource(
+        "report",
+        _reports_to_accept,
+        ProblemReport.created_at,
+        "/api/v1/reports/{id}",
+        lambda report: f"民情上报: {report.place}",
+    ),
+)
+PROVIDERS: dict[str, Provider] = {source.kind: source for source in SOURCES}

@@ -8,12 +8,14 @@ it returns to says why, or says what was done. Each is CSRF-checked like every c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,17 +98,38 @@ async def unit_choices(work: Work, unit: uuid.UUID | None) -> tuple[OrgUnit | No
 
 
 @dataclass(frozen=True)
-class UnitFilter:
+class WorkList:
+    """What a list of the community's work is asked for: a unit of the caller's subtree (`?unit=`, empty
+    for all of it), a status (`?status=`) and the cursor (`?cursor=`)."""
+
     unit_id: uuid.UUID | None
     chosen: OrgUnit | None
     options: list[OrgUnit]
+    status: str | None
+    cursor: tuple[datetime, uuid.UUID] | None
+
+    def status_among(self, statuses: tuple[str, ...]) -> str | None:
+        """The status filtered on, if it is one of this list's; any other shows every status."""
+        return self.status if self.status in statuses else None
+
+    def shown(self, statuses: tuple[str, ...], rows: list[Any], created: Any) -> dict[str, Any]:
+        """What every list's template gets: the filters as chosen and offered, and the next page's cursor."""
+        return {
+            "chosen": self.chosen,
+            "units": self.options,
+            "status_filter": self.status_among(statuses),
+            "statuses": statuses,
+            "next_cursor": next_cursor(rows, created),
+        }
 
 
-async def unit_filter(work: Work, unit: str | None = None) -> UnitFilter:
-    """The list's unit filter from `?unit=` (a dependency): empty is the caller's whole subtree."""
+async def work_list(
+    work: Work, unit: str | None = None, status: str | None = None, cursor: str | None = None
+) -> WorkList:
+    """The list's filters and cursor (a dependency of every list here)."""
     unit_id = unit_asked(unit)
     chosen, options = await unit_choices(work, unit_id)
-    return UnitFilter(unit_id, chosen, options)
+    return WorkList(unit_id, chosen, options, status, decode_cursor(cursor))
 
 
 def unit_asked(value: str | None) -> uuid.UUID | None:
@@ -144,6 +167,28 @@ def text_field(form: Any, name: str, limit: int = 2000) -> str:
     return value
 
 
+def chosen_rule(form: Any) -> str | None:
+    """The rule staff chose to pay with; none chosen pays by the item's own rule, or nothing."""
+    return str(form.get("rule_code") or "") or None
+
+
+WorkAction = Callable[[Work, uuid.UUID, Any], Awaitable[object]]
+
+
+def work_button(path: str, name: str, back: str, done: str, act: WorkAction) -> HTTPRouteHandler:
+    """One staff button on an item of the community's work: `act(work, item id, form)` as a staff action
+    (staff_action: in a savepoint, back to the list it was pressed on, saying `done` or why it was refused)."""
+
+    @post(path, name=name)
+    async def press(request: AnyRequest, item_id: uuid.UUID, work: Work) -> Response[Any]:
+        async def run(form: Any) -> None:
+            await act(work, item_id, form)
+
+        return await staff_action(request, work.db_session, run, back, done)
+
+    return press
+
+
 # -- posts ------------------------------------------------------------------------------------------
 
 
@@ -151,27 +196,11 @@ class ConsolePosts(Controller):
     path = "/posts"
 
     @get("/", name="console:posts")
-    async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        cursor: str | None = None,
-    ) -> Template:
-        status = status if status in POST_STATUSES else None
-        rows = await work.duty.posts(
-            PAGE, decode_cursor(cursor), units.unit_id, {"active": True, "closed": False}.get(status or "")
-        )
+    async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
+        active = {"active": True, "closed": False}.get(listing.status_among(POST_STATUSES) or "")
+        rows = await work.duty.posts(PAGE, listing.cursor, listing.unit_id, active)
         return STAFF_PAGE.render(
-            request,
-            "posts",
-            rows=rows[:PAGE],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=POST_STATUSES,
-            next_cursor=next_cursor(rows, lambda row: row[0]),
+            request, "posts", rows=rows[:PAGE], **listing.shown(POST_STATUSES, rows, lambda row: row[0])
         )
 
     @get("/{post_id:uuid}", name="console:post")
@@ -203,24 +232,22 @@ class ConsolePosts(Controller):
         )
 
 
-class ConsolePostClaims(Controller):
-    path = "/post-claims"
-
-    @post("/{claim_id:uuid}/approve", name="console:approve_post_claim")
-    async def approve(self, request: AnyRequest, claim_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def approve(form: Any) -> None:
-            await work.duty.decide_post_claim(claim_id, True, None)
-
-        return await staff_action(request, work.db_session, approve, "/admin/posts", "approve_done")
-
-    @post("/{claim_id:uuid}/reject", name="console:reject_post_claim")
-    async def reject(self, request: AnyRequest, claim_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def reject(form: Any) -> None:
-            await work.duty.decide_post_claim(claim_id, False, text_field(form, "reason"))
-
-        return await staff_action(request, work.db_session, reject, "/admin/posts", "reject_done")
+POST_CLAIM_BUTTONS = [
+    work_button(
+        "/post-claims/{item_id:uuid}/approve",
+        "console:approve_post_claim",
+        "/admin/posts",
+        "approve_done",
+        lambda work, claim_id, _form: work.duty.decide_post_claim(claim_id, True, None),
+    ),
+    work_button(
+        "/post-claims/{item_id:uuid}/reject",
+        "console:reject_post_claim",
+        "/admin/posts",
+        "reject_done",
+        lambda work, claim_id, form: work.duty.decide_post_claim(claim_id, False, text_field(form, "reason")),
+    ),
+]
 
 
 # -- micro-wishes -----------------------------------------------------------------------------------
@@ -230,16 +257,8 @@ class ConsoleWishes(Controller):
     path = "/wishes"
 
     @get("/", name="console:wishes")
-    async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        cursor: str | None = None,
-    ) -> Template:
-        status = status if status in WISH_STATUSES else None
-        rows = await work.wishes.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
+    async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
+        rows = await work.wishes.listed(listing.status_among(WISH_STATUSES), PAGE, listing.cursor, listing.unit_id)
         claimants = await work.records.member_names([wish.claimed_by for wish, _ in rows[:PAGE]])
         return STAFF_PAGE.render(
             request,
@@ -254,31 +273,26 @@ class ConsoleWishes(Controller):
                 }
                 for wish, unit_name in rows[:PAGE]
             ],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=WISH_STATUSES,
             rules=paying_rules(await work.rules.all(), "wish"),
             back=here(request),
-            next_cursor=next_cursor(rows, lambda row: row[0]),
+            **listing.shown(WISH_STATUSES, rows, lambda row: row[0]),
         )
 
-    @post("/{wish_id:uuid}/verify", name="console:verify_wish")
-    async def verify(self, request: AnyRequest, wish_id: uuid.UUID, work: Work) -> Response[Any]:
 
-        async def verify(form: Any) -> None:
-            ledger = await work.ledger()
-            await work.wishes.verify(wish_id, str(form.get("rule_code") or "") or None, ledger)
+async def verify_wish(work: Work, wish_id: uuid.UUID, form: Any) -> None:
+    await work.wishes.verify(wish_id, chosen_rule(form), await work.ledger())
 
-        return await staff_action(request, work.db_session, verify, "/admin/wishes", "verify_done")
 
-    @post("/{wish_id:uuid}/send-back", name="console:send_back_wish")
-    async def send_back(self, request: AnyRequest, wish_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def send_back(form: Any) -> None:
-            await work.wishes.send_back(wish_id, text_field(form, "reason"))
-
-        return await staff_action(request, work.db_session, send_back, "/admin/wishes", "send_back_done")
+WISH_BUTTONS = [
+    work_button("/wishes/{item_id:uuid}/verify", "console:verify_wish", "/admin/wishes", "verify_done", verify_wish),
+    work_button(
+        "/wishes/{item_id:uuid}/send-back",
+        "console:send_back_wish",
+        "/admin/wishes",
+        "send_back_done",
+        lambda work, wish_id, form: work.wishes.send_back(wish_id, text_field(form, "reason")),
+    ),
+]
 
 
 # -- problem reports --------------------------------------------------------------------------------
@@ -299,20 +313,13 @@ class ConsoleReports(Controller):
 
     @get("/", name="console:reports")
     async def listed(
-        self,
-        request: AnyRequest,
-        work: Work,
-        units: UnitFilter,
-        status: str | None = None,
-        first: str | None = None,
-        last: str | None = None,
-        cursor: str | None = None,
+        self, request: AnyRequest, work: Work, listing: WorkList, first: str | None = None, last: str | None = None
     ) -> Template:
-        status = status if status in REPORT_STATUSES else None
         start, end = period(first, last, work.clock)
-        counted_unit = units.chosen or next(iter(await work.records.home_units()), None)
+        counted_unit = listing.chosen or next(iter(await work.records.home_units()), None)
         stats = await work.reports.stats(counted_unit.id, start, end) if counted_unit else None
-        rows = await work.reports.listed(status, PAGE, decode_cursor(cursor), units.unit_id)
+        status = listing.status_among(REPORT_STATUSES)
+        rows = await work.reports.listed(status, PAGE, listing.cursor, listing.unit_id)
         shown = rows[:PAGE]
         names = await work.records.member_names([report.member_id for report in shown])
         unit_rows = await work.records.units(
@@ -333,10 +340,6 @@ class ConsoleReports(Controller):
                 }
                 for report in shown
             ],
-            chosen=units.chosen,
-            units=units.options,
-            status_filter=status,
-            statuses=REPORT_STATUSES,
             counted_unit=counted_unit,
             stats=stats,
             first=start.isoformat(),
@@ -345,44 +348,43 @@ class ConsoleReports(Controller):
             rules=paying_rules(await work.rules.all(), "report"),
             back=here(request),
             local=local_time(work.clock),
-            next_cursor=next_cursor(rows, lambda row: row),
+            **listing.shown(REPORT_STATUSES, rows, lambda row: row),
         )
 
-    @post("/{report_id:uuid}/accept", name="console:accept_report")
-    async def accept(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
 
-        async def accept(form: Any) -> None:
-            ledger = await work.ledger()
-            await work.reports.accept(report_id, str(form.get("rule_code") or "") or None, ledger)
-
-        return await staff_action(request, work.db_session, accept, "/admin/reports", "accept_done")
-
-    @post("/{report_id:uuid}/escalate", name="console:escalate_report")
-    async def escalate(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def escalate(form: Any) -> None:
-            await work.reports.escalate(report_id, str(form.get("note") or "").strip()[:2000] or None)
-
-        return await staff_action(request, work.db_session, escalate, "/admin/reports", "escalate_done")
-
-    @post("/{report_id:uuid}/reject", name="console:reject_report")
-    async def reject(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def reject(form: Any) -> None:
-            await work.reports.reject(report_id, text_field(form, "reason"))
-
-        return await staff_action(request, work.db_session, reject, "/admin/reports", "reject_done")
-
-    @post("/{report_id:uuid}/resolve", name="console:resolve_report")
-    async def resolve(self, request: AnyRequest, report_id: uuid.UUID, work: Work) -> Response[Any]:
-
-        async def resolve(form: Any) -> None:
-            ledger = await work.ledger()
-            await work.reports.resolve(
-                report_id, text_field(form, "resolution"), str(form.get("rule_code") or "") or None, None, ledger
-            )
-
-        return await staff_action(request, work.db_session, resolve, "/admin/reports", "resolve_done")
+async def accept_report(work: Work, report_id: uuid.UUID, form: Any) -> None:
+    await work.reports.accept(report_id, chosen_rule(form), await work.ledger())
 
 
-WORK_CONTROLLERS = [ConsolePosts, ConsolePostClaims, ConsoleWishes, ConsoleReports]
+async def resolve_report(work: Work, report_id: uuid.UUID, form: Any) -> None:
+    resolution = text_field(form, "resolution")
+    await work.reports.resolve(report_id, resolution, chosen_rule(form), None, await work.ledger())
+
+
+REPORT_BUTTONS = [
+    work_button(
+        "/reports/{item_id:uuid}/accept", "console:accept_report", "/admin/reports", "accept_done", accept_report
+    ),
+    work_button(
+        "/reports/{item_id:uuid}/escalate",
+        "console:escalate_report",
+        "/admin/reports",
+        "escalate_done",
+        lambda work, report_id, form: work.reports.escalate(
+            report_id, str(form.get("note") or "").strip()[:2000] or None
+        ),
+    ),
+    work_button(
+        "/reports/{item_id:uuid}/reject",
+        "console:reject_report",
+        "/admin/reports",
+        "reject_done",
+        lambda work, report_id, form: work.reports.reject(report_id, text_field(form, "reason")),
+    ),
+    work_button(
+        "/reports/{item_id:uuid}/resolve", "console:resolve_report", "/admin/reports", "resolve_done", resolve_report
+    ),
+]
+
+
+WORK_CONTROLLERS = [ConsolePosts, ConsoleWishes, ConsoleReports, *POST_CLAIM_BUTTONS, *WISH_BUTTONS, *REPORT_BUTTONS]

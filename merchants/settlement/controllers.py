@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
@@ -17,6 +18,12 @@ from points_service.ledger.service import LedgerService
 
 Month = Annotated[str | None, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, tenant-local")]
 Format = Annotated[Literal["json", "csv"], Parameter(description="json or csv")]
+
+
+def month_sheet(name: str, period: date, header: list[str], rows: list[list[object]]) -> Response[bytes]:
+    """One month's figures as a spreadsheet download, `<name>-YYYY-MM.csv`."""
+    body = csv_text(header, rows).encode()
+    return Response(body, media_type=CSV, headers=download_headers(f"{name}-{period:%Y-%m}.csv"))
 
 
 class StatementController(Controller):
@@ -49,8 +56,7 @@ class StatementController(Controller):
                 ]
                 for line in lines
             ]
-            body = csv_text(["核销时间", "兑换码", "商品", "数量", "积分"], rows).encode()
-            return Response(body, media_type=CSV, headers=download_headers(f"statement-{period:%Y-%m}.csv"))
+            return month_sheet("statement", period, ["核销时间", "兑换码", "商品", "数量", "积分"], rows)
         return Response(
             Statement(
                 month=f"{period:%Y-%m}",
@@ -91,11 +97,8 @@ class SettlementAdminController(Controller):
         period = parse_month(month, ledger.clock)
         totals = await settlement.totals(period, await merchant_accounts.ids_in_reach())
         if format == "csv":
-            body = csv_text(
-                ["商户", "商户编号", "核销笔数", "积分"],
-                [[t.merchant_name, t.merchant_id, t.count, t.points] for t in totals],
-            ).encode()
-            return Response(body, media_type=CSV, headers=download_headers(f"settlement-{period:%Y-%m}.csv"))
+            rows = [[t.merchant_name, t.merchant_id, t.count, t.points] for t in totals]
+            return month_sheet("settlement", period, ["商户", "商户编号", "核销笔数", "积分"], rows)
         return Response(
             Settlement(
                 month=f"{period:%Y-%m}",

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.redemptions.codes import display, normalise
 from merchants.redemptions.service import RedemptionService
+from merchants.rewards.models import Reward
 from merchants.rewards.service import RewardService
 from merchants.schemas import CodeRequest
 from merchants.settlement.service import SettlementService, parse_month
@@ -220,6 +221,22 @@ class RewardsController(Controller):
             **context,
         )
 
+    async def _no_such_reward(self, request: AnyRequest, shop: Shop, rewards: RewardService) -> Template:
+        return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+
+    async def _edit(
+        self, request: AnyRequest, shop: Shop, reward: Reward, form: RewardForm, status: int = 200
+    ) -> Template:
+        return CLERK_PAGE.render(
+            request,
+            "reward_edit",
+            page_path=f"{REWARDS_PATH}/{reward.id}",
+            status=status,
+            **await shop.shell(),
+            reward=reward,
+            form=form,
+        )
+
     @get("/", name="merchant_page:rewards")
     async def list_rewards(
         self,
@@ -254,15 +271,8 @@ class RewardsController(Controller):
         try:
             reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
-        return CLERK_PAGE.render(
-            request,
-            "reward_edit",
-            page_path=f"{REWARDS_PATH}/{reward_id}",
-            **await shop.shell(),
-            reward=reward,
-            form=form_of(reward, shop.ledger.clock.timezone),
-        )
+            return await self._no_such_reward(request, shop, rewards)
+        return await self._edit(request, shop, reward, form_of(reward, shop.ledger.clock.timezone))
 
     @post("/{reward_id:uuid}", name="merchant_page:update_reward")
     async def update_reward(
@@ -276,20 +286,12 @@ class RewardsController(Controller):
         try:
             reward = await rewards.of_merchant(shop.merchant_id, reward_id)
         except NotFound:
-            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+            return await self._no_such_reward(request, shop, rewards)
         merchant_id = shop.merchant_id
         form = read_reward_form(dict(await request.form()), shop.ledger.clock.timezone)
         if await saved(db_session, form, lambda: rewards.update(merchant_id, reward_id, changed_fields(form, reward))):
             return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
-        return CLERK_PAGE.render(
-            request,
-            "reward_edit",
-            page_path=f"{REWARDS_PATH}/{reward_id}",
-            status=400,
-            **await shop.shell(),
-            reward=reward,
-            form=form,
-        )
+        return await self._edit(request, shop, reward, form, status=400)
 
     @post("/{reward_id:uuid}/status", name="merchant_page:reward_status")
     async def set_status(
@@ -303,7 +305,7 @@ class RewardsController(Controller):
         try:
             await rewards.update(shop.merchant_id, reward_id, {"status": status})
         except NotFound:
-            return await self._list(request, shop, rewards, status=404, message="reward_not_found")
+            return await self._no_such_reward(request, shop, rewards)
         return CLERK_PAGE.redirect(request, REWARDS_PATH, Message.done("saved"))
 
 

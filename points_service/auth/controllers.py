@@ -10,20 +10,10 @@ from litestar.status_codes import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.rate_limit import LoginLimiter
+from points_service.auth.deps import auth_service
 from points_service.auth.schemas import LoginRequest, RefreshRequest, TokenResponse
-from points_service.auth.service import AuthService, TokenPair
+from points_service.auth.service import TokenPair
 from points_service.openapi import REFUSALS
-
-
-def _auth_service(db_session: AsyncSession, state: State) -> AuthService:
-    return AuthService(
-        db_session,
-        state.access_tokens,
-        LoginLimiter(state.redis),
-        state.side_session_factory,
-        state.settings.refresh_token_days,
-    )
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -46,7 +36,7 @@ class AuthController(Controller):
         self, data: LoginRequest, request: Request, db_session: AsyncSession, state: State
     ) -> TokenResponse:
         address = request.client.host if request.client else "unknown"
-        return _tokens(await _auth_service(db_session, state).login(data.username, data.password, address))
+        return _tokens(await auth_service(db_session, state).login(data.username, data.password, address))
 
     @post(
         "/refresh",
@@ -55,8 +45,8 @@ class AuthController(Controller):
         opt={REFUSALS: (HTTP_401_UNAUTHORIZED,)},
     )
     async def refresh(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> TokenResponse:
-        return _tokens(await _auth_service(db_session, state).refresh(data.refresh_token))
+        return _tokens(await auth_service(db_session, state).refresh(data.refresh_token))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke a refresh token", opt={REFUSALS: ()})
     async def logout(self, data: RefreshRequest, db_session: AsyncSession, state: State) -> None:
-        await _auth_service(db_session, state).logout(data.refresh_token)
+        await auth_service(db_session, state).logout(data.refresh_token)

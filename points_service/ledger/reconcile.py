@@ -1,12 +1,15 @@
-"""`points-service reconcile`: prove the ledger's invariants (docs/ledger.md) from the stored rows."""
+"""`points-service reconcile`: prove the ledger's invariants (docs/ledger.md) from the stored rows. The
+packages that build on the ledger add checks over their own tables through their plugins."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,109 +42,90 @@ def _scoped(sql: str) -> str:
     )
 
 
-async def reconcile(
-    session: AsyncSession, seal_until: date | None = None, tenant_id: uuid.UUID | None = None
-) -> list[Check]:
-    """All checks, over every tenant or over one (`tenant_id`)."""
-    params: dict[str, object] = {"tenant": tenant_id}
+class InvariantCheck(Protocol):
+    """One invariant proved from the stored rows, over one tenant or every tenant (`tenant_id` None).
+    The core brings the ledger's; each package's plugin brings those over its own tables."""
 
-    async def _sql_breaches(check: Check, count_sql: str, breach_sql: str) -> Check:
-        count_sql, breach_sql = (_scoped(sql) for sql in (count_sql, breach_sql))
-        check.examined = int(await session.scalar(text(count_sql), params) or 0)
-        check.breaches = [str(tuple(row)) for row in await session.execute(text(breach_sql + " LIMIT 20"), params)]
+    async def run(self, session: AsyncSession, tenant_id: uuid.UUID | None) -> Check: ...
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    """An invariant written as two queries: how many rows it examines, and which of them breach it.
+    `{tenant}` in either query scopes it to the tenant checked (see `_scoped`)."""
+
+    name: str
+    count_sql: str
+    breach_sql: str
+
+    async def run(self, session: AsyncSession, tenant_id: uuid.UUID | None) -> Check:
+        params = {"tenant": tenant_id}
+        check = Check(self.name)
+        check.examined = int(await session.scalar(text(_scoped(self.count_sql)), params) or 0)
+        breaches = await session.execute(text(_scoped(self.breach_sql) + " LIMIT 20"), params)
+        check.breaches = [str(tuple(row)) for row in breaches]
         return check
 
-    checks = [
-        await _sql_breaches(
-            Check("cached balance equals the sum of the account's entries"),
-            "SELECT count(*) FROM ledger_accounts WHERE kind <> 'issuance' AND {tenant}",
-            """SELECT a.tenant_id, a.id, a.balance, coalesce(sum(e.amount), 0), a.entry_count, count(e.id)
-                 FROM ledger_accounts a
-                 LEFT JOIN ledger_entries e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
-                WHERE a.kind <> 'issuance' AND a.{tenant}
-                GROUP BY a.tenant_id, a.id
-               HAVING a.balance <> coalesce(sum(e.amount), 0) OR a.entry_count <> count(e.id)""",
-        ),
-        await _sql_breaches(
-            Check("every transaction has two or more entries summing to zero"),
-            "SELECT count(*) FROM ledger_transactions WHERE {tenant}",
-            """SELECT t.tenant_id, t.id, count(e.id), coalesce(sum(e.amount), 0)
-                 FROM ledger_transactions t
-                 LEFT JOIN ledger_entries e ON e.tenant_id = t.tenant_id AND e.transaction_id = t.id
-                WHERE t.{tenant}
-                GROUP BY t.tenant_id, t.id
-               HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
-        ),
-        await _sql_breaches(
-            Check("all entries of each tenant sum to zero"),
-            "SELECT count(DISTINCT tenant_id) FROM ledger_entries WHERE {tenant}",
-            "SELECT tenant_id, sum(amount) FROM ledger_entries WHERE {tenant} GROUP BY tenant_id HAVING sum(amount) <> 0",
-        ),
-        await _sql_breaches(
-            Check("no member balance is negative"),
-            "SELECT count(*) FROM ledger_accounts WHERE kind LIKE 'member_%' AND {tenant}",
-            "SELECT tenant_id, id, balance FROM ledger_accounts WHERE kind LIKE 'member_%' AND balance < 0 AND {tenant}",
-        ),
-        await _sql_breaches(
-            Check("earned totals per member and month equal the ledger's earning transactions"),
-            "SELECT count(*) FROM member_earned_monthly WHERE {tenant}",
-            """WITH ledger AS (
-                   SELECT tenant_id, member_id, date_trunc('month', local_date)::date AS month, sum(earned_delta) AS earned
-                     FROM ledger_transactions WHERE earned_delta <> 0 AND {tenant} GROUP BY 1, 2, 3)
-               SELECT coalesce(l.tenant_id, m.tenant_id), coalesce(l.member_id, m.member_id),
-                      coalesce(l.month, m.month), l.earned, m.earned
-                 FROM ledger l FULL JOIN member_earned_monthly m
-                   ON m.tenant_id = l.tenant_id AND m.member_id = l.member_id AND m.month = l.month
-                WHERE coalesce(l.earned, 0) <> coalesce(m.earned, 0)
-                  AND (m.tenant_id IS NULL OR m.{tenant})""",
-        ),
-        await _sql_breaches(
-            Check("each redemption's transactions match its status"),
-            "SELECT count(*) FROM redemptions WHERE {tenant}",
-            """SELECT r.tenant_id, r.id, r.status, h.kind, s.kind
-                 FROM redemptions r
-                 JOIN ledger_transactions h ON h.tenant_id = r.tenant_id AND h.id = r.hold_transaction_id
-                 LEFT JOIN ledger_transactions s ON s.tenant_id = r.tenant_id AND s.id = r.settle_transaction_id
-                WHERE r.{tenant}
-                  AND (h.kind <> 'redemption_hold' OR h.member_id <> r.member_id
-                       OR (r.status = 'pending') <> (s.id IS NULL)
-                       OR (r.status = 'fulfilled' AND s.kind <> 'redemption_fulfil')
-                       OR (r.status IN ('cancelled', 'expired') AND s.kind <> 'redemption_release'))""",
-        ),
-        await _sql_breaches(
-            Check("held points equal the member's pending redemptions"),
-            "SELECT count(*) FROM ledger_accounts WHERE kind = 'member_held' AND {tenant}",
-            """SELECT a.tenant_id, a.member_id, a.balance, coalesce(sum(r.points), 0)
-                 FROM ledger_accounts a
-                 LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.member_id = a.member_id AND r.status = 'pending'
-                WHERE a.kind = 'member_held' AND a.{tenant}
-                GROUP BY a.tenant_id, a.id
-               HAVING a.balance <> coalesce(sum(r.points), 0)""",
-        ),
-        await _sql_breaches(
-            Check("a merchant's balance equals its fulfilled redemptions"),
-            "SELECT count(*) FROM ledger_accounts WHERE kind = 'merchant' AND {tenant}",
-            """SELECT a.tenant_id, a.merchant_id, a.balance, coalesce(sum(r.points), 0)
-                 FROM ledger_accounts a
-                 LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.merchant_id = a.merchant_id AND r.status = 'fulfilled'
-                WHERE a.kind = 'merchant' AND a.{tenant}
-                GROUP BY a.tenant_id, a.id
-               HAVING a.balance <> coalesce(sum(r.points), 0)""",
-        ),
-        await _sql_breaches(
-            Check("every redemption transaction belongs to one redemption"),
-            "SELECT count(*) FROM ledger_transactions WHERE kind LIKE 'redemption_%' AND {tenant}",
-            """SELECT t.tenant_id, t.id, t.kind, count(r.id)
-                 FROM ledger_transactions t
-                 LEFT JOIN redemptions r ON r.tenant_id = t.tenant_id
-                      AND (r.hold_transaction_id = t.id OR r.settle_transaction_id = t.id)
-                WHERE t.kind LIKE 'redemption_%' AND t.{tenant}
-                GROUP BY t.tenant_id, t.id, t.kind
-               HAVING count(r.id) <> 1""",
-        ),
-        await _hash_chains(session, params),
-        await _seals(session, seal_until, params),
-    ]
+
+LEDGER_CHECKS: tuple[SqlCheck, ...] = (
+    SqlCheck(
+        "cached balance equals the sum of the account's entries",
+        "SELECT count(*) FROM ledger_accounts WHERE kind <> 'issuance' AND {tenant}",
+        """SELECT a.tenant_id, a.id, a.balance, coalesce(sum(e.amount), 0), a.entry_count, count(e.id)
+             FROM ledger_accounts a
+             LEFT JOIN ledger_entries e ON e.tenant_id = a.tenant_id AND e.account_id = a.id
+            WHERE a.kind <> 'issuance' AND a.{tenant}
+            GROUP BY a.tenant_id, a.id
+           HAVING a.balance <> coalesce(sum(e.amount), 0) OR a.entry_count <> count(e.id)""",
+    ),
+    SqlCheck(
+        "every transaction has two or more entries summing to zero",
+        "SELECT count(*) FROM ledger_transactions WHERE {tenant}",
+        """SELECT t.tenant_id, t.id, count(e.id), coalesce(sum(e.amount), 0)
+             FROM ledger_transactions t
+             LEFT JOIN ledger_entries e ON e.tenant_id = t.tenant_id AND e.transaction_id = t.id
+            WHERE t.{tenant}
+            GROUP BY t.tenant_id, t.id
+           HAVING count(e.id) < 2 OR coalesce(sum(e.amount), 0) <> 0""",
+    ),
+    SqlCheck(
+        "all entries of each tenant sum to zero",
+        "SELECT count(DISTINCT tenant_id) FROM ledger_entries WHERE {tenant}",
+        "SELECT tenant_id, sum(amount) FROM ledger_entries WHERE {tenant} GROUP BY tenant_id HAVING sum(amount) <> 0",
+    ),
+    SqlCheck(
+        "no member balance is negative",
+        "SELECT count(*) FROM ledger_accounts WHERE kind LIKE 'member_%' AND {tenant}",
+        "SELECT tenant_id, id, balance FROM ledger_accounts WHERE kind LIKE 'member_%' AND balance < 0 AND {tenant}",
+    ),
+    SqlCheck(
+        "earned totals per member and month equal the ledger's earning transactions",
+        "SELECT count(*) FROM member_earned_monthly WHERE {tenant}",
+        """WITH ledger AS (
+               SELECT tenant_id, member_id, date_trunc('month', local_date)::date AS month, sum(earned_delta) AS earned
+                 FROM ledger_transactions WHERE earned_delta <> 0 AND {tenant} GROUP BY 1, 2, 3)
+           SELECT coalesce(l.tenant_id, m.tenant_id), coalesce(l.member_id, m.member_id),
+                  coalesce(l.month, m.month), l.earned, m.earned
+             FROM ledger l FULL JOIN member_earned_monthly m
+               ON m.tenant_id = l.tenant_id AND m.member_id = l.member_id AND m.month = l.month
+            WHERE coalesce(l.earned, 0) <> coalesce(m.earned, 0)
+              AND (m.tenant_id IS NULL OR m.{tenant})""",
+    ),
+)
+
+
+async def reconcile(
+    session: AsyncSession,
+    seal_until: date | None = None,
+    tenant_id: uuid.UUID | None = None,
+    contributed: Sequence[InvariantCheck] = (),
+) -> list[Check]:
+    """The ledger's checks and the `contributed` ones (each package's, gathered by the composition root's
+    `reconcile_all`), over every tenant or over one (`tenant_id`)."""
+    params: dict[str, object] = {"tenant": tenant_id}
+    checks = [await check.run(session, tenant_id) for check in (*LEDGER_CHECKS, *contributed)]
+    checks.append(await _hash_chains(session, params))
+    checks.append(await _seals(session, seal_until, params))
     return checks
 
 

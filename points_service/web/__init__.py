@@ -75,7 +75,8 @@ What the layer gives a page:
 """
 
 from points_service.web.i18n import Catalogue
-from points_service.web.page import TEMPLATE_DIRECTORY, Message, Page, local_time
+from points_service.web.message import Message
+from points_service.web.page import TEMPLATE_DIRECTORY, Page, local_time
 from points_service.web.session import PageSession, SignInRequired, auth_service
 
 __all__ = [

@@ -1,17 +1,15 @@
-"""A page of the web layer (see points_service/web/__init__.py for how a page uses it)."""
+"""A page of the web layer (see points_service/web/__init__.py for how a page uses it); the message it
+shows after an action is `message.Message`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
@@ -27,6 +25,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
 from points_service.tenancy.periods import TenantClock
 from points_service.web.i18n import Catalogue
+from points_service.web.message import MESSAGE_COOKIE, MESSAGE_COOKIE_SECONDS, Message
 from points_service.web.session import PageSession, SignInRequired, auth_service
 
 AnyRequest = Request[Any, Any, Any]
@@ -42,9 +41,6 @@ CONTENT_SECURITY_POLICY = (
 # web/sign_out.html. The app factory lists this folder beside the pages' own.
 TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
 LANGUAGE_COOKIE_SECONDS = 365 * 86400
-MESSAGE_COOKIE = "rp_message"
-# A message lives for the one redirect it follows; a minute covers a slow phone.
-MESSAGE_COOKIE_SECONDS = 60
 # What a refusal says when its own code has no words in the page's catalogue, by HTTP status.
 STATUS_WORDS = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_input"}
 
@@ -57,51 +53,6 @@ def local_time(clock: TenantClock) -> Callable[..., str]:
         return moment.astimezone(zone).strftime(pattern) if moment else ""
 
     return shown
-
-
-class _KeptArgs(dict[str, str | int]):
-    def __missing__(self, name: str) -> str:
-        return f"{{{name}}}"
-
-
-@dataclass(frozen=True)
-class Message:
-    """What the page tells the user after an action: a catalogue key, its arguments, and whether it says
-    the action was done (`done`, shown as a notice) or refused (`error`, shown as an alert)."""
-
-    key: str
-    args: Mapping[str, str | int] = field(default_factory=dict)
-    kind: Literal["done", "error"] = "error"
-
-    @classmethod
-    def done(cls, key: str, **args: str | int) -> Message:
-        return cls(key, args, "done")
-
-    @classmethod
-    def error(cls, key: str, **args: str | int) -> Message:
-        return cls(key, args, "error")
-
-    def text(self, words: Mapping[str, str]) -> str:
-        """The message in the page's words; an argument it lacks stays a visible `{name}`, never a crash."""
-        return words[self.key].format_map(_KeptArgs(self.args))
-
-    def to_cookie(self) -> str:
-        # Only numbers travel as arguments: a cookie's text is never shown as if the page said it.
-        args = {name: value for name, value in self.args.items() if isinstance(value, int)}
-        raw = json.dumps([self.key, args, self.kind], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def from_cookie(cls, value: str | None) -> Message | None:
-        if not value:
-            return None
-        try:
-            key, args, kind = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        except (ValueError, TypeError, binascii.Error):
-            return None
-        if not isinstance(key, str) or not isinstance(args, dict) or kind not in ("done", "error"):
-            return None
-        return cls(key, {name: value for name, value in args.items() if isinstance(value, int)}, kind)
 
 
 @dataclass(frozen=True)

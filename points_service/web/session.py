@@ -15,26 +15,15 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.response import Redirect
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.auth.deps import auth_service
 from points_service.auth.principal import Principal
-from points_service.auth.rate_limit import LoginLimiter
-from points_service.auth.service import AuthService, TokenPair
+from points_service.auth.service import TokenPair
 from points_service.errors import DomainError, Unauthenticated
 
 
 class SignInRequired(Exception):
     """No usable session: the page answers with a redirect to its sign-in form."""
-
-
-def auth_service(db_session: AsyncSession, state: State) -> AuthService:
-    return AuthService(
-        db_session,
-        state.access_tokens,
-        LoginLimiter(state.redis),
-        state.side_session_factory,
-        state.settings.refresh_token_days,
-    )
 
 
 @dataclass(frozen=True)

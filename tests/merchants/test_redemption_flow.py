@@ -84,7 +84,7 @@ async def test_cancel_returns_points_and_stock(community: Community) -> None:
 
 
 async def test_ledger_reconciles_after_every_redemption_path(community: Community, sessions: Any) -> None:
-    from points_service.ledger.reconcile import reconcile
+    from points_service.app import reconcile_all
 
     unit = await community.org_unit()
     member = await community.member(unit, login=True)
@@ -96,7 +96,7 @@ async def test_ledger_reconciles_after_every_redemption_path(community: Communit
     await phone.post(f"/api/v1/me/redemptions/{codes[1]['id']}/cancel")
 
     async with sessions() as session:
-        checks = await reconcile(session, tenant_id=community.tenant_id)
+        checks = await reconcile_all(session, tenant_id=community.tenant_id)
 
     assert [check.name for check in checks if not check.ok] == []
     assert all(check.examined > 0 for check in checks if "redemption" in check.name)

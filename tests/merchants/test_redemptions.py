@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merchants.redemptions.codes import normalise
 from merchants.redemptions.service import RedemptionService
+from points_service.app import reconcile_all
 from points_service.database.session import provide_db_session
-from points_service.ledger.reconcile import reconcile
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.periods import TenantClock
@@ -101,7 +101,7 @@ async def make_past_due(sessions: Sessions, community: Community, redemption_id:
 
 async def assert_reconciles(sessions: Sessions, community: Community) -> None:
     async with sessions() as session:
-        checks = await reconcile(session, tenant_id=community.tenant_id)
+        checks = await reconcile_all(session, tenant_id=community.tenant_id)
     assert [(check.name, check.breaches) for check in checks if not check.ok] == []
 
 

@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.app import reconcile_all
 from points_service.district_demo import DistrictSummary, load_district, no_progress
 from points_service.duty.models import Post, PostClaim, Shift
-from points_service.ledger.reconcile import reconcile
 from points_service.org.models import Member, OrgUnit
 from points_service.tenancy.models import Tenant
 
@@ -46,7 +46,7 @@ async def test_the_district_demo_builds_a_district_with_a_year_of_points(session
                 text("SELECT DISTINCT kind FROM ledger_transactions WHERE tenant_id = :t"), {"t": tenant_id}
             )
         )
-        failed = [check for check in await reconcile(session, tenant_id=tenant_id) if not check.ok]
+        failed = [check for check in await reconcile_all(session, tenant_id=tenant_id) if not check.ok]
 
     assert kinds == {"district": 1, "street": 1, "community": 3, "area": 9, "branch": 27, "group": 81}
     assert summary.members == 120 and statuses == {"in_service", "retired", "mobile", "none"}
@@ -74,7 +74,7 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions) 
             select(func.count()).where(PostClaim.tenant_id == tenant_id, PostClaim.status == "approved")
         )
         shifts = await session.scalar(select(func.count()).where(Shift.tenant_id == tenant_id))
-        failed = [check for check in await reconcile(session, tenant_id=tenant_id) if not check.ok]
+        failed = [check for check in await reconcile_all(session, tenant_id=tenant_id) if not check.ok]
     assert count == 40
     assert "文明监督岗" in posts and "移风易俗岗" in posts and len(posts) == 7
     assert (held, shifts) == (6, 24)

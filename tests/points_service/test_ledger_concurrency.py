@@ -7,13 +7,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from points_service.ledger.reconcile import reconcile
+from points_service.app import reconcile_all
 from tests.conftest import Community
 
 
 async def assert_reconciles(sessions: async_sessionmaker[AsyncSession], community: Community) -> None:
     async with sessions() as session:
-        failed = [check for check in await reconcile(session, tenant_id=community.tenant_id) if not check.ok]
+        failed = [check for check in await reconcile_all(session, tenant_id=community.tenant_id) if not check.ok]
     assert failed == []
 
 

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.app import reconcile_all
 from points_service.auth.principal import Principal
 from points_service.bootstrap import create_tenant
 from points_service.database.session import create_engine, session_factory
 from points_service.errors import DomainError
-from points_service.ledger.reconcile import reconcile
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
@@ -62,7 +62,7 @@ async def assert_ledger_holds(
 ) -> None:
     """`reconcile` is clean and the members' available balances are exactly `expected` (never negative)."""
     async with sessions() as session:
-        failed = [c.name for c in await reconcile(session, tenant_id=tenant_id) if not c.ok]
+        failed = [c.name for c in await reconcile_all(session, tenant_id=tenant_id) if not c.ok]
         assert failed == []
         balances = dict(
             (row.member_id, row.balance)
