@@ -27,6 +27,7 @@ def serve(workers: int) -> None:
     import uvicorn
 
     from points_service.bootstrap import ensure_admin
+    from points_service.observability.logs import configure_logging
     from points_service.observability.metrics import MULTIPROCESS_DIRECTORY, prepare_multiprocess_directory
 
     try:
@@ -47,6 +48,8 @@ def serve(workers: int) -> None:
                 # Each worker writes its metrics there and /metrics adds them up (observability/metrics.py).
                 prepare_multiprocess_directory(settings.data_dir / "prometheus")
             click.echo(f"serving on http://{settings.host}:{settings.port} (OpenAPI at /schema)")
+            # The supervisor of several workers never builds an app: its own lines need the handler too.
+            configure_logging()
             uvicorn.run(
                 "points_service.app:create_app",
                 factory=True,
