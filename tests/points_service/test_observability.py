@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from points_service.observability.logs import log_formatter
@@ -149,3 +152,17 @@ async def test_a_request_s_access_line_is_json_with_its_id_and_no_secrets(
     assert access[0]["timestamp"].endswith("Z")
     assert "hunter2" not in log_lines.getvalue()
     assert "cookie-secret" not in log_lines.getvalue()
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_service_exposes() -> None:
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    queried = {
+        re.sub(r"_(total|bucket|sum|count)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bpoints_\w+", target["expr"])
+    }
+    exposed = {family.name for family in REGISTRY.collect()}
+
+    assert queried, "the dashboard queries nothing"
+    assert queried <= exposed, queried - exposed
