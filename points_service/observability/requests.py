@@ -17,10 +17,9 @@ import re
 import time
 from typing import Any
 
-import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from points_service.observability.logs import ACCESS_LOGGER, REQUEST_ID
+from points_service.observability.logs import ACCESS_LOGGER, REQUEST_ID, service_logger
 from points_service.observability.metrics import REQUEST_SECONDS, REQUESTS
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -52,7 +51,7 @@ def _incoming_id(scope: Scope) -> bytes | None:
 
 
 def observe_requests(app: ASGIApp) -> ASGIApp:
-    access_log = structlog.get_logger(ACCESS_LOGGER)
+    access_log = service_logger(ACCESS_LOGGER)
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
