@@ -12,7 +12,8 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Community, ServedApp, unique
+from points_service.settings import Settings
+from tests.conftest import Community, ServedApp, Services, settings_for, unique
 from tests.merchants.test_redemption_flow import shop
 from tests.merchants.test_redemptions import member_with_points
 
@@ -148,3 +149,19 @@ def test_the_grafana_dashboard_reads_only_metrics_the_service_exposes() -> None:
 
     assert queried, "the dashboard queries nothing"
     assert queried <= exposed, queried - exposed
+
+
+async def test_points_metrics_off_leaves_out_metrics_request_ids_and_access_lines(
+    services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_for(services, observe_requests=Settings.from_env({"POINTS_METRICS": "off"}).observe_requests)
+
+    with ServedApp(settings) as unobserved:
+        async with httpx.AsyncClient(base_url=unobserved.base_url, timeout=30) as client:
+            metrics = await client.get("/metrics")
+            live = await client.get("/health/live", headers={"X-Request-ID": "unobserved-1"})
+
+    assert metrics.status_code == 404
+    assert live.status_code == 200
+    assert "x-request-id" not in live.headers
+    assert "unobserved-1" not in capsys.readouterr().err
