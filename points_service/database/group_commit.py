@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.database.session import unit_of_work
 from points_service.errors import DomainError
+from points_service.observability.logs import REQUEST_ID
 from points_service.observability.metrics import BATCH_SIZE
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,9 @@ class GroupCommit(Generic[Item, Answer]):
         self._start_batches(key)
 
     async def _run(self, key: Hashable, batch: list[_Waiting[Item, Answer]], started_at: float) -> None:
+        # The task was started from one request's context, but writes for many: its log lines carry
+        # no request's id rather than the wrong one.
+        REQUEST_ID.set(None)
         try:
             try:
                 answers = await self._write_together(key, [waiting.item for waiting in batch])
