@@ -60,6 +60,7 @@ class FailureLimiter:
             await self._redis.delete(key)
         except (RedisError, OSError):
             logger.warning("rate limiter: Redis unavailable, could not reset a counter")
+            count_redis_fallback("rate_limiter")
 
     def _count_locally(self, key: str) -> None:
         now = time.monotonic()
