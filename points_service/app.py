@@ -32,6 +32,9 @@ from points_service.idempotency import models as idempotency_models
 from points_service.ledger import models as ledger_models
 from points_service.ledger.reconcile import Check, reconcile
 from points_service.member_side import MemberSidePlugin
+from points_service.observability.logs import configure_logging
+from points_service.observability.metrics import metrics, sampling_pools
+from points_service.observability.requests import observe_requests
 from points_service.openapi import ProblemAnswers
 from points_service.org import models as org_models
 from points_service.package_plugin import PackagePlugin, api_router
@@ -84,13 +87,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if not settings.jwt_secret:
         raise SettingsError("POINTS_JWT_SECRET is required")
 
+    configure_logging()
+
     @asynccontextmanager
     async def core_state(app: Litestar) -> AsyncIterator[None]:
-        async with opened_state(app.state, settings):
-            yield
+        async with opened_state(app.state, settings) as state:
+            if not settings.observe_requests:
+                yield
+                return
+            # create_engine lets the request pool overflow by its size.
+            async with sampling_pools(state.engine, 2 * settings.database_pool_size, state.read_pool):
+                yield
 
-    return Litestar(
-        route_handlers=[api_router([AuthController]), live, ready],
+    app = Litestar(
+        route_handlers=[api_router([AuthController]), live, ready, *([metrics] if settings.observe_requests else [])],
         # The problem answers last: they describe the routes every other plugin has registered.
         plugins=[*plugins(), ProblemAnswers()],
         lifespan=[core_state],
@@ -114,3 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    if settings.observe_requests:
+        # Around the router rather than in `middleware`, which Litestar runs only once a route
+        # matched: a 404 gets its request id, access line and count too.
+        app.asgi_handler = observe_requests(app.asgi_handler)
+    return app

@@ -27,6 +27,8 @@ def serve(workers: int) -> None:
     import uvicorn
 
     from points_service.bootstrap import ensure_admin
+    from points_service.observability.logs import configure_logging
+    from points_service.observability.metrics import MULTIPROCESS_DIRECTORY, prepare_multiprocess_directory
 
     try:
         with resolved_settings() as settings:
@@ -42,7 +44,12 @@ def serve(workers: int) -> None:
                 REDIS_URL=settings.redis_url or "",
                 POINTS_JWT_SECRET=settings.jwt_secret or "",
             )
+            if workers > 1 and settings.observe_requests and not os.environ.get(MULTIPROCESS_DIRECTORY):
+                # Each worker writes its metrics there and /metrics adds them up (observability/metrics.py).
+                prepare_multiprocess_directory(settings.data_dir / "prometheus")
             click.echo(f"serving on http://{settings.host}:{settings.port} (OpenAPI at /schema)")
+            # The supervisor of several workers never builds an app: its own lines need the handler too.
+            configure_logging()
             uvicorn.run(
                 "points_service.app:create_app",
                 factory=True,
@@ -50,6 +57,9 @@ def serve(workers: int) -> None:
                 port=settings.port,
                 workers=workers,
                 log_level="info",
+                # uvicorn's loggers propagate to the service's structured handler (observability/logs.py),
+                # and the service writes its own access line per request.
+                log_config=None,
                 access_log=False,
             )
     except SettingsError as error:

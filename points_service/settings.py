@@ -22,6 +22,15 @@ def daily_warnings_at(value: str) -> time | None:
         raise SettingsError("POINTS_DAILY_WARNINGS_AT is a local time such as 01:00, or off") from error
 
 
+def switched_on(value: str, name: str) -> bool:
+    answer = value.strip().lower()
+    if answer in {"on", "true", "1", "yes"}:
+        return True
+    if answer in {"off", "false", "0", "no"}:
+        return False
+    raise SettingsError(f"{name} is on or off")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -43,6 +52,9 @@ class Settings:
     database_application_name: str = "red-points"
     # The tenant-local time after which each day's early warnings run (None: not by the API processes).
     daily_warnings_at: time | None = time(1, 0)
+    # Metrics at /metrics, request ids and the access log (POINTS_METRICS=off turns them off, to
+    # measure what they cost: bench/run.py, docs/operations.md).
+    observe_requests: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -67,6 +79,7 @@ class Settings:
             tenant_name=env.get("POINTS_TENANT_NAME") or "演示街道",
             database_pool_size=int(env.get("POINTS_DATABASE_POOL_SIZE") or "20"),
             daily_warnings_at=daily_warnings_at(env.get("POINTS_DAILY_WARNINGS_AT") or "01:00"),
+            observe_requests=switched_on(env.get("POINTS_METRICS") or "on", "POINTS_METRICS"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -90,7 +90,7 @@ def staff_award_batches(state: State) -> StaffAwardBatches:
         ledger = await ledger_for(state, session, tenant_id, actor_account_id=None)
         return await award_together(session, tenant_id, ledger, awards)
 
-    return GroupCommit(state.session_factory, write)
+    return GroupCommit(state.session_factory, write, name="awards")
 
 
 async def award(state: State, award: StaffAward) -> Response[PointsPosted]:

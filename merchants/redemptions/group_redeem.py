@@ -57,7 +57,7 @@ def redeem_batches(state: State) -> RedeemBatches:
         await record_each(session, tenant_id, claims, answers, going)
         return answers
 
-    return GroupCommit(state.session_factory, write)
+    return GroupCommit(state.session_factory, write, name="redemptions")
 
 
 async def redeem(state: State, item: MemberRedeem) -> Response[RedemptionView]:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from points_service.errors import TooManyAttempts
+from points_service.observability.metrics import count_redis_fallback
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class FailureLimiter:
                     await pipe.execute()
             except (RedisError, OSError):
                 logger.warning("rate limiter: Redis unavailable, counting in this process only")
+                count_redis_fallback("rate_limiter")
                 self._count_locally(key)
 
     async def reset(self, key: str) -> None:
@@ -58,6 +60,7 @@ class FailureLimiter:
             await self._redis.delete(key)
         except (RedisError, OSError):
             logger.warning("rate limiter: Redis unavailable, could not reset a counter")
+            count_redis_fallback("rate_limiter")
 
     def _count_locally(self, key: str) -> None:
         now = time.monotonic()
@@ -78,6 +81,7 @@ class FailureLimiter:
                 raw, ttl = await pipe.execute()
             return int(raw or 0), int(ttl if ttl and ttl > 0 else self._window)
         except (RedisError, OSError):
+            count_redis_fallback("rate_limiter")
             count, reset_at = self._local.get(key, (0, 0.0))
             remaining = reset_at - time.monotonic()
             if remaining <= 0:

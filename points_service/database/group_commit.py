@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.database.session import unit_of_work
 from points_service.errors import DomainError
+from points_service.observability.logs import REQUEST_ID
+from points_service.observability.metrics import BATCH_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +66,11 @@ class GroupCommit(Generic[Item, Answer]):
         max_batch: int = 64,
         max_in_flight: int = 4,
         stall_after: float = 0.01,
+        name: str = "unnamed",
     ) -> None:
         self._factory = factory
+        # Batch sizes are observed under this name (points_group_commit_batch_size{batcher=...}).
+        self._batch_sizes = BATCH_SIZE.labels(name)
         self._write = write
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
@@ -105,6 +110,7 @@ class GroupCommit(Generic[Item, Answer]):
                     self._rechecks[key] = loop.call_later(delay, self._recheck, key)
                 break
             batch, queue[:] = queue[: self._max_batch], queue[self._max_batch :]
+            self._batch_sizes.observe(len(batch))
             started.append(now)
             task = asyncio.create_task(self._run(key, batch, now))
             self._tasks.add(task)
@@ -119,6 +125,9 @@ class GroupCommit(Generic[Item, Answer]):
         self._start_batches(key)
 
     async def _run(self, key: Hashable, batch: list[_Waiting[Item, Answer]], started_at: float) -> None:
+        # The task was started from one request's context, but writes for many: its log lines carry
+        # no request's id rather than the wrong one.
+        REQUEST_ID.set(None)
         try:
             try:
                 answers = await self._write_together(key, [waiting.item for waiting in batch])

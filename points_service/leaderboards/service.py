@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.leaderboards.periods import Board, board_key, ready_key
 from points_service.leaderboards.upkeep import STALE_TENANTS
+from points_service.observability.metrics import count_redis_fallback
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class LeaderboardService:
                 found = await self._from_redis(board, unit_id, limit, me)
             except (RedisError, OSError):
                 logger.warning("leaderboards: Redis unavailable, answering from PostgreSQL")
+                count_redis_fallback("leaderboard_read")
             else:
                 if found is not None:
                     top, mine = found

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from points_service.leaderboards.periods import ready_key, rebuild_lock_key
 from points_service.leaderboards.store import is_ready, publish_standings, rebuild
 from points_service.ledger.service import EarnedChange
+from points_service.observability.metrics import count_redis_fallback
 from points_service.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ async def publish_or_mark_stale(redis: Redis, tenant_id: uuid.UUID, changes: lis
         await publish_standings(redis, tenant_id, changes)
     except (RedisError, OSError):
         STALE_TENANTS.add(tenant_id)
+        count_redis_fallback("leaderboard_update")
         logger.warning("leaderboards: Redis unavailable; boards of tenant %s will be rebuilt", tenant_id)
 
 

@@ -26,6 +26,7 @@ from points_service.ledger.repository import (
     MemberAccounts,
     member_accounts_of,
 )
+from points_service.observability.metrics import count_postings
 from points_service.rules.models import Rule
 from points_service.tenancy.periods import TenantClock, month_end, month_start
 
@@ -214,6 +215,8 @@ class LedgerWriter:
         earned_months = await self._repo.write_postings(transactions, entries, list(touched.values()), earned, usage)
         if earned and self._publish_earned is not None:
             self._queue_leaderboard_update(earned, earned_months)
+        kinds = [transaction["kind"] for transaction in transactions]
+        after_commit(self._repo.session, lambda: count_postings(kinds))
         return results
 
     async def _cap_usage(self, postings: list[Posting]) -> dict[tuple[uuid.UUID, uuid.UUID], list[int]]:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -150,6 +151,24 @@ async def test_awards_and_balance_work_without_redis(community_without_redis: Co
     balance = await community.balance(member)
     assert balance["available"] == 40
     assert balance["earned_total"] == 40
+
+
+async def test_metrics_count_what_went_on_without_redis(community_without_redis: Community) -> None:
+    def fallbacks(metrics: str) -> float:
+        families = text_string_to_metric_families(metrics)
+        return sum(
+            sample.value
+            for family in families
+            for sample in family.samples
+            if sample.name == "points_redis_fallbacks_total" and sample.labels["where"] == "rate_limiter"
+        )
+
+    before = fallbacks((await get(community_without_redis.base_url, "/metrics")).text)
+    await community_without_redis.anonymous.post(
+        "/api/v1/auth/login", json={"username": unique("nobody"), "password": "wrong-password"}
+    )
+
+    assert fallbacks((await get(community_without_redis.base_url, "/metrics")).text) > before
 
 
 # -- PostgreSQL out of reach -----------------------------------------------------------------------
