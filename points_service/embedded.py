@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
@@ -39,21 +42,43 @@ def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Ite
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    postgres = get_server(data_dir / "postgres", cleanup_mode="stop")
-    valkey = Valkey(data_dir=str(data_dir / "valkey"), persist=True, appendonly="no")
+    # Also on SIGTERM: the servers stop with the service, not only on Ctrl-C or a normal exit.
+    with _stopping_on_sigterm():
+        postgres = get_server(data_dir / "postgres", cleanup_mode="stop")
+        valkey = Valkey(data_dir=str(data_dir / "valkey"), persist=True, appendonly="no")
+        try:
+            socket_file = postgres.get_postmaster_info().socket_path
+            assert socket_file is not None, "embedded PostgreSQL reported no socket"
+            socket_dir = Path(socket_file).parent
+            _ensure_database(postgres, database_name)
+            valkey.start()
+            database_url = f"postgresql+asyncpg://postgres@/{database_name}?host={quote(str(socket_dir))}"
+            redis_url = f"redis://{valkey.host}:{valkey.port}/0"
+            logger.info("embedded PostgreSQL at %s, Valkey at %s", socket_dir, redis_url)
+            yield EmbeddedServices(database_url=database_url, redis_url=redis_url, socket_dir=socket_dir)
+        finally:
+            valkey.stop()
+            postgres.cleanup()
+
+
+@contextlib.contextmanager
+def _stopping_on_sigterm() -> Iterator[None]:
+    """SIGTERM (what `kill` and process managers send) ends the process through `finally`, as SIGINT does,
+    so the servers are stopped. Left at its default, it killed the process outright: uvicorn catches
+    SIGTERM to shut down, then raises it again under the previous handler, and the embedded PostgreSQL
+    and Valkey kept running without their owner."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread; a thread's caller owns them
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        socket_file = postgres.get_postmaster_info().socket_path
-        assert socket_file is not None, "embedded PostgreSQL reported no socket"
-        socket_dir = Path(socket_file).parent
-        _ensure_database(postgres, database_name)
-        valkey.start()
-        database_url = f"postgresql+asyncpg://postgres@/{database_name}?host={quote(str(socket_dir))}"
-        redis_url = f"redis://{valkey.host}:{valkey.port}/0"
-        logger.info("embedded PostgreSQL at %s, Valkey at %s", socket_dir, redis_url)
-        yield EmbeddedServices(database_url=database_url, redis_url=redis_url, socket_dir=socket_dir)
+        yield
     finally:
-        valkey.stop()
-        postgres.cleanup()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _ensure_database(postgres: object, database_name: str) -> None:

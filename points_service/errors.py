@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,12 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Re
     )
 
 
+def database_unavailable() -> Response[dict[str, Any]]:
+    response = problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def domain_error_body(exc: DomainError) -> dict[str, Any]:
     return problem_body(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
 
@@ -216,13 +224,64 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     return errors
 
 
-_READ_POOL_CONNECTION_LOST = (
+# -- PostgreSQL away or starting ----------------------------------------------------------------------
+# While PostgreSQL restarts, the service meets it in several shapes: a pooled connection the server
+# closed (asyncpg's own errors when a driver statement ran on it, SQLAlchemy's `connection_invalidated`
+# otherwise), a refused or missing socket while it is down (a bare `OSError` out of asyncpg's connect),
+# and "the database system is starting up" (SQLSTATE 57P03, wrapped by SQLAlchemy without
+# `connection_invalidated`, since no connection existed yet). All of them are an outage a retry
+# outlives (503), never a bug (500). The pools replace dead connections themselves
+# (database/dead_connections.py).
+
+# What a client is told to wait before retrying; a restart of PostgreSQL takes about that long.
+RETRY_AFTER_SECONDS = 2
+
+_CONNECTION_LOST = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
-    ConnectionError,
+    asyncpg.TooManyConnectionsError,
 )
+# SQLSTATE class 08 (connection exception), 57P01-57P03 (shut down, crashed, starting up) and
+# 53300 (too many connections: every backend still taken just after a restart).
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _from_the_driver(exc: BaseException) -> bool:
+    """Whether an OSError was raised while connecting to PostgreSQL, not by a file or another server."""
+    return any(
+        frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy"))
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        orig = current.orig if isinstance(current, DBAPIError) else None
+        current = orig if isinstance(orig, BaseException) else current.__cause__ or current.__context__
+    return seen
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL is away, starting or dropped this connection: a retry will do."""
+    for cause in _causes(exc):
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, (*_CONNECTION_LOST, PoolTimeout)):
+            return True
+        sqlstate: Any = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_OUTAGE_SQLSTATES):
+            return True
+        if isinstance(cause, OSError) and _from_the_driver(cause):
+            return True
+    return False
+
 
 # PostgreSQL text cannot hold U+0000 (22021) nor characters outside the database encoding (22P05).
 _UNSTORABLE_TEXT = {"22021", "22P05"}
@@ -273,16 +332,12 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
             f"{field}: {_UNSTORABLE_MESSAGE}",
             errors=[{"field": field, "message": _UNSTORABLE_MESSAGE}],
         )
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        # The pool does not ping before every checkout (a round trip on every request): a connection
-        # the database dropped (a restart) fails once here, the pool discards it, and a retry works.
-        logger.warning("database connection lost; the pool reconnects")
-        return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
-    if isinstance(exc, _READ_POOL_CONNECTION_LOST):
-        # The hot-read pool (database/reads.py) drops a broken connection itself, and a session's pool
-        # discards one that a driver statement (database/driver.py) found broken; a retry gets a new one.
-        logger.warning("database connection of the read pool lost; it reconnects")
-        return problem(503, "unavailable", "Database unavailable", "The database connection was lost; retry")
+    if database_unreachable(exc):
+        # PostgreSQL is restarting, starting up or dropped this connection; the pools replace dead
+        # connections by themselves (database/dead_connections.py), so a retry works once it is back. An outage,
+        # not a bug: one line in the log, no traceback.
+        logger.warning("database unavailable (%s); answered 503", type(exc).__name__)
+        return database_unavailable()
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         return problem(400, "validation_error", "Invalid input", errors[0]["message"], errors=errors)
@@ -307,7 +362,10 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
         }.get(status, "error")
         if status == 400:
             return problem(400, code, "Invalid input", exc.detail, errors=[{"field": "body", "message": exc.detail}])
-        return problem(status, code, exc.detail, exc.detail)
+        response = problem(status, code, exc.detail, exc.detail)
+        if status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     logger.exception("unhandled error")
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Internal error", "Something went wrong")
 

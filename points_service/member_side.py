@@ -25,6 +25,7 @@ from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.proxies import models as proxy_models
+from points_service.redis_pool import create_redis
 from points_service.reports import models as report_models
 from points_service.state import AppState
 from points_service.wishes import models as wish_models
@@ -67,5 +68,10 @@ class MemberSidePlugin(PackagePlugin):
         member_side = MemberSideState(state)
         member_side.leaderboard_names = MemberNames()
         member_side.leaderboard_unit_paths = UnitPaths()
-        async with in_background(keep_boards_forever(state.redis, state.session_factory)):
-            yield
+        # Rebuilding a tenant's boards writes many keys at once: a client with the longer timeouts.
+        boards_redis = create_redis(state.settings.redis_url or "")
+        try:
+            async with in_background(keep_boards_forever(boards_redis, state.session_factory)):
+                yield
+        finally:
+            await boards_redis.aclose()

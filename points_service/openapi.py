@@ -34,7 +34,7 @@ PROBLEM_DESCRIPTIONS = {
     413: "`payload_too_large`: the body is over the size limit",
     422: "`idempotency_key_reused`: the Idempotency-Key came before with a different body",
     429: "`too_many_attempts`: too many failures; `Retry-After` says when to try again",
-    503: "`unavailable`: the database did not answer; retry",
+    503: "`unavailable`: the database is away or starting; `Retry-After` says when to try again",
 }
 
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from points_service.app import create_app
@@ -110,6 +111,16 @@ async def engine(services: Services) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(scope="session")
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
+
+
+async def drop_connections(sessions: async_sessionmaker[AsyncSession], application_name: str) -> int:
+    """Terminate every PostgreSQL connection an app opened (as a failover or restart would); how many."""
+    async with sessions() as session, session.begin():
+        dropped = await session.scalar(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": application_name},
+        )
+    return int(dropped or 0)
 
 
 def unique(prefix: str) -> str:

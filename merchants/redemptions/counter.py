@@ -34,11 +34,12 @@ class CodeGuessLimit:
     def key(self) -> str:
         return f"code-miss:clerk:{self.clerk_account_id}"
 
-    async def check(self) -> None:
-        await self.limiter.check([(self.key, self.misses_allowed)])
+    async def take(self) -> None:
+        """Counts this lookup as a miss until its code is found (`record_hit`); refuses it past the limit."""
+        await self.limiter.take([(self.key, self.misses_allowed)])
 
-    async def record_miss(self) -> None:
-        await self.limiter.record_failure([self.key])
+    async def record_hit(self) -> None:
+        await self.limiter.give_back([self.key])
 
 
 class Counter:
@@ -58,13 +59,13 @@ class Counter:
 
     async def verify(self, merchant_id: uuid.UUID, typed_code: str) -> CounterView:
         if self._guesses is not None:
-            await self._guesses.check()
+            await self._guesses.take()
         code = normalise(typed_code)
         found = None if code is None else await self._redemptions.at_counter(merchant_id, code)
         if found is None:
-            if self._guesses is not None:
-                await self._guesses.record_miss()
             raise NotFound("No such code at this merchant")
+        if self._guesses is not None:
+            await self._guesses.record_hit()
         redemption, title, name, merchant_status = found
         return CounterView(redemption, title, name, status_now(redemption), merchant_status)
 

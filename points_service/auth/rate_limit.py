@@ -1,6 +1,12 @@
 """Failure limits: failed logins (docs/api.md, "Security") and code guessing at the counter, counted
 in Redis so every worker sees the same count.
 
+An attempt is counted before it is judged, not after: `take` adds it to every counter it falls under
+and compares in the same round trip, so a burst of concurrent attempts cannot all read a count below
+the limit before any of them is recorded. The k-th attempt let through sees a count of at least k, so
+at most `limit` are let through per window however many arrive at once. An attempt that turns out
+not to be a failure (a right password, a known code) is given back.
+
 When Redis is down the limiter fails open to a per-process counter rather than closed: closing
 would lock every member out of their points for the length of a cache outage, while Argon2id
 still makes each guess expensive and each process still caps guesses it sees itself.
@@ -28,6 +34,15 @@ LOCAL_KEYS_KEPT = 10_000
 _LOCAL_COUNTS: dict[str, tuple[int, float]] = {}
 
 
+# DECR only a counter still in its window: a DECR on an expired key would create one without expiry.
+_GIVE_BACK = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
+
+
 class FailureLimiter:
     """Counts failures per key in fixed windows; a key at its limit is refused until its window ends."""
 
@@ -35,6 +50,38 @@ class FailureLimiter:
         self._redis = redis
         self._window = window_seconds
         self._local = _LOCAL_COUNTS
+        self._give_back_script = redis.register_script(_GIVE_BACK)
+
+    async def take(self, limits: list[tuple[str, int]]) -> None:
+        """Count one attempt against each key, then refuse it (TooManyAttempts) if any key is now over
+        its limit. A refused attempt is given back, so refusals do not prolong a lock-out."""
+        keys = [key for key, _ in limits]
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    pipe.incr(key)
+                    pipe.expire(key, self._window, nx=True)
+                    pipe.ttl(key)
+                replies = await pipe.execute()
+            counted = [(int(replies[3 * i]), int(replies[3 * i + 2])) for i in range(len(keys))]
+        except (RedisError, OSError):
+            logger.warning("rate limiter: Redis unavailable, counting in this process only")
+            counted = [self._count_locally(key) for key in keys]
+        over = [ttl for (count, ttl), (_, limit) in zip(counted, limits, strict=True) if count > limit]
+        if over:
+            await self.give_back(keys)
+            raise TooManyAttempts(retry_after=max(max(over), 1))
+
+    async def give_back(self, keys: list[str]) -> None:
+        """Uncount one attempt taken on these keys (one that was not a failure, or was refused)."""
+        for key in keys:
+            count, reset_at = self._local.get(key, (0, 0.0))
+            if count > 0:
+                self._local[key] = (count - 1, reset_at)
+        try:
+            await self._give_back_script(keys=keys)
+        except (RedisError, OSError):
+            logger.warning("rate limiter: Redis unavailable, could not give an attempt back")
 
     async def check(self, limits: list[tuple[str, int]]) -> None:
         for key, limit in limits:
@@ -62,7 +109,8 @@ class FailureLimiter:
             logger.warning("rate limiter: Redis unavailable, could not reset a counter")
             count_redis_fallback("rate_limiter")
 
-    def _count_locally(self, key: str) -> None:
+    def _count_locally(self, key: str) -> tuple[int, int]:
+        """Counts `key` in this process; its count and the seconds left in its window."""
         now = time.monotonic()
         if len(self._local) >= LOCAL_KEYS_KEPT:
             # Bounded memory during a long outage: forget finished windows first.
@@ -72,6 +120,7 @@ class FailureLimiter:
         if reset_at <= now:
             count, reset_at = 0, now + self._window
         self._local[key] = (count + 1, reset_at)
+        return count + 1, max(int(reset_at - now), 1)
 
     async def _read(self, key: str) -> tuple[int, int]:
         try:
@@ -98,13 +147,16 @@ class LoginLimiter:
     def _user_key(username: str) -> str:
         return f"login-fail:user:{username.strip().lower()}"
 
-    async def check(self, username: str, address: str) -> None:
-        await self._failures.check(
-            [(self._user_key(username), USERNAME_LIMIT), (f"login-fail:addr:{address}", ADDRESS_LIMIT)]
+    @staticmethod
+    def _address_key(address: str) -> str:
+        return f"login-fail:addr:{address}"
+
+    async def take(self, username: str, address: str) -> None:
+        """Counts this login as a failure until it proves right (`record_success`); refuses it past a limit."""
+        await self._failures.take(
+            [(self._user_key(username), USERNAME_LIMIT), (self._address_key(address), ADDRESS_LIMIT)]
         )
 
-    async def record_failure(self, username: str, address: str) -> None:
-        await self._failures.record_failure([self._user_key(username), f"login-fail:addr:{address}"])
-
-    async def record_success(self, username: str) -> None:
+    async def record_success(self, username: str, address: str) -> None:
         await self._failures.reset(self._user_key(username))
+        await self._failures.give_back([self._address_key(address)])

@@ -58,15 +58,15 @@ class AuthService:
         self._refresh_lifetime = timedelta(days=refresh_days)
 
     async def login(self, username: str, password: str, address: str) -> TokenPair:
-        await self._limiter.check(username, address)
+        # Counted as a failure before the password is checked: concurrent guesses cannot outrun the count.
+        await self._limiter.take(username, address)
         account = await self._session.scalar(
             select(LoginAccount).where(func.lower(LoginAccount.username) == username.strip().lower())
         )
         valid = await verify_password(account.password_hash if account else None, password)
         if account is None or not valid or not account.is_active:
-            await self._limiter.record_failure(username, address)
             raise InvalidCredentials()
-        await self._limiter.record_success(username)
+        await self._limiter.record_success(username, address)
         return await self._issue(account, family_id=uuid.uuid4())
 
     async def refresh(self, refresh_token: str) -> TokenPair:

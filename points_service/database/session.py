@@ -11,6 +11,8 @@ from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from points_service.database.dead_connections import replace_closed_connections
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,18 +30,21 @@ def create_engine(
     server_settings = {"application_name": application_name}
     if not wait_for_wal_flush:
         server_settings["synchronous_commit"] = "off"
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={"server_settings": server_settings},
         pool_size=pool_size,
         max_overflow=pool_size,
-        # No pre-ping: it costs a round trip on every checkout. A connection the server dropped is
-        # detected on use instead (answered 503 once, see errors.py) and the pool replaced.
+        # No pre-ping: it costs a round trip on every checkout. A connection whose socket the server
+        # closed is replaced at checkout without one (database/dead_connections.py); one that dies in use
+        # answers 503 once (errors.py) and is replaced.
         pool_pre_ping=False,
         pool_recycle=3600,
         pool_timeout=30,
     )
+    replace_closed_connections(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -22,7 +22,14 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.principal import Principal
-from points_service.errors import DomainError, InvalidCredentials, TooManyAttempts, Unauthenticated
+from points_service.errors import (
+    RETRY_AFTER_SECONDS,
+    DomainError,
+    InvalidCredentials,
+    TooManyAttempts,
+    Unauthenticated,
+    database_unreachable,
+)
 from points_service.tenancy.periods import TenantClock
 from points_service.web.i18n import Catalogue
 from points_service.web.message import MESSAGE_COOKIE, MESSAGE_COOKIE_SECONDS, Message
@@ -317,6 +324,12 @@ class Page:
         return self.render(request, "problem", status=status, message=key)
 
     def _failed(self, request: AnyRequest, error: Exception) -> Template:
+        if database_unreachable(error):
+            # PostgreSQL restarting is an outage the pools outlive, not a bug: no traceback, a 503.
+            logger.warning("page %s: database unavailable (%s)", self.name, type(error).__name__)
+            page = self.render(request, "problem", status=503, message="try_again")
+            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return page
         logger.exception("page %s failed", self.name, exc_info=error)
         return self.render(request, "problem", status=500, message="try_again")
 

@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
 from points_service.bootstrap import create_tenant
-from tests.conftest import PASSWORD, Community, ServedApp, Services, settings_for, unique
+from tests.conftest import PASSWORD, Community, ServedApp, Services, drop_connections, settings_for, unique
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:1/x"
@@ -206,13 +205,7 @@ async def test_requests_recover_after_the_database_drops_every_connection(
         community.admin = await community.client_for(admin_username)
         try:
             assert (await community.admin.get("/api/v1/admin/members")).status_code == 200
-            async with sessions() as session, session.begin():
-                dropped = await session.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
-                    ),
-                    {"name": application_name},
-                )
+            dropped = await drop_connections(sessions, application_name)
             assert dropped >= 1
 
             first = await community.admin.get("/api/v1/admin/members")
