@@ -66,6 +66,7 @@ class FailureLimiter:
             counted = [(int(replies[3 * i]), int(replies[3 * i + 2])) for i in range(len(keys))]
         except (RedisError, OSError):
             logger.warning("rate limiter: Redis unavailable, counting in this process only")
+            count_redis_fallback("rate_limiter")
             counted = [self._count_locally(key) for key in keys]
         over = [ttl for (count, ttl), (_, limit) in zip(counted, limits, strict=True) if count > limit]
         if over:
@@ -82,6 +83,7 @@ class FailureLimiter:
             await self._give_back_script(keys=keys)
         except (RedisError, OSError):
             logger.warning("rate limiter: Redis unavailable, could not give an attempt back")
+            count_redis_fallback("rate_limiter")
 
     async def check(self, limits: list[tuple[str, int]]) -> None:
         for key, limit in limits:
