@@ -75,7 +75,17 @@ def log_formatter(as_json: bool) -> structlog.stdlib.ProcessorFormatter:
 
 
 class _ServiceHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler `configure_logging` installs, told apart from handlers someone else added."""
+    """The handler `configure_logging` installs, told apart from handlers someone else added. Like
+    `StandardError`, it writes to whatever standard error is at the time of the line: a stream bound at
+    start-up may be closed by then (pytest's capture, at exit while the embedded servers stop)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -91,7 +101,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _ServiceHandler)]:
         root.removeHandler(handler)
-    handler = _ServiceHandler(sys.stderr)
+    handler = _ServiceHandler()
     handler.setFormatter(log_formatter(as_json))
     root.addHandler(handler)
     root.setLevel(level)
