@@ -7,9 +7,16 @@ import io
 import segno
 
 
+def qr_code(text: str) -> segno.QRCode:
+    """Always a standard QR code. segno picks Micro QR for a text as short as a redemption code
+    (`ZZ73-03N1`), which phone scanners (WeChat's among them) and decoders such as jsQR cannot read."""
+    return segno.make(text, error="m", micro=False)
+
+
 def qr_svg(text: str) -> str:
     """A standalone SVG document (with its namespace, so a browser draws it served as image/svg+xml or
     shown through <img>), which also works pasted inline into HTML."""
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    qr_code(text).save(out, kind="svg", scale=8, border=2, xmldecl=False)
     return out.getvalue().decode()
+

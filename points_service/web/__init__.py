@@ -70,6 +70,10 @@ What the layer gives a page:
 * Templates: a page's `base.html` extends `web/page.html` (document, language link, nav for a signed-in
   user) and includes `web/message.html` where the message goes and `web/sign_out.html` in its nav.
 * Times: `local_time(clock)` gives templates a function showing a moment in the tenant's zone.
+* Scanning a QR code with the camera: every page also serves the layer's static files at
+  `<path>/static/web/`. A template loads `<path>/static/web/scanner.js` as a module and marks a
+  `data-scanner` box (button, video, alert) with the id of the input to fill; the code read is put there
+  and its form sent. It reads with the browser's BarcodeDetector, else with the vendored jsQR.
 * Words: one `Catalogue` per page over `i18n.LAYER_WORDS`; `tests/points_service/test_web_layer.py` checks
   that every page's languages have the same keys and that every `t.key` its templates use exists.
 """

@@ -47,6 +47,10 @@ CONTENT_SECURITY_POLICY = (
 # The layer's own templates: web/page.html (the frame a page's base.html extends), web/message.html,
 # web/sign_out.html. The app factory lists this folder beside the pages' own.
 TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
+# The layer's own static files, under web/: every page serves them beside its own, at
+# `<path>/static/web/` (the QR scanner and the decoder it ships), so a page's script imports them
+# from its own origin and path.
+STATIC_DIRECTORY = Path(__file__).parent / "static"
 LANGUAGE_COOKIE_SECONDS = 365 * 86400
 # What a refusal says when its own code has no words in the page's catalogue, by HTTP status.
 STATUS_WORDS = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_input"}
@@ -369,16 +373,16 @@ class Page:
         route_handlers: Sequence[ControllerRouterHandler],
         dependencies: Mapping[str, Provide] | None = None,
     ) -> list[Router]:
-        """The page: its screens with sign-in and sign-out, and its static files at `<path>/static`."""
-        routers = [self.screens([*self.sign_in_handlers(), *route_handlers], dependencies)]
-        if self.static_directory is not None:
-            routers.append(
-                create_static_files_router(
-                    path=f"{self.path}/static",
-                    directories=[self.static_directory],
-                    name=f"{self.name}_static",
-                    cache_control=CacheControlHeader(max_age=self.static_max_age),
-                    include_in_schema=False,
-                )
-            )
-        return routers
+        """The page: its screens with sign-in and sign-out, and its static files at `<path>/static` (the
+        layer's own under `<path>/static/web/`)."""
+        own = [] if self.static_directory is None else [self.static_directory]
+        return [
+            self.screens([*self.sign_in_handlers(), *route_handlers], dependencies),
+            create_static_files_router(
+                path=f"{self.path}/static",
+                directories=[*own, STATIC_DIRECTORY],
+                name=f"{self.name}_static",
+                cache_control=CacheControlHeader(max_age=self.static_max_age),
+                include_in_schema=False,
+            ),
+        ]
