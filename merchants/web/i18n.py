@@ -3,6 +3,7 @@ for the people it serves; English is there for the odd clerk who prefers it."""
 
 from __future__ import annotations
 
+from merchants.web import words_scan
 from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
@@ -192,5 +193,5 @@ EN: dict[str, str] = {
     "csv_header": "Redeemed at,Code,Reward,Quantity,Points",
 }
 
-MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN, "en": EN}
+MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN | words_scan.ZH_CN, "en": EN | words_scan.EN}
 CATALOGUE = Catalogue(MESSAGES)

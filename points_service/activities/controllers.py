@@ -46,6 +46,7 @@ from points_service.activities.tokens import (
     check_in_token,
     feedback_token,
     qr_text,
+    short_check_in_code,
     token_expires_at,
 )
 from points_service.auth.guards import member_or_staff, require_member, require_staff
@@ -53,6 +54,7 @@ from points_service.auth.principal import Principal
 from points_service.claims.service import ClaimService
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
+from points_service.openapi import REFUSALS
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 from points_service.proxies.schemas import Proxy, ProxyPage, proxy_answer
 from points_service.proxies.service import ProxyService, actors
@@ -150,8 +152,16 @@ class ActivityController(Controller):
     async def check_in_code(self, activity_id: uuid.UUID, activities: ActivityService, request: Request) -> CheckInCode:
         activity = await activities.in_reach(activity_id)
         now = datetime.now(UTC)
-        token = check_in_token(request.app.state.settings.jwt_secret, activity.id, now)
-        return CheckInCode(activity.id, token, qr_text(activity.id, token), token_expires_at(now), WINDOW_SECONDS)
+        secret = request.app.state.settings.jwt_secret
+        token = check_in_token(secret, activity.id, now)
+        return CheckInCode(
+            activity.id,
+            token,
+            qr_text(activity.id, token),
+            token_expires_at(now),
+            WINDOW_SECONDS,
+            short_check_in_code(secret, activity.id, now),
+        )
 
     @get(
         "/{activity_id:uuid}/check-in-code.svg",
@@ -168,7 +178,9 @@ class ActivityController(Controller):
         "/{activity_id:uuid}/check-in",
         status_code=200,
         guards=[member_or_staff],
-        summary="Check in with the organiser's token, inside the window (and near the place, if it has one)",
+        summary="Check in with the organiser's token or short code, inside the window (and near the place, if it "
+        "has one)",
+        opt={REFUSALS: (404, 409, 429)},
     )
     async def check_in(
         self,
@@ -181,7 +193,13 @@ class ActivityController(Controller):
         signup = await activities.check_in(activity_id, data.token, data.latitude, data.longitude, data.member_id)
         return await _as_seen(signup, principal, db_session)
 
-    @post("/{activity_id:uuid}/check-out", status_code=200, guards=[member_or_staff], summary="Check out")
+    @post(
+        "/{activity_id:uuid}/check-out",
+        status_code=200,
+        guards=[member_or_staff],
+        summary="Check out",
+        opt={REFUSALS: (404, 409, 429)},
+    )
     async def check_out(
         self,
         activity_id: uuid.UUID,

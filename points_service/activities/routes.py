@@ -13,13 +13,14 @@ from points_service.activities.controllers import (
     ProxyController,
 )
 from points_service.activities.service import ActivityService
+from points_service.auth.rate_limit import FailureLimiter
 from points_service.claims.service import ClaimService
 from points_service.deps import earning_dependencies, earning_service
 from points_service.earning import EarningContext
 
 
 async def provide_activities(earning: EarningContext, state: State) -> ActivityService:
-    return ActivityService(earning, state.settings.jwt_secret)
+    return ActivityService(earning, state.settings.jwt_secret, FailureLimiter(state.redis))
 
 
 def activity_routers() -> list[Router]:

@@ -163,6 +163,8 @@ class CheckInCode(msgspec.Struct):
     qr_text: str
     expires_at: datetime
     rotates_every_seconds: int
+    # Six digits for members who cannot scan, accepted for the same window as the token.
+    short_code: str
 
 
 class FeedbackToken(msgspec.Struct):

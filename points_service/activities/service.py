@@ -13,6 +13,7 @@ from points_service.activities.confirmation import Attendee, Confirmation, hours
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.activities.repository import ActivityRepository
 from points_service.activities.tokens import check_in_token_valid
+from points_service.auth.rate_limit import FailureLimiter
 from points_service.earning import EarningContext, EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.ledger.service import LedgerService
@@ -22,6 +23,9 @@ from points_service.proxies.service import Acting
 # Check-in opens this long before the start (issue 3) and check-out stays open this long after the end.
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=20)
 CHECK_OUT_GRACE = timedelta(minutes=30)
+# Wrong check-in codes one account may send per 15 minutes: room for typing slips, while the two valid
+# six-digit short codes among a million cannot be found by trying.
+CHECK_IN_MISSES_ALLOWED = 10
 MAX_CAPACITY = 1000  # one confirmation pays everyone in one award_many, which takes at most 1,000 members
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -101,10 +105,11 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 class ActivityService(EarningService):
-    def __init__(self, earning: EarningContext, secret: str) -> None:
+    def __init__(self, earning: EarningContext, secret: str, misses: FailureLimiter | None = None) -> None:
         super().__init__(earning)
         self._repo = ActivityRepository(earning.session, earning.tenant_id)
         self._secret = secret
+        self._misses = misses
 
     # -- staff: create and look after ---------------------------------------------------------------
 
@@ -261,11 +266,21 @@ class ActivityService(EarningService):
         acting = await self._proxies.acting_for(member_id)
         activity = await self._joinable_by(activity_id, acting.member_id)
         now = datetime.now(UTC)
-        if not check_in_token_valid(self._secret, activity.id, token, now):
-            raise InvalidCheckInToken()
+        await self._judge_code(activity.id, token, now)
         if activity.confirmed_at is not None:
             raise AlreadyConfirmed()
         return acting, activity, now
+
+    async def _judge_code(self, activity_id: uuid.UUID, token: str, now: datetime) -> None:
+        """Refuses a wrong check-in code, counting it as a miss of the caller's account (a right one is
+        given back), and refuses every code once the account has missed too often (429)."""
+        limits = [(f"check-in-miss:{self._principal.account_id}", CHECK_IN_MISSES_ALLOWED)]
+        if self._misses is not None:
+            await self._misses.take(limits)
+        if not check_in_token_valid(self._secret, activity_id, token, now):
+            raise InvalidCheckInToken()
+        if self._misses is not None:
+            await self._misses.give_back([key for key, _ in limits])
 
     async def _held_signup(self, activity_id: uuid.UUID, member_id: uuid.UUID) -> ActivitySignup:
         """The member's sign-up, locked, if it stands."""

@@ -2,8 +2,12 @@
 
 A check-in token is an HMAC of the activity and a 60-second window: the organiser's screen shows the
 current one, and a check-in accepts the current and the previous window only, so a photo of the code
-is useless a minute or two later (issue 3). The feedback token is one per activity and does not
-rotate: the organiser hands it to the residents who were served.
+is useless a minute or two later (issue 3). Beside it the organiser's screen shows a short code of six
+digits, derived from the same secret, activity and window and accepted for the same windows, for a
+member whose phone cannot scan: 24 letters that change every minute cannot be typed in time. Six digits
+are easy to guess one at a time, so check-ins count misses (service.py: CheckInGuessLimit).
+The feedback token is one per activity and does not rotate: the organiser hands it to the residents
+who were served.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 WINDOW_SECONDS = 60
 QR_PREFIX = "RP-CHECKIN"
+SHORT_CODE_DIGITS = 6
 
 
 def _key(secret: str, purpose: bytes) -> bytes:
@@ -35,6 +40,16 @@ def check_in_token(secret: str, activity_id: uuid.UUID, at: datetime) -> str:
     return _mac(_key(secret, b"activity-check-in"), f"{activity_id}:{window_of(at)}")
 
 
+def short_check_in_code(secret: str, activity_id: uuid.UUID, at: datetime) -> str:
+    digest = hmac.new(_key(secret, b"activity-check-in"), f"{activity_id}:{window_of(at)}:short".encode(), "sha256")
+    return f"{int.from_bytes(digest.digest()[:8]) % 10**SHORT_CODE_DIGITS:0{SHORT_CODE_DIGITS}d}"
+
+
+def is_short_code(presented: str) -> bool:
+    text = "".join(presented.split())
+    return len(text) == SHORT_CODE_DIGITS and text.isascii() and text.isdigit()
+
+
 def token_expires_at(at: datetime) -> datetime:
     """When the token shown at `at` stops being accepted: the end of the window after its own."""
     return datetime.fromtimestamp((window_of(at) + 2) * WINDOW_SECONDS, UTC)
@@ -51,9 +66,15 @@ def token_from_scan(scanned: str) -> str:
 
 
 def check_in_token_valid(secret: str, activity_id: uuid.UUID, token: str, now: datetime) -> bool:
-    presented = token_from_scan(token)
+    """The token of this window or the previous one, as scanned or typed, or its short code."""
+    if is_short_code(token):
+        typed = "".join(token.split())
+        expected = short_check_in_code
+    else:
+        typed = token_from_scan(token)
+        expected = check_in_token
     return any(
-        hmac.compare_digest(presented, check_in_token(secret, activity_id, now - timedelta(seconds=back)))
+        hmac.compare_digest(typed, expected(secret, activity_id, now - timedelta(seconds=back)))
         for back in (0, WINDOW_SECONDS)
     )
 
