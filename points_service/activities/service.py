@@ -289,6 +289,11 @@ class ActivityService(EarningService):
             raise NotSignedUp()
         return signup
 
+    async def my_signup(self, activity_id: uuid.UUID) -> ActivitySignup | None:
+        """The caller's own sign-up to an activity they can see, if they ever signed up (maybe cancelled)."""
+        assert self._principal.member_id is not None
+        return await self._repo.signup(activity_id, self._principal.member_id)
+
     async def my_signups(
         self, limit: int, cursor: tuple[datetime, uuid.UUID] | None
     ) -> list[tuple[ActivitySignup, Activity]]:

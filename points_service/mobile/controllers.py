@@ -31,6 +31,7 @@ from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
 from points_service.ledger.service import LedgerService, member_balance
+from points_service.mobile.activity_screen import activity_path
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
 from points_service.tenancy.periods import TenantClock
@@ -160,11 +161,13 @@ class ActivitiesController(Controller):
     async def sign_up(
         self, request: AnyRequest, activity_id: uuid.UUID, activities: ActivityService, db_session: AsyncSession
     ) -> Redirect:
+        back = ACTIVITIES_PATH if (await request.form()).get("from") != "details" else activity_path(activity_id)
+
         async def sign_up() -> Message:
             await activities.sign_up(activity_id, None)
             return Message.done("signed_up")
 
-        return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, sign_up)
+        return await MEMBER_PAGE.act(request, db_session, back, sign_up)
 
     @post("/activities/{activity_id:uuid}/check-in", name="member_page:activity_check_in")
     async def activity_check_in(
@@ -177,9 +180,10 @@ class ActivitiesController(Controller):
 
         async def check_in() -> Message:
             await activities.check_in(activity_id, token, latitude, longitude, None)
-            return Message.done("checked_in")
+            # Checking in earns nothing yet: staff confirm attendance, which pays.
+            return Message.done("activity_checked_in")
 
-        return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
+        return await MEMBER_PAGE.act(request, db_session, activity_path(activity_id), check_in)
 
     @post("/shifts/{shift_id:uuid}/check-in", name="member_page:shift_check_in")
     async def shift_check_in(

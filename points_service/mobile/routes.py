@@ -9,6 +9,7 @@ from litestar.di import Provide
 from points_service.activities.routes import provide_activities
 from points_service.deps import earning_dependencies, earning_service
 from points_service.duty.service import DutyService
+from points_service.mobile.activity_screen import ActivityScreen
 from points_service.mobile.controllers import MEMBER_CONTROLLERS
 from points_service.mobile.page import MEMBER_PAGE
 
@@ -16,7 +17,7 @@ from points_service.mobile.page import MEMBER_PAGE
 def member_page_routers() -> list[Router]:
     """Sign-in and sign-out, home, activities and shifts, and the page's static files."""
     return MEMBER_PAGE.routers(
-        MEMBER_CONTROLLERS,
+        [*MEMBER_CONTROLLERS, ActivityScreen],
         dependencies={
             "principal": Provide(MEMBER_PAGE.user),
             **earning_dependencies(),

@@ -1,0 +1,63 @@
+"""The member page's words for an activity's own screen (details, cancel, check-in by scanning or by the
+short code), merged into the page's catalogue by i18n.py."""
+
+from __future__ import annotations
+
+ZH_CN: dict[str, str] = {
+    "activity_details": "详情",
+    "back_to_activities": "返回活动列表",
+    "activity_starts": "开始时间",
+    "activity_ends": "结束时间",
+    "activity_place": "地点",
+    "place_to_be_announced": "地点待通知",
+    "activity_places": "名额",
+    "places_taken": "已报名 {taken} 人，共 {capacity} 个名额",
+    "you_signed_up": "您已报名这个活动",
+    "cancel_sign_up": "取消报名",
+    "sign_up_cancelled": "已取消报名，名额已让给其他人",
+    "go_check_in": "去签到",
+    "check_in_title": "到场签到",
+    "check_in_how": "到达现场后，用手机扫描现场的签到二维码；扫不了时，输入现场公布的 6 位签到码",
+    "scan_to_check_in": "扫码签到",
+    "scan_stop": "停止扫码",
+    "scan_failed": "无法打开摄像头。请允许本页使用摄像头，或输入 6 位签到码",
+    "short_code": "6 位签到码",
+    "check_in_with_code": "用签到码签到",
+    "check_in_opens_at": "签到从 {time} 开始（活动开始前 20 分钟）",
+    "check_in_closed": "签到已结束",
+    "activity_checked_in": "签到成功。工作人员确认考勤后，积分会发到您的账户",
+    "checked_in_at": "您已于 {time} 签到。工作人员确认考勤后，积分会发到您的账户",
+    "attendance_confirmed": "考勤已确认，积分已发放",
+    "attendance_not_counted": "考勤已确认，这次没有计为出席",
+    "cannot_sign_up_now": "现在不能报名",
+}
+
+EN: dict[str, str] = {
+    "activity_details": "Details",
+    "back_to_activities": "Back to activities",
+    "activity_starts": "Starts",
+    "activity_ends": "Ends",
+    "activity_place": "Place",
+    "place_to_be_announced": "Place to be announced",
+    "activity_places": "Places",
+    "places_taken": "{taken} signed up, {capacity} places",
+    "you_signed_up": "You are signed up for this activity",
+    "cancel_sign_up": "Cancel sign-up",
+    "sign_up_cancelled": "Sign-up cancelled: your place goes to someone else",
+    "go_check_in": "Check in",
+    "check_in_title": "Check in on site",
+    "check_in_how": "On site, scan the check-in QR code with your phone; if you cannot, type the 6-digit check-in "
+    "code shown there",
+    "scan_to_check_in": "Scan to check in",
+    "scan_stop": "Stop scanning",
+    "scan_failed": "The camera could not be opened. Allow this page to use the camera, or type the 6-digit code",
+    "short_code": "6-digit check-in code",
+    "check_in_with_code": "Check in with the code",
+    "check_in_opens_at": "Check-in opens at {time} (20 minutes before the start)",
+    "check_in_closed": "Check-in is closed",
+    "activity_checked_in": "Checked in. Your points come once staff confirm attendance",
+    "checked_in_at": "You checked in at {time}. Your points come once staff confirm attendance",
+    "attendance_confirmed": "Attendance confirmed: the points have been given",
+    "attendance_not_counted": "Attendance confirmed: this time you were not counted as present",
+    "cannot_sign_up_now": "Sign-up is not open now",
+}
