@@ -19,4 +19,3 @@ def qr_svg(text: str) -> str:
     out = io.BytesIO()
     qr_code(text).save(out, kind="svg", scale=8, border=2, xmldecl=False)
     return out.getvalue().decode()
-

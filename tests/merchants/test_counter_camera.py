@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests import fake_camera
 from tests.conftest import Community
-from tests.fake_camera import Camera, camera
+from tests.fake_camera import Camera
 from tests.merchants import test_merchant_page as merchant_page
 from tests.merchants.test_merchant_page import counter, fits_the_phone, screenshot, sign_in
 
 browser = merchant_page.browser
 page = merchant_page.page
-__all__ = ["camera"]
+camera = fake_camera.camera
 
 
 async def test_a_clerk_scans_the_members_redemption_qr_with_the_camera(community: Community, camera: Camera) -> None:

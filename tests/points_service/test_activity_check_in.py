@@ -9,23 +9,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.conftest import Community
-from tests.fake_camera import Camera, camera
-from tests.merchants import test_merchant_page as merchant_page
-from tests.merchants.test_merchant_page import fits_the_phone
-from tests.points_service.test_activities import code_of, create_activity, member_phone, sign_up
-from tests.points_service.test_member_page import screenshot, sign_in
-
 from points_service.activities.tokens import (
     WINDOW_SECONDS,
     check_in_token,
     check_in_token_valid,
     short_check_in_code,
 )
+from tests import fake_camera
+from tests.conftest import Community
+from tests.fake_camera import Camera
+from tests.merchants import test_merchant_page as merchant_page
+from tests.merchants.test_merchant_page import fits_the_phone
+from tests.points_service.test_activities import code_of, create_activity, member_phone, sign_up
+from tests.points_service.test_member_page import screenshot, sign_in
 
 browser = merchant_page.browser
 page = merchant_page.page
-__all__ = ["camera"]
+camera = fake_camera.camera
 SECRET = "a-secret-for-tokens-" + "x" * 40
 POINTS_LATER = "签到成功。工作人员确认考勤后，积分会发到您的账户"
 
@@ -96,7 +96,12 @@ async def test_a_member_reads_an_activity_cancels_signs_up_again_and_types_the_s
     member = await community.member(unit, name="王小红", login=True)
     rule = await community.rule(points=5)
     activity = await create_activity(
-        community.admin, unit, rule, starts_in=30, title="敬老院探访", description="陪老人聊天，打扫房间。\n请穿志愿者马甲。"
+        community.admin,
+        unit,
+        rule,
+        starts_in=30,
+        title="敬老院探访",
+        description="陪老人聊天，打扫房间。\n请穿志愿者马甲。",
     )
 
     await sign_in(page, member["username"])
@@ -107,7 +112,9 @@ async def test_a_member_reads_an_activity_cancels_signs_up_again_and_types_the_s
     await expect(page.locator("#activity-place")).to_have_text("社区广场")
     starts = datetime.fromisoformat(activity["starts_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
     await expect(page.locator("#activity-starts")).to_have_text(starts.strftime("%Y-%m-%d %H:%M"))
-    await expect(page.locator("#activity-ends")).to_have_text((starts + timedelta(minutes=120)).strftime("%Y-%m-%d %H:%M"))
+    await expect(page.locator("#activity-ends")).to_have_text(
+        (starts + timedelta(minutes=120)).strftime("%Y-%m-%d %H:%M")
+    )
     await fits_the_phone(page)
 
     await page.click("#sign-up")
@@ -166,4 +173,3 @@ async def test_a_member_checks_in_by_scanning_the_organisers_qr_with_the_camera(
     assert [row["checked_in_at"] is not None for row in signups] == [True]
     await fits_the_phone(page)
     await screenshot(page, "11-activity-checked-in-by-camera")
-
