@@ -131,6 +131,8 @@ async def test_a_member_reads_an_activity_cancels_signs_up_again_and_types_the_s
     await page.goto(f"/member/activities/{soon['id']}")
     await page.click("#sign-up")
     await expect(page.locator("#scan")).to_be_visible()  # this browser can open a camera: scanning is offered
+    await fits_the_phone(page)
+    await screenshot(page, "10-activity-check-in-box")
     right = (await check_in_code(community, soon["id"]))["short_code"]
     await page.fill("#check-in-code", f"{(int(right) + 1) % 1_000_000:06d}")
     await page.click("#check-in")
@@ -141,7 +143,7 @@ async def test_a_member_reads_an_activity_cancels_signs_up_again_and_types_the_s
     await expect(page.locator("#check-in-state")).to_contain_text("工作人员确认考勤后，积分会发到您的账户")
     await expect(page.locator("#cancel-sign-up")).to_have_count(0)
     await fits_the_phone(page)
-    await screenshot(page, "10-activity-checked-in-by-code")
+    await screenshot(page, "10b-activity-checked-in-by-code")
 
 
 async def test_a_member_checks_in_by_scanning_the_organisers_qr_with_the_camera(
@@ -161,6 +163,8 @@ async def test_a_member_checks_in_by_scanning_the_organisers_qr_with_the_camera(
     page = await camera.filming(qr.text, native_reader=False)
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security" in message.text else None)
     await sign_in(page, member["username"])
     await page.goto(f"/member/activities/{activity['id']}")
     await expect(page.locator("#activity-title")).to_have_text("清洁家园")
@@ -169,6 +173,7 @@ async def test_a_member_checks_in_by_scanning_the_organisers_qr_with_the_camera(
     await expect(page.locator("#message")).to_have_text(POINTS_LATER)
     await expect(page.locator("#check-in-state")).to_contain_text("工作人员确认考勤后")
     assert any(url.endswith("/member/static/web/vendor/jsqr/jsQR.js") for url in fetched), fetched
+    assert refused == []  # the page's policy lets the scanner, the decoder and the camera work
     signups = (await community.admin.get(f"/api/v1/activities/{activity['id']}/signups")).json()["items"]
     assert [row["checked_in_at"] is not None for row in signups] == [True]
     await fits_the_phone(page)
