@@ -237,16 +237,17 @@ async def test_an_activity_that_checks_the_place_takes_the_location_with_the_cod
     check_in = f"/member/activities/{activity['id']}/check-in"
     token = await current_token(community.admin, activity["id"])
 
-    without_place = await said_after(web, await post_form(web, "/member/activities", check_in, token=token))
+    details = f"/member/activities/{activity['id']}"
+    without_place = await said_after(web, await post_form(web, details, check_in, token=token))
     far_away = await said_after(
-        web, await post_form(web, "/member/activities", check_in, token=token, latitude="31.3", longitude="121.5")
+        web, await post_form(web, details, check_in, token=token, latitude="31.3", longitude="121.5")
     )
     nearby = {name: str(value) for name, value in NEARBY.items()}
-    on_site = await said_after(web, await post_form(web, "/member/activities", check_in, token=token, **nearby))
+    on_site = await said_after(web, await post_form(web, details, check_in, token=token, **nearby))
 
     assert without_place == "这个活动需要定位才能签到，请允许获取位置"
     assert far_away == "您离活动地点太远，请到现场签到"
-    assert on_site == "签到成功"
+    assert on_site == "签到成功。工作人员确认考勤后，积分会发到您的账户"
 
 
 async def test_the_browser_sends_its_position_when_the_activity_checks_the_place(
@@ -264,10 +265,11 @@ async def test_the_browser_sends_its_position_when_the_activity_checks_the_place
     await expect(row).to_contain_text("签到时需要定位")
     await row.locator("button").click()
     await expect(page.locator("#message")).to_have_text("报名成功")
-    await row.locator("input[name=token]").fill(await current_token(community.admin, activity["id"]))
-    await row.locator("button").click()
+    await row.locator("text=去签到").click()
+    await page.fill("#check-in-code", await current_token(community.admin, activity["id"]))
+    await page.click("#check-in")
 
-    await expect(page.locator("#message")).to_have_text("签到成功")
+    await expect(page.locator("#message")).to_have_text("签到成功。工作人员确认考勤后，积分会发到您的账户")
     await screenshot(page, "08-checked-in-on-site")
 
 
