@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from datetime import date
+from datetime import date as Day
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -138,12 +138,11 @@ class PublicApi(Controller):
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
         state: State,
-        day: Annotated[
-            date | None, Parameter(query="date", description="YYYY-MM-DD; the latest sealed day when left out")
-        ] = None,
+        date: Annotated[Day | None, Parameter(description="YYYY-MM-DD; the latest sealed day when left out")] = None,
     ) -> PublicSeal:
         await count_public_call(request, state)
         unit = await public_unit(db_session, org_unit_id)
+        day = date
         if day is None:
             latest = await latest_seal(db_session, unit.tenant_id)
             if latest is None:
