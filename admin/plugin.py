@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
 from admin.console.routes import console_routers
 from admin.evaluations import models as evaluation_models
+from admin.points.group_awards import StaffAwardBatches, staff_award_batches
 from admin.public import TEMPLATE_DIRECTORY as PUBLIC_TEMPLATES
 from admin.public.routes import public_api_routers, public_page_routers
-from admin.points.group_awards import StaffAwardBatches, staff_award_batches
 from admin.routes import admin_router
 from admin.warnings import models as warning_models
 from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due

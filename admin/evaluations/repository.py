@@ -89,9 +89,10 @@ class EvaluationRepository:
         earned_points / penalty_points: earned points in the period, and the penalties among them
         (a reversed penalty counts back). activities_attended: confirmed attendances of activities
         starting in the period (tenant's days). feedback_score: the mean rating (1-5) received in the
-        period, None for a member nobody rated (no value: left out of the metric). duty_hours: verified hours of shifts starting in the
-        period; duty_attendance_rate: shifts attended / shifts due (a shift is due once attended or
-        over: future shifts count against nobody; a member with no shift due reads 0).
+        period, None for a member nobody rated (no value: left out of the metric). duty_hours: verified
+        hours of shifts starting in the period; duty_attendance_rate: shifts attended / shifts due (a
+        shift is due once attended or over: future shifts count against nobody; a member with no shift
+        due reads 0).
         micro_wishes_fulfilled: wishes verified in the period that the member fulfilled;
         reports_resolved: reports resolved in the period that credit the member (the reporter,
         unless staff credited someone else)."""
@@ -157,7 +158,8 @@ class EvaluationRepository:
                      WHERE r.tenant_id = :tenant AND r.status = 'resolved'
                        AND (r.resolved_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
                      GROUP BY r.resolved_by_member_id)
-                SELECT grp.id, grp.org_unit_id, grp.cadre_position, e.earned, e.penalties, a.attended, sh.due, sh.attended, sh.hours,
+                SELECT grp.id, grp.org_unit_id, grp.cadre_position, e.earned, e.penalties, a.attended,
+                       sh.due, sh.attended, sh.hours,
                        w.fulfilled, rp.resolved, rt.rating
                   FROM grp
                   LEFT JOIN earned e ON e.member_id = grp.id

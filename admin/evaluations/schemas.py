@@ -66,8 +66,8 @@ class EvaluationPatch(msgspec.Struct):
     top_n: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | msgspec.UnsetType = msgspec.UNSET
     grade_bands: GradeBands | msgspec.UnsetType = msgspec.UNSET
     normalisation: Normalisation | msgspec.UnsetType = msgspec.UNSET
-    max_excellent_share: ExcellentShare | None | msgspec.UnsetType = msgspec.UNSET
-    cadre_positions: Positions | None | msgspec.UnsetType = msgspec.UNSET
+    max_excellent_share: ExcellentShare | msgspec.UnsetType | None = msgspec.UNSET
+    cadre_positions: Positions | msgspec.UnsetType | None = msgspec.UNSET
 
 
 EvaluationStatus = Literal["draft", "computed", "published"]

@@ -74,9 +74,7 @@ class Scored:
     excluded: list[str]
 
 
-def score_group(
-    raw: dict[uuid.UUID, tuple[Any, ...]], weights: dict[str, Decimal], how: str
-) -> Scored:
+def score_group(raw: dict[uuid.UUID, tuple[Any, ...]], weights: dict[str, Decimal], how: str) -> Scored:
     """Normalise each weighed metric within the group and take each member's weighted mean over the
     metrics that count for them: a metric left out for everyone gives its weight to the others, and a
     member without a value for a metric gives its weight to their own other metrics."""
@@ -140,7 +138,15 @@ class EvaluationService:
             raise Published()
         merged = {
             name: getattr(evaluation, name)
-            for name in ("period_start", "period_end", "metrics", "grade_bands", "org_unit_id", "target", "cadre_positions")
+            for name in (
+                "period_start",
+                "period_end",
+                "metrics",
+                "grade_bands",
+                "org_unit_id",
+                "target",
+                "cadre_positions",
+            )
         } | fields
         if "org_unit_id" in fields:
             await self._org.unit_in_reach(fields["org_unit_id"])

@@ -76,9 +76,7 @@ class PublicBoardPage(Controller):
         try:
             unit = await public_unit(db_session, org_unit_id)
         except NotFound:
-            return Template(
-                template_name="public/not_found.html", status_code=404, headers=BOARD_HEADERS
-            )
+            return Template(template_name="public/not_found.html", status_code=404, headers=BOARD_HEADERS)
         clock = await tenant_clock(db_session, unit.tenant_id)
         today = clock.today()
         ranking_public = await member_ranking(db_session, unit.tenant_id) == "public"
@@ -152,7 +150,9 @@ class PublicApi(Controller):
         if found is None:
             raise NotFound(f"{day} is not sealed (yet)")
         sealed, previous = found
-        return PublicSeal(date=sealed.day, digest=sealed.digest, previous_digest=previous, transactions=sealed.transactions)
+        return PublicSeal(
+            date=sealed.day, digest=sealed.digest, previous_digest=previous, transactions=sealed.transactions
+        )
 
 
 class MyEvaluationsController(Controller):

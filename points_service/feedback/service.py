@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.activities.models import Activity, ActivitySignup
+from points_service.activities.models import ActivitySignup
 from points_service.activities.tokens import feedback_link_signup
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, NotFound

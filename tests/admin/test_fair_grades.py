@@ -13,7 +13,14 @@ from openpyxl import load_workbook
 from tests.conftest import Community
 
 EARNED = {"甲书记": 100, "乙委员": 90, "丙网格长": 85, "丁委员": 75, "戊书记": 55, "己网格长": 45}
-POSITIONS = {"甲书记": "书记", "乙委员": "委员", "丙网格长": "网格长", "丁委员": "委员", "戊书记": "书记", "己网格长": "网格长"}
+POSITIONS = {
+    "甲书记": "书记",
+    "乙委员": "委员",
+    "丙网格长": "网格长",
+    "丁委员": "委员",
+    "戊书记": "书记",
+    "己网格长": "网格长",
+}
 BOTH_METRICS = [{"metric": "earned_points", "weight": 1}, {"metric": "duty_hours", "weight": 1}]
 
 
@@ -125,9 +132,16 @@ async def test_positions_limit_a_cadre_evaluation_and_unit_and_position_travel_w
 ) -> None:
     unit, ids = await six_cadres(community)
 
-    secretaries = await run(community, unit, cadre_positions=["书记"], grade_bands={"excellent": 90, "qualified": 60, "basically_qualified": 50})
+    secretaries = await run(
+        community,
+        unit,
+        cadre_positions=["书记"],
+        grade_bands={"excellent": 90, "qualified": 60, "basically_qualified": 50},
+    )
     base = f"/api/v1/admin/evaluations/{secretaries['id']}/results"
-    as_csv = list(csv.reader(io.StringIO((await community.admin.get(base, params={"format": "csv"})).content.decode("utf-8-sig"))))
+    as_csv = list(
+        csv.reader(io.StringIO((await community.admin.get(base, params={"format": "csv"})).content.decode("utf-8-sig")))
+    )
     sheet = load_workbook(io.BytesIO((await community.admin.get(base, params={"format": "xlsx"})).content)).active
     table = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     breakdown = (await community.admin.get(f"{base}/{ids['戊书记']}")).json()

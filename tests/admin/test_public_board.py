@@ -10,6 +10,7 @@ import asyncio
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from tests.merchants import test_merchant_page as merchant_page
 from tests.points_service.test_activities import code_of
 
 browser = merchant_page.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "public-board"
 FAMILY = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏"
 
 
@@ -96,6 +98,9 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         rows = await board.locator("section.evaluation tbody tr").all_inner_texts()
         qr_width = await board.locator("#qr svg").get_attribute("width")
         pdf = await board.pdf(format="A4", print_background=True)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await board.screenshot(path=str(ARTIFACTS / "01-board.png"), full_page=True)
+        (ARTIFACTS / "02-board-a4.pdf").write_bytes(pdf)
 
         member = await context.new_page()
         await member.goto("/member/")
@@ -104,6 +109,7 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         await member.click("#sign-in-form button[type=submit]")
         await member.click("#my-evaluations-link")
         mine = await member.inner_text("#my-evaluations")
+        await member.screenshot(path=str(ARTIFACTS / "03-member-evaluations.png"), full_page=True)
     finally:
         await context.close()
 
@@ -190,12 +196,16 @@ async def test_seals_verify_passes_untouched_and_fails_after_a_sealed_row_is_cha
     async def change(delta: int) -> None:
         # An intruder with DDL rights: the append-only guard lifted for this one transaction only.
         async with sessions() as session, session.begin():
-            await session.execute(text("ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only"))
+            await session.execute(
+                text("ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only")
+            )
             await session.execute(
                 text("UPDATE ledger_transactions SET earned_delta = earned_delta + :delta WHERE id = :id"),
                 {"delta": delta, "id": transaction_id},
             )
-            await session.execute(text("ALTER TABLE ledger_transactions ENABLE TRIGGER ledger_transactions_append_only"))
+            await session.execute(
+                text("ALTER TABLE ledger_transactions ENABLE TRIGGER ledger_transactions_append_only")
+            )
 
     untouched = await asyncio.to_thread(CliRunner().invoke, main, command, catch_exceptions=False)
     await change(1000)
