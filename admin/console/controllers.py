@@ -58,6 +58,8 @@ def grading_fields(form: Any, target: str) -> dict[str, Any]:
         "max_excellent_share": share,
         "cadre_positions": positions[:50] if positions and target == "cadres" else None,
     }
+
+
 GRADE_CLASSES = ("excellent", "qualified", "basically_qualified", "unqualified")
 
 

@@ -19,8 +19,7 @@ ZH_CN: dict[str, str] = {
     "counted_metrics": "计入得分的指标",
     "metric_not_counted": "{metric}未计入得分：考评范围内每个人的数值都相同（或都没有数据），"
     "无法区分任何人，其权重由其他指标分担。",
-    "no_value_note": "没有数据的成员（例如没有人评价过他）不按 0 计算：该项不计入他的得分，"
-    "权重由他的其他指标分担。",
+    "no_value_note": "没有数据的成员（例如没有人评价过他）不按 0 计算：该项不计入他的得分，权重由他的其他指标分担。",
     "grading_rule": "等次按得分划分：优秀 ≥ {excellent}，合格 ≥ {qualified}，"
     "基本合格 ≥ {basically_qualified}，以下为不合格。",
     "excellent_cap_rule": "优秀人数不超过考评人数的 {share}%。",

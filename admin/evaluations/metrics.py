@@ -79,9 +79,7 @@ def shares_of_best(values: dict[Key, float], higher_is_better: bool) -> dict[Key
     return {key: max(0.0, 100 * (1 - value / top)) for key, value in values.items()}
 
 
-def normalise(
-    values: dict[Key, float | None], higher_is_better: bool, how: str
-) -> dict[Key, float] | None:
+def normalise(values: dict[Key, float | None], higher_is_better: bool, how: str) -> dict[Key, float] | None:
     """The normalised values of the members that have one; None when the metric is left out of the score
     (no member has a value, or, sharing out the best, every value is the same)."""
     present = {key: float(value) for key, value in values.items() if value is not None}
