@@ -117,8 +117,15 @@ class EvaluationService:
     async def create(self, fields: dict[str, Any]) -> Evaluation:
         await self._org.unit_in_reach(fields["org_unit_id"])
         self._validate(fields)
+        # Every column set here, so nothing is left to a server default that would need a reload.
+        fields = {"normalisation": "share_of_best", "max_excellent_share": None, "cadre_positions": None, **fields}
         evaluation = Evaluation(
-            id=uuid.uuid4(), tenant_id=self._tenant_id, status="draft", created_by=self._principal.account_id, **fields
+            id=uuid.uuid4(),
+            tenant_id=self._tenant_id,
+            status="draft",
+            created_by=self._principal.account_id,
+            excluded_metrics=[],
+            **fields,
         )
         self._session.add(evaluation)
         await self._session.flush()
