@@ -98,6 +98,8 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         rows = await board.locator("section.evaluation tbody tr").all_inner_texts()
         qr_width = await board.locator("#qr svg").get_attribute("width")
         pdf = await board.pdf(format="A4", print_background=True)
+        await board.set_viewport_size({"width": 360, "height": 740})
+        phone_width = await board.evaluate("document.scrollingElement.scrollWidth")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         await board.screenshot(path=str(ARTIFACTS / "01-board.png"), full_page=True)
         (ARTIFACTS / "02-board-a4.pdf").write_bytes(pdf)
@@ -108,6 +110,7 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         await member.fill("#password", PASSWORD)
         await member.click("#sign-in-form button[type=submit]")
         await member.click("#my-evaluations-link")
+        await member.set_viewport_size({"width": 360, "height": 740})
         mine = await member.inner_text("#my-evaluations")
         await member.screenshot(path=str(ARTIFACTS / "03-member-evaluations.png"), full_page=True)
     finally:
@@ -115,6 +118,7 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
 
     assert "2026年度党员考评" in shown and "尚未发布的考评" not in shown
     assert len(rows) == 30
+    assert phone_width <= 360, f"the board scrolls sideways on a phone: {phone_width}px"
     assert rows[0].split("\t")[:2] == ["1", "赵**"] and "优秀" in rows[0]
     assert not any(m["name"] in shown for m in members)
     assert seal["digest"] in shown and await_digest_in(shown, seal["digest"])
