@@ -98,6 +98,12 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         rows = await board.locator("section.evaluation tbody tr").all_inner_texts()
         qr_width = await board.locator("#qr svg").get_attribute("width")
         pdf = await board.pdf(format="A4", print_background=True)
+        await board.emulate_media(media="print")
+        printed = {
+            part: await board.locator(part).is_visible()
+            for part in ("#qr svg", "#seal-digest", "#board-date", "#print", "#month-board")
+        }
+        await board.emulate_media(media="screen")
         await board.set_viewport_size({"width": 360, "height": 740})
         phone_width = await board.evaluate("document.scrollingElement.scrollWidth")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -125,6 +131,15 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
     # A standard QR code is at least 21 modules (a Micro QR at most 17): with its border, 25 × 8 px.
     assert qr_width is not None and int(float(qr_width)) >= 200
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    # On paper: the QR code, the date and the seal; not the print button, nor the month's points (stale by
+    # the next day).
+    assert printed == {
+        "#qr svg": True,
+        "#seal-digest": True,
+        "#board-date": True,
+        "#print": False,
+        "#month-board": False,
+    }
     assert "2026年度党员考评" in mine and "第 1 名 / 共 30 人" in mine and "优秀" in mine and "获得积分" in mine
 
 
