@@ -28,6 +28,7 @@ ZH_CN: dict[str, str] = {
     "left_out_no_value": "未计入：无数据",
     "public_board": "公示",
     "public_board_hint": "打开本组织的公示页，可直接打印张贴",
+    "no_evaluations_yet": "还没有考评方案：在下方“新建考评”中填写名称、范围和指标权重后创建。",
 }
 
 EN: dict[str, str] = {
@@ -57,4 +58,5 @@ EN: dict[str, str] = {
     "left_out_no_value": "Not counted: no data",
     "public_board": "公示 Public board",
     "public_board_hint": "Opens the unit's public board, ready to print and put up",
+    "no_evaluations_yet": "No evaluation yet: create one below under New evaluation (name, scope, weights).",
 }
