@@ -191,6 +191,16 @@ EN = {
     "no_value": "No data (not counted)",
     "metrics_behind": "What the score rests on",
 }
+METRIC_WORDS_EN = {
+    "earned_points": "Points earned",
+    "penalty_points": "Penalty points",
+    "activities_attended": "Activities attended",
+    "duty_hours": "Duty hours",
+    "duty_attendance_rate": "Duty attendance rate",
+    "micro_wishes_fulfilled": "Micro-wishes fulfilled",
+    "reports_resolved": "Reports resolved",
+    "feedback_score": "Service rating",
+}
 EVALUATIONS_PAGE = MEMBER_PAGE.with_words({"zh-CN": ZH_CN, "en": EN})
 
 
@@ -203,7 +213,7 @@ class MemberEvaluationsScreen(Controller):
     ) -> Template:
         assert principal.member_id is not None
         lang, _ = EVALUATIONS_PAGE.language(request)
-        labels = {name: metric.label if lang == "zh-CN" else name for name, metric in METRICS.items()}
+        labels = {name: metric.label if lang == "zh-CN" else METRIC_WORDS_EN[name] for name, metric in METRICS.items()}
         return EVALUATIONS_PAGE.render(
             request,
             "evaluations",

@@ -119,6 +119,8 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         await member.set_viewport_size({"width": 360, "height": 740})
         mine = await member.inner_text("#my-evaluations")
         await member.screenshot(path=str(ARTIFACTS / "03-member-evaluations.png"), full_page=True)
+        await member.goto("/member/evaluations?lang=en")
+        mine_in_english = await member.inner_text("#my-evaluations")
     finally:
         await context.close()
 
@@ -141,6 +143,7 @@ async def test_the_board_shows_the_published_evaluation_masked_and_prints_on_one
         "#month-board": False,
     }
     assert "2026年度党员考评" in mine and "第 1 名 / 共 30 人" in mine and "优秀" in mine and "获得积分" in mine
+    assert "Rank 1 of 30" in mine_in_english and "Points earned" in mine_in_english
 
 
 def await_digest_in(shown: str, digest: str) -> bool:
