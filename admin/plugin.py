@@ -19,6 +19,8 @@ from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
 from admin.console.routes import console_routers
 from admin.evaluations import models as evaluation_models
 from admin.points.group_awards import StaffAwardBatches, staff_award_batches
+from admin.public import TEMPLATE_DIRECTORY as PUBLIC_TEMPLATES
+from admin.public.routes import public_api_routers, public_page_routers
 from admin.routes import admin_router
 from admin.warnings import models as warning_models
 from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
@@ -59,13 +61,13 @@ class AdminPlugin(PackagePlugin):
     models = (evaluation_models, warning_models)
 
     def api_routers(self) -> Sequence[ControllerRouterHandler]:
-        return [admin_router()]
+        return [admin_router(), *public_api_routers()]
 
     def page_routers(self) -> Sequence[ControllerRouterHandler]:
-        return console_routers()
+        return [*console_routers(), *public_page_routers()]
 
     def template_directories(self) -> Sequence[Path]:
-        return [CONSOLE_TEMPLATES]
+        return [CONSOLE_TEMPLATES, PUBLIC_TEMPLATES]
 
     def commands(self) -> Sequence[click.Command]:
         return [warnings]

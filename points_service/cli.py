@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -118,6 +119,43 @@ def reconcile(seal: bool) -> None:
     if failed:
         sys.exit(1)
     click.echo("ledger reconciles")
+
+
+@main.group()
+def seals() -> None:
+    """Daily seals of the ledger (the digest a printed 公示 sheet carries)."""
+
+
+@seals.command("verify")
+@click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The sealed day.")
+@click.option("--tenant", "tenant_id", default=None, type=click.UUID, help="One tenant (default: every tenant).")
+def verify_seals(day: datetime, tenant_id: uuid.UUID | None) -> None:
+    """Recompute a sealed day from the ledger's rows and compare it with the stored, published seal;
+    exit non-zero when they differ or the day is not sealed."""
+    from points_service.ledger.seals import verify_day
+
+    sealed = day.date()
+    with resolved_settings() as settings:
+        migrate_to_head(settings)
+        verdicts = run_in_session(settings, lambda session: verify_day(session, sealed, tenant_id))
+    if not verdicts:
+        click.echo(f"No seal is stored for {sealed}: that day is not sealed yet (or had no transactions).")
+        sys.exit(1)
+    for verdict in verdicts:
+        if verdict.ok:
+            click.echo(
+                f"tenant {verdict.tenant_id}, {sealed}: the ledger matches its seal "
+                f"({verdict.transactions} transactions, digest {verdict.stored.digest})."
+            )
+        else:
+            click.echo(
+                f"tenant {verdict.tenant_id}, {sealed}: the ledger does NOT match its seal: the day's "
+                f"{verdict.transactions} transactions recompute to {verdict.recomputed}, but the stored and "
+                f"published seal is {verdict.stored.digest} ({verdict.stored.transactions} transactions). "
+                "A transaction of that day was changed after it was sealed."
+            )
+    if not all(verdict.ok for verdict in verdicts):
+        sys.exit(1)
 
 
 @main.group()

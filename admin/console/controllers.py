@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from admin.evaluations.controllers import XLSX
-from admin.evaluations.exports import results_csv, results_xlsx
-from admin.evaluations.metrics import METRICS
+from admin.evaluations.exports import result_columns, results_csv, results_xlsx
+from admin.evaluations.metrics import METRICS, NORMALISATIONS
 from admin.evaluations.service import DEFAULT_BANDS, EvaluationService
 from admin.warnings.daily import DailyWarnings
 from admin.warnings.service import WarningService
@@ -38,6 +38,28 @@ from points_service.web import Message, local_time
 
 AnyRequest = Request[Any, Any, Any]
 TARGETS = ("all", "party_members", "in_service", "cadres")
+
+
+def grading_fields(form: Any, target: str) -> dict[str, Any]:
+    """The form's normalisation, grade bands, cap on excellent (a percentage, blank for none) and, for
+    cadres, the positions ticked; ValueError for anything out of range."""
+    bands = {grade: float(str(form.get(f"band_{grade}") or DEFAULT_BANDS[grade])) for grade in DEFAULT_BANDS}
+    if not all(0 <= value <= 100 for value in bands.values()):
+        raise ValueError("bands")
+    share_text = str(form.get("max_excellent_share") or "").strip()
+    share = float(share_text) / 100 if share_text else None
+    if share is not None and not 0 < share <= 1:
+        raise ValueError("share")
+    positions = [str(p).strip()[:50] for p in form.getall("cadre_positions", []) if str(p).strip()]
+    normalisation = str(form.get("normalisation") or "share_of_best")
+    return {
+        "normalisation": normalisation if normalisation in NORMALISATIONS else "share_of_best",
+        "grade_bands": bands,
+        "max_excellent_share": share,
+        "cadre_positions": positions[:50] if positions and target == "cadres" else None,
+    }
+
+
 GRADE_CLASSES = ("excellent", "qualified", "basically_qualified", "unqualified")
 
 
@@ -167,6 +189,9 @@ class ConsoleEvaluations(Controller):
             units=await records.home_units(),
             metrics=list(METRICS),
             targets=TARGETS,
+            normalisations=NORMALISATIONS,
+            bands=DEFAULT_BANDS,
+            positions=await records.cadre_positions(await org.reach()),
             defaults={"period_start": date(today.year, 1, 1).isoformat(), "period_end": today.isoformat()},
         )
 
@@ -181,16 +206,17 @@ class ConsoleEvaluations(Controller):
             ]
             if not metrics or any(not 0 < item["weight"] <= 1000 for item in metrics):
                 raise ValueError("weights")
+            target = str(form.get("target")) if form.get("target") in TARGETS else "all"
             fields = {
                 "name": str(form.get("name") or "").strip()[:200] or "考评",
                 "org_unit_id": uuid.UUID(str(form.get("org_unit_id"))),
-                "target": str(form.get("target")) if form.get("target") in TARGETS else "all",
+                "target": target,
                 "cadre_position": None,
                 "period_start": date.fromisoformat(str(form.get("period_start"))),
                 "period_end": date.fromisoformat(str(form.get("period_end"))),
                 "metrics": metrics,
                 "top_n": max(0, min(int(str(form.get("top_n") or "0")), 1_000_000)),
-                "grade_bands": dict(DEFAULT_BANDS),
+                **grading_fields(form, target),
             }
         except ValueError:
             return STAFF_PAGE.render(request, "problem", status=400, message="evaluation_form_invalid")
@@ -205,7 +231,15 @@ class ConsoleEvaluations(Controller):
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
         evaluation = await service.get(evaluation_id)
         rows = (await service.results(evaluation_id))[1] if evaluation.status != "draft" else []
-        return STAFF_PAGE.render(request, "evaluation", evaluation=evaluation, rows=rows, grade_classes=GRADE_CLASSES)
+        return STAFF_PAGE.render(
+            request,
+            "evaluation",
+            evaluation=evaluation,
+            rows=rows,
+            grade_classes=GRADE_CLASSES,
+            columns=result_columns(evaluation),
+            excluded=[item["metric"] for item in evaluation.excluded_metrics],
+        )
 
     @post("/{evaluation_id:uuid}/run", name="console:run_evaluation")
     async def run(

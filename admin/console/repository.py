@@ -65,6 +65,22 @@ class ConsoleRecords:
         )
         return list(await self._session.scalars(statement))
 
+    async def cadre_positions(self, reach: Subtree) -> list[str]:
+        """The cadre positions members in reach hold (书记, 委员, 网格长 …), for limiting an evaluation."""
+        statement = (
+            select(Member.cadre_position)
+            .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
+            .where(
+                Member.tenant_id == self._principal.tenant_id,
+                Member.cadre_position.is_not(None),
+                reach.clause(OrgUnit.path),
+            )
+            .distinct()
+            .order_by(Member.cadre_position)
+            .limit(100)
+        )
+        return [position for position in await self._session.scalars(statement) if position]
+
     async def member_names(self, member_ids: Collection[uuid.UUID | None]) -> dict[uuid.UUID, str]:
         """Names of the members that rows already in the caller's reach name (a claimant, a reporter)."""
         wanted = {member_id for member_id in member_ids if member_id is not None}

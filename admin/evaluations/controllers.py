@@ -8,6 +8,7 @@ from litestar import Controller, Response, get, patch, post
 from litestar.params import Parameter
 
 from admin.evaluations.exports import results_csv, results_xlsx
+from admin.evaluations.models import Evaluation
 from admin.evaluations.schemas import (
     Breakdown,
     DisclosedLine,
@@ -17,6 +18,7 @@ from admin.evaluations.schemas import (
     EvaluationRun,
     EvaluationState,
     EvaluationView,
+    ExcludedMetric,
     ResultLine,
     Results,
     evaluation_body,
@@ -35,6 +37,10 @@ def _fields(data: msgspec.Struct) -> dict[str, Any]:
             msgspec.to_builtins(fields["grade_bands"]) if fields["grade_bands"] else dict(DEFAULT_BANDS)
         )
     return fields
+
+
+def excluded_of(evaluation: Evaluation) -> list[ExcludedMetric]:
+    return [msgspec.convert(item, ExcludedMetric) for item in evaluation.excluded_metrics]
 
 
 class EvaluationController(Controller):
@@ -65,6 +71,7 @@ class EvaluationController(Controller):
             status=evaluation.status,
             count=count,
             unsourced_metrics=unsourced,
+            excluded_metrics=excluded_of(evaluation),
             note="these metrics have no records yet and read 0 for everyone" if unsourced else msgspec.UNSET,
         )
 
@@ -102,10 +109,13 @@ class EvaluationController(Controller):
                 top_n=row.result.top_n,
                 metrics=row.result.raw,
                 normalised=row.result.normalised,
+                org_unit_id=row.result.org_unit_id,
+                unit=row.unit,
+                position=row.result.cadre_position,
             )
             for row in rows
         ]
-        return Response(Results(evaluation.id, evaluation.status, lines))
+        return Response(Results(evaluation.id, evaluation.status, lines, excluded_of(evaluation)))
 
     @get("/{evaluation_id:uuid}/results/{member_id:uuid}", summary="Why this member is where they are")
     async def breakdown(

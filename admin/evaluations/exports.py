@@ -16,21 +16,34 @@ GRADE_LABELS = {"excellent": "优秀", "qualified": "合格", "basically_qualifi
 GRADE_FILLS = {"excellent": "C6EFCE", "qualified": "DDEBF7", "basically_qualified": "FFEB9C", "unqualified": "FFC7CE"}
 
 
+# The column names of the results, on the console's page and in both files alike (所属组织 and 职务 as
+# the member import names them).
+UNIT_COLUMN = "所属组织"
+POSITION_COLUMN = "职务"
+
+
+def result_columns(evaluation: Evaluation) -> list[str]:
+    metrics = [METRICS[item["metric"]].label for item in evaluation.metrics]
+    return ["排名", "姓名", UNIT_COLUMN, POSITION_COLUMN, "得分", "等级", f"前{evaluation.top_n}名", *metrics]
+
+
 def _table(evaluation: Evaluation, rows: list[ResultRow]) -> tuple[list[str], list[list[object]]]:
     metrics = [item["metric"] for item in evaluation.metrics]
-    header = ["排名", "姓名", "得分", "等级", f"前{evaluation.top_n}名", *(METRICS[m].label for m in metrics)]
     body = [
         [
             row.result.rank,
             row.name,
+            row.unit or "",
+            row.result.cadre_position or "",
             float(row.result.score),
             GRADE_LABELS[row.result.grade],
             "是" if row.result.top_n else "",
-            *(row.result.raw[m] for m in metrics),
+            # No value (nobody rated the member) is an empty cell, not a 0.
+            *("" if (value := row.result.raw.get(m)) is None else value for m in metrics),
         ]
         for row in rows
     ]
-    return header, body
+    return result_columns(evaluation), body
 
 
 def results_csv(evaluation: Evaluation, rows: list[ResultRow]) -> str:
@@ -49,7 +62,7 @@ def results_xlsx(evaluation: Evaluation, rows: list[ResultRow]) -> bytes:
         cell.font = Font(bold=True)
     for values, row in zip(body, rows, strict=True):
         sheet.append(values)
-        sheet.cell(row=sheet.max_row, column=4).fill = PatternFill("solid", fgColor=GRADE_FILLS[row.result.grade])
+        sheet.cell(row=sheet.max_row, column=6).fill = PatternFill("solid", fgColor=GRADE_FILLS[row.result.grade])
     sheet.freeze_panes = "A4"
     buffer = io.BytesIO()
     book.save(buffer)

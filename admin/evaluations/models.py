@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,7 @@ from points_service.database.base import Base, TenantScoped
 EVALUATION_TARGETS = ("all", "party_members", "in_service", "cadres")
 EVALUATION_STATUSES = ("draft", "computed", "published")
 GRADES = ("excellent", "qualified", "basically_qualified", "unqualified")
+NORMALISATIONS = ("share_of_best", "percentile")
 
 
 class Evaluation(TenantScoped, Base):
@@ -37,17 +39,27 @@ class Evaluation(TenantScoped, Base):
         CheckConstraint(f"status IN {EVALUATION_STATUSES!r}", name="status"),
         CheckConstraint("period_start <= period_end", name="period"),
         CheckConstraint("top_n >= 0", name="top_n"),
+        CheckConstraint(f"normalisation IN {NORMALISATIONS!r}", name="normalisation"),
+        CheckConstraint("max_excellent_share > 0 AND max_excellent_share <= 1", name="max_excellent_share"),
     )
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     org_unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     target: Mapped[str] = mapped_column(String(20), nullable=False)
     cadre_position: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # Cadres only: the positions evaluated together (书记 with 书记), null for every position.
+    cadre_positions: Mapped[list[str] | None] = mapped_column(JSONB, nullable=True)
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
     metrics: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
     grade_bands: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     top_n: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    normalisation: Mapped[str] = mapped_column(String(16), nullable=False, server_default="share_of_best")
+    max_excellent_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3), nullable=True)
+    # Written by each run: the weighed metrics left out of the score, and why ([{"metric", "reason"}]).
+    excluded_metrics: Mapped[list[dict[str, str]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -75,3 +87,6 @@ class EvaluationResult(Base):
     top_n: Mapped[bool] = mapped_column(Boolean, nullable=False)
     raw: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     normalised: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    # Where the member stood when the run was made, so a published sheet keeps its unit and position.
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    cadre_position: Mapped[str | None] = mapped_column(String(50), nullable=True)

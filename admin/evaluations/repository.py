@@ -15,7 +15,18 @@ from admin.evaluations.models import Evaluation, EvaluationResult
 from points_service.duty.shifts import CHECK_OUT_GRACE, SHIFT_DUE_SQL
 
 # A run's rows travel column by column, each column as one array (see `replace_results`).
-RESULT_COLUMNS = ("member_id", "position", "rank", "score", "grade", "top_n", "raw", "normalised")
+RESULT_COLUMNS = (
+    "member_id",
+    "position",
+    "rank",
+    "score",
+    "grade",
+    "top_n",
+    "raw",
+    "normalised",
+    "org_unit_id",
+    "cadre_position",
+)
 
 
 class EvaluationRepository:
@@ -37,13 +48,17 @@ class EvaluationRepository:
             # One statement for the whole group: each column travels as one array.
             await self._session.execute(
                 text("""INSERT INTO evaluation_results
-                            (tenant_id, evaluation_id, member_id, position, rank, score, grade, top_n, raw, normalised)
+                            (tenant_id, evaluation_id, member_id, position, rank, score, grade, top_n, raw, normalised,
+                             org_unit_id, cadre_position)
                         SELECT CAST(:tenant AS uuid), CAST(:evaluation AS uuid), r.member_id, r.position, r.rank,
-                               r.score, r.grade, r.top_n, CAST(r.raw AS jsonb), CAST(r.normalised AS jsonb)
+                               r.score, r.grade, r.top_n, CAST(r.raw AS jsonb), CAST(r.normalised AS jsonb),
+                               r.org_unit_id, r.cadre_position
                           FROM unnest(CAST(:member_id AS uuid[]), CAST(:position AS integer[]),
                                       CAST(:rank AS integer[]), CAST(:score AS numeric[]), CAST(:grade AS text[]),
-                                      CAST(:top_n AS boolean[]), CAST(:raw AS text[]), CAST(:normalised AS text[]))
-                               AS r(member_id, position, rank, score, grade, top_n, raw, normalised)"""),
+                                      CAST(:top_n AS boolean[]), CAST(:raw AS text[]), CAST(:normalised AS text[]),
+                                      CAST(:org_unit_id AS uuid[]), CAST(:cadre_position AS text[]))
+                               AS r(member_id, position, rank, score, grade, top_n, raw, normalised,
+                                    org_unit_id, cadre_position)"""),
                 {"tenant": self._tenant_id, "evaluation": evaluation_id, **rows},
             )
 
@@ -64,16 +79,20 @@ class EvaluationRepository:
         )
         return result.all()
 
-    async def raw_values(self, evaluation: Evaluation, path: str) -> dict[uuid.UUID, tuple[Any, ...]]:
-        """Every member of the group with the raw value of each metric (in METRICS order), from one
-        set-based query: each metric is aggregated over the whole group at once.
+    async def raw_values(
+        self, evaluation: Evaluation, path: str
+    ) -> tuple[dict[uuid.UUID, tuple[Any, ...]], dict[uuid.UUID, tuple[uuid.UUID, str | None]]]:
+        """Every member of the group with the raw value of each metric (in METRICS order), and each
+        member's unit and cadre position, from one set-based query: each metric is aggregated over the
+        whole group at once.
 
         earned_points / penalty_points: earned points in the period, and the penalties among them
         (a reversed penalty counts back). activities_attended: confirmed attendances of activities
         starting in the period (tenant's days). feedback_score: the mean rating (1-5) received in the
-        period, 0 for a member nobody rated. duty_hours: verified hours of shifts starting in the
-        period; duty_attendance_rate: shifts attended / shifts due (a shift is due once attended or
-        over: future shifts count against nobody; a member with no shift due reads 0).
+        period, None for a member nobody rated (no value: left out of the metric). duty_hours: verified
+        hours of shifts starting in the period; duty_attendance_rate: shifts attended / shifts due (a
+        shift is due once attended or over: future shifts count against nobody; a member with no shift
+        due reads 0).
         micro_wishes_fulfilled: wishes verified in the period that the member fulfilled;
         reports_resolved: reports resolved in the period that credit the member (the reporter,
         unless staff credited someone else)."""
@@ -82,12 +101,13 @@ class EvaluationRepository:
             "party_members": "m.party_status <> 'none'",
             "in_service": "m.party_status = 'in_service'",
             "cadres": "m.cadre_position IS NOT NULL"
-            " AND (CAST(:position AS text) IS NULL OR m.cadre_position = :position)",
+            " AND (CAST(:position AS text) IS NULL OR m.cadre_position = :position)"
+            " AND (CAST(:positions AS text[]) IS NULL OR m.cadre_position = ANY(CAST(:positions AS text[])))",
         }[evaluation.target]
         rows = await self._session.execute(
             text(f"""
                 WITH grp AS (
-                    SELECT m.id FROM members m
+                    SELECT m.id, m.org_unit_id, m.cadre_position FROM members m
                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
                      WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND {condition}),
                 earned AS (
@@ -138,7 +158,8 @@ class EvaluationRepository:
                      WHERE r.tenant_id = :tenant AND r.status = 'resolved'
                        AND (r.resolved_at AT TIME ZONE t.timezone)::date BETWEEN :start AND :end
                      GROUP BY r.resolved_by_member_id)
-                SELECT grp.id, e.earned, e.penalties, a.attended, sh.due, sh.attended, sh.hours,
+                SELECT grp.id, grp.org_unit_id, grp.cadre_position, e.earned, e.penalties, a.attended,
+                       sh.due, sh.attended, sh.hours,
                        w.fulfilled, rp.resolved, rt.rating
                   FROM grp
                   LEFT JOIN earned e ON e.member_id = grp.id
@@ -151,6 +172,7 @@ class EvaluationRepository:
                 "tenant": self._tenant_id,
                 "path": path,
                 "position": evaluation.cadre_position,
+                "positions": evaluation.cadre_positions if evaluation.target == "cadres" else None,
                 "start": evaluation.period_start,
                 "end": evaluation.period_end,
                 "grace": CHECK_OUT_GRACE,
@@ -158,8 +180,24 @@ class EvaluationRepository:
         )
         # Each value has the type it always had: an int where nothing was found, so that the stored
         # raw values (and the exports that print them) read the same.
-        return {
-            member_id: (
+        values: dict[uuid.UUID, tuple[Any, ...]] = {}
+        placement: dict[uuid.UUID, tuple[uuid.UUID, str | None]] = {}
+        for (
+            member_id,
+            unit_id,
+            position,
+            earned,
+            penalties,
+            attended,
+            due,
+            shifts_attended,
+            hours,
+            fulfilled,
+            resolved,
+            rating,
+        ) in rows:
+            placement[member_id] = (unit_id, position)
+            values[member_id] = (
                 int(earned or 0),
                 int(penalties or 0),
                 int(attended or 0),
@@ -167,7 +205,6 @@ class EvaluationRepository:
                 round(shifts_attended / due, 4) if due else 0,
                 int(fulfilled or 0),
                 int(resolved or 0),
-                float(rating) if rating is not None else 0,
+                float(rating) if rating is not None else None,
             )
-            for member_id, earned, penalties, attended, due, shifts_attended, hours, fulfilled, resolved, rating in rows
-        }
+        return values, placement

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from admin.evaluations.metrics import METRICS
+from admin.evaluations.metrics import METRICS, Normalisation
 from admin.evaluations.models import Evaluation
 
 MetricName = Literal[
@@ -23,6 +23,10 @@ MetricName = Literal[
     "feedback_score",
 ]
 Band = Annotated[float, msgspec.Meta(ge=0, le=100)]
+ExcellentShare = Annotated[float, msgspec.Meta(gt=0, le=1)]
+Positions = Annotated[
+    list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]], msgspec.Meta(min_length=1, max_length=50)
+]
 
 
 class WeightedMetric(msgspec.Struct):
@@ -31,9 +35,8 @@ class WeightedMetric(msgspec.Struct):
 
 
 class GradeBands(msgspec.Struct):
-    """`by: score`: the lowest score of each grade. `by: share`: the % of the group down to each grade."""
+    """The lowest score of each grade; below the last is `unqualified`. Grades come from the score alone."""
 
-    by: Literal["score", "share"] = "score"
     excellent: Band = 85
     qualified: Band = 60
     basically_qualified: Band = 40
@@ -49,6 +52,10 @@ class EvaluationCreate(msgspec.Struct):
     top_n: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
     cadre_position: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None
     grade_bands: GradeBands | None = None
+    normalisation: Normalisation = "share_of_best"
+    max_excellent_share: ExcellentShare | None = None
+    # Cadres only: the positions evaluated together (the `cadre_position` values members hold).
+    cadre_positions: Positions | None = None
 
 
 class EvaluationPatch(msgspec.Struct):
@@ -58,6 +65,9 @@ class EvaluationPatch(msgspec.Struct):
     metrics: Annotated[list[WeightedMetric], msgspec.Meta(min_length=1)] | msgspec.UnsetType = msgspec.UNSET
     top_n: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | msgspec.UnsetType = msgspec.UNSET
     grade_bands: GradeBands | msgspec.UnsetType = msgspec.UNSET
+    normalisation: Normalisation | msgspec.UnsetType = msgspec.UNSET
+    max_excellent_share: ExcellentShare | msgspec.UnsetType | None = msgspec.UNSET
+    cadre_positions: Positions | msgspec.UnsetType | None = msgspec.UNSET
 
 
 EvaluationStatus = Literal["draft", "computed", "published"]
@@ -76,6 +86,9 @@ class EvaluationView(msgspec.Struct):
     metrics: list[WeightedMetric]
     top_n: int
     grade_bands: GradeBands
+    normalisation: Normalisation
+    max_excellent_share: float | None
+    cadre_positions: list[str] | None
     computed_at: datetime | None
     published_at: datetime | None
 
@@ -85,12 +98,21 @@ class EvaluationState(msgspec.Struct):
     status: EvaluationStatus
 
 
+class ExcludedMetric(msgspec.Struct):
+    """A weighed metric left out of every score: `no_variance` = every member had the same value, or
+    none had one, so it said nothing about anyone; the other weights were divided by their sum."""
+
+    metric: MetricName
+    reason: Literal["no_variance"]
+
+
 class EvaluationRun(msgspec.Struct):
     id: uuid.UUID
     status: EvaluationStatus
     count: int
     # Weighed metrics that no records feed yet: they read 0 for everyone, and `note` says so.
     unsourced_metrics: list[str]
+    excluded_metrics: list[ExcludedMetric]
     note: str | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -101,24 +123,33 @@ class ResultLine(msgspec.Struct):
     score: float
     grade: Grade
     top_n: bool
-    metrics: dict[str, float]
+    # Raw values; null where the member has none (nobody rated them): left out of that metric only.
+    metrics: dict[str, float | None]
     normalised: dict[str, float]
+    org_unit_id: uuid.UUID | None
+    unit: str | None
+    position: str | None
 
 
 class Results(msgspec.Struct):
     id: uuid.UUID
     status: EvaluationStatus
     items: list[ResultLine]
+    excluded_metrics: list[ExcludedMetric]
 
 
 class MetricShare(msgspec.Struct):
     metric: str
     label: str
-    raw: float
-    normalised: float
+    raw: float | None
+    normalised: float | None
     weight: float
     contribution: float
     sourced: bool
+    # False when the metric did not count for this member: left out for everyone (`no_variance`) or
+    # the member had no value (`no_value`); its weight went to the member's other metrics.
+    counted: bool
+    left_out: Literal["no_variance", "no_value"] | None
 
 
 class EarnedRecord(msgspec.Struct):
@@ -136,6 +167,8 @@ class Breakdown(msgspec.Struct):
 
     member_id: uuid.UUID
     name: str
+    unit: str | None
+    position: str | None
     rank: int
     score: float
     grade: Grade
@@ -163,6 +196,9 @@ class Disclosure(msgspec.Struct):
     items: list[DisclosedLine] = []
 
 
+BANDED = ("excellent", "qualified", "basically_qualified")
+
+
 def evaluation_body(evaluation: Evaluation) -> EvaluationView:
     # Stored JSON is passed through as it was written, so numbers read back exactly as before.
     return EvaluationView(
@@ -176,7 +212,66 @@ def evaluation_body(evaluation: Evaluation) -> EvaluationView:
         period_end=evaluation.period_end,
         metrics=[WeightedMetric(**item) for item in evaluation.metrics],
         top_n=evaluation.top_n,
-        grade_bands=GradeBands(**evaluation.grade_bands),
+        grade_bands=GradeBands(**{grade: evaluation.grade_bands[grade] for grade in BANDED}),
+        normalisation=evaluation.normalisation,  # type: ignore[arg-type]
+        max_excellent_share=(
+            float(evaluation.max_excellent_share) if evaluation.max_excellent_share is not None else None
+        ),
+        cadre_positions=evaluation.cadre_positions,
         computed_at=evaluation.computed_at,
         published_at=evaluation.published_at,
     )
+
+
+class MyEvaluationOf(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    period_start: date
+    period_end: date
+
+
+class MyEvaluation(msgspec.Struct):
+    """One published evaluation the member is in: where they stand, of how many, and the raw values."""
+
+    evaluation: MyEvaluationOf
+    rank: int
+    of: int
+    score: float
+    grade: Grade
+    metrics: dict[str, float | None]
+
+
+class MyEvaluations(msgspec.Struct):
+    items: list[MyEvaluation]
+
+
+class PublicResult(msgspec.Struct):
+    rank: int
+    display_name: str
+    grade: Grade
+    score: float
+
+
+class PublicEvaluation(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    period_start: date
+    period_end: date
+    published_at: datetime
+    results: list[PublicResult]
+
+
+class PublicEvaluations(msgspec.Struct):
+    """A unit's published evaluations, names masked (公示)."""
+
+    items: list[PublicEvaluation]
+
+
+class PublicSeal(msgspec.Struct):
+    """The daily seal of the unit's tenant: a hash over that day's ledger transactions, chained to nothing
+    but printed beside the previous sealed day's, so a printed sheet can be checked later."""
+
+    date: date
+    digest: str
+    previous_digest: str | None
+    transactions: int

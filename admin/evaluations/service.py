@@ -1,29 +1,31 @@
-"""Running an evaluation: the group, each metric's raw value, percentile normalisation, weighted score,
-rank (equal scores share a rank; within a tie rows are listed by member id), grade and top-N."""
+"""Running an evaluation: the group, each metric's raw value, its normalisation (share of the best by
+default, or percentile; metrics that say nothing about anyone left out), weighted score, rank (equal
+scores share a rank; within a tie rows are listed by member id), grade from the score alone (with an
+optional cap on the share of excellent) and top-N."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.evaluations.metrics import METRICS, percentiles
+from admin.evaluations.metrics import METRICS, excellent_cap, normalise
 from admin.evaluations.models import Evaluation, EvaluationResult
 from admin.evaluations.repository import RESULT_COLUMNS, EvaluationRepository
 from admin.evaluations.schemas import Breakdown, EarnedRecord, MetricShare
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, Forbidden, InvalidInput, NotFound
-from points_service.org.models import Member
+from points_service.org.models import Member, OrgUnit
 from points_service.org.service import OrgService
 
-DEFAULT_BANDS = {"by": "score", "excellent": 85, "qualified": 60, "basically_qualified": 40}
+DEFAULT_BANDS = {"excellent": 85, "qualified": 60, "basically_qualified": 40}
+BANDED = ("excellent", "qualified", "basically_qualified")
 
 
 class Published(DomainError):
@@ -40,27 +42,68 @@ class NotComputed(DomainError):
 class ResultRow:
     result: EvaluationResult
     name: str
+    unit: str | None = None
 
 
-def grader(bands: dict[str, Any], count: int) -> Callable[[Decimal, int], str]:
-    """`grade_of` for one run, with the thresholds read once."""
-    grades = ("excellent", "qualified", "basically_qualified")
-    if bands.get("by") == "share":
-        borders = [(grade, round(count * float(bands[grade]) / 100)) for grade in grades]
-        return lambda _score, position: next((g for g, border in borders if position <= border), "unqualified")
-    thresholds = [(grade, Decimal(str(bands[grade]))) for grade in grades]
-    return lambda score, _position: next((g for g, least in thresholds if score >= least), "unqualified")
+def grade_of(score: Decimal, bands: dict[str, Any]) -> str:
+    """The score's band: the best grade whose lowest score it reaches. Never the rank."""
+    return next((grade for grade in BANDED if score >= Decimal(str(bands[grade]))), "unqualified")
 
 
-def grade_of(score: Decimal, position: int, count: int, bands: dict[str, Any]) -> str:
-    """By score: the score's band. By share: the share of the group above this position."""
-    for grade in ("excellent", "qualified", "basically_qualified"):
-        if bands.get("by") == "share":
-            if position <= round(count * float(bands[grade]) / 100):
-                return grade
-        elif score >= Decimal(str(bands[grade])):
-            return grade
-    return "unqualified"
+def capped_grades(scores_in_order: list[Decimal], bands: dict[str, Any], cap: int | None) -> list[str]:
+    """Each score's grade, best first. With a cap, at most `cap` are excellent: the others who reached
+    that band are qualified, and a tie at the border is left out whole (no coin decides between equals)."""
+    grades = [grade_of(score, bands) for score in scores_in_order]
+    excellent = [i for i, grade in enumerate(grades) if grade == "excellent"]
+    if cap is None or len(excellent) <= cap:
+        return grades
+    border = scores_in_order[excellent[cap]]
+    for i in excellent:
+        if i >= cap or scores_in_order[i] == border:
+            grades[i] = "qualified"
+    return grades
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A run's numbers before they are stored: each member's normalised values and score, and the
+    weighed metrics left out for everyone."""
+
+    normalised: dict[str, dict[uuid.UUID, float]]
+    scores: dict[uuid.UUID, Decimal]
+    excluded: list[str]
+
+
+def score_group(raw: dict[uuid.UUID, tuple[Any, ...]], weights: dict[str, Decimal], how: str) -> Scored:
+    """Normalise each weighed metric within the group and take each member's weighted mean over the
+    metrics that count for them: a metric left out for everyone gives its weight to the others, and a
+    member without a value for a metric gives its weight to their own other metrics."""
+    columns = {metric: index for index, metric in enumerate(METRICS)}
+    normalised: dict[str, dict[uuid.UUID, float]] = {}
+    excluded = []
+    for metric in weights:
+        values = {member_id: values[columns[metric]] for member_id, values in raw.items()}
+        shares = normalise(values, METRICS[metric].higher_is_better, how)
+        if shares is None:
+            excluded.append(metric)
+        else:
+            normalised[metric] = shares
+    counted = [metric for metric in weights if metric in normalised]
+    # Most members share their normalised values with others (a quiet member's are all equal), so
+    # each distinct combination is scored once.
+    points: dict[tuple[float | None, ...], Decimal] = {}
+    scores = {}
+    for member_id in raw:
+        values = tuple(normalised[metric].get(member_id) for metric in counted)
+        score = points.get(values)
+        if score is None:
+            present = [(weights[m], v) for m, v in zip(counted, values, strict=True) if v is not None]
+            total = sum(weight for weight, _ in present)
+            score = points[values] = (
+                (sum(weight * Decimal(str(value)) for weight, value in present) / total) if total else Decimal(0)
+            ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        scores[member_id] = score
+    return Scored(normalised, scores, excluded)
 
 
 class EvaluationService:
@@ -74,8 +117,15 @@ class EvaluationService:
     async def create(self, fields: dict[str, Any]) -> Evaluation:
         await self._org.unit_in_reach(fields["org_unit_id"])
         self._validate(fields)
+        # Every column set here, so nothing is left to a server default that would need a reload.
+        fields = {"normalisation": "share_of_best", "max_excellent_share": None, "cadre_positions": None, **fields}
         evaluation = Evaluation(
-            id=uuid.uuid4(), tenant_id=self._tenant_id, status="draft", created_by=self._principal.account_id, **fields
+            id=uuid.uuid4(),
+            tenant_id=self._tenant_id,
+            status="draft",
+            created_by=self._principal.account_id,
+            excluded_metrics=[],
+            **fields,
         )
         self._session.add(evaluation)
         await self._session.flush()
@@ -95,7 +145,15 @@ class EvaluationService:
             raise Published()
         merged = {
             name: getattr(evaluation, name)
-            for name in ("period_start", "period_end", "metrics", "grade_bands", "org_unit_id")
+            for name in (
+                "period_start",
+                "period_end",
+                "metrics",
+                "grade_bands",
+                "org_unit_id",
+                "target",
+                "cadre_positions",
+            )
         } | fields
         if "org_unit_id" in fields:
             await self._org.unit_in_reach(fields["org_unit_id"])
@@ -112,33 +170,18 @@ class EvaluationService:
         if evaluation.status == "published":
             raise Published()
         unit = await self._org.unit_in_reach(evaluation.org_unit_id)
-        raw = await self._repository.raw_values(evaluation, unit.path)
+        raw, placement = await self._repository.raw_values(evaluation, unit.path)
         group = list(raw)
         weights = {item["metric"]: Decimal(str(item["weight"])) for item in evaluation.metrics}
-        weighted = list(weights)
-        total_weight = sum(weights.values())
-        columns = {metric: index for index, metric in enumerate(METRICS)}
-        normalised = {
-            metric: percentiles(
-                {m: float(values[columns[metric]]) for m, values in raw.items()}, METRICS[metric].higher_is_better
-            )
-            for metric in weighted
-        }
-        # Most members share their normalised values with others (a quiet member's are all equal), so
-        # each distinct combination is scored once.
-        points: dict[tuple[float, ...], Decimal] = {}
-        scores = {}
-        for member_id in group:
-            values = tuple(normalised[metric][member_id] for metric in weighted)
-            score = points.get(values)
-            if score is None:
-                score = points[values] = (
-                    sum(weights[m] * Decimal(str(value)) for m, value in zip(weighted, values, strict=True))
-                    / total_weight
-                ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            scores[member_id] = score
+        scored = score_group(raw, weights, evaluation.normalisation)
+        normalised, scores = scored.normalised, scored.scores
+        counted = [metric for metric in weights if metric in normalised]
         ordered = sorted(group, key=lambda member_id: (-scores[member_id], str(member_id)))
-        grade = grader(evaluation.grade_bands, len(ordered))
+        grades = capped_grades(
+            [scores[member_id] for member_id in ordered],
+            evaluation.grade_bands,
+            excellent_cap(evaluation.max_excellent_share, len(ordered)),
+        )
         ranks = []
         rank = 0
         border_rank = None
@@ -151,15 +194,20 @@ class EvaluationService:
         # All rows tied at the border are in the top-N: a tie is never split by the cut.
         limit_rank = (border_rank if border_rank is not None else rank) if evaluation.top_n else 0
         raw_json: dict[tuple[Any, ...], str] = {}
-        normalised_json: dict[tuple[float, ...], str] = {}
+        normalised_json: dict[tuple[float | None, ...], str] = {}
         rows: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS}
         for position, (member_id, rank) in enumerate(zip(ordered, ranks, strict=True), start=1):
             values = raw[member_id]
             if values not in raw_json:
                 raw_json[values] = json.dumps(dict(zip(METRICS, values, strict=True)))
-            rounded = tuple(round(normalised[metric][member_id], 4) for metric in weighted)
+            rounded = tuple(
+                round(value, 4) if (value := normalised[metric].get(member_id)) is not None else None
+                for metric in counted
+            )
             if rounded not in normalised_json:
-                normalised_json[rounded] = json.dumps(dict(zip(weighted, rounded, strict=True)))
+                normalised_json[rounded] = json.dumps(
+                    {metric: value for metric, value in zip(counted, rounded, strict=True) if value is not None}
+                )
             for name, value in zip(
                 RESULT_COLUMNS,
                 (
@@ -167,10 +215,12 @@ class EvaluationService:
                     position,
                     rank,
                     scores[member_id],
-                    grade(scores[member_id], position),
+                    grades[position - 1],
                     rank <= limit_rank,
                     raw_json[values],
                     normalised_json[rounded],
+                    placement[member_id][0],
+                    placement[member_id][1],
                 ),
                 strict=True,
             ):
@@ -178,6 +228,7 @@ class EvaluationService:
         await self._repository.replace_results(evaluation.id, rows)
         evaluation.status = "computed"
         evaluation.computed_at = datetime.now(UTC)
+        evaluation.excluded_metrics = [{"metric": metric, "reason": "no_variance"} for metric in scored.excluded]
         await self._session.flush()
         unsourced = [metric for metric in weights if not METRICS[metric].sourced]
         return evaluation, len(group), unsourced
@@ -199,43 +250,52 @@ class EvaluationService:
         evaluation = await self.get(evaluation_id)
         if evaluation.status == "draft":
             raise NotComputed()
-        rows = await self._session.execute(
-            select(EvaluationResult, Member.name)
-            .join(Member, (Member.tenant_id == EvaluationResult.tenant_id) & (Member.id == EvaluationResult.member_id))
-            .where(EvaluationResult.tenant_id == self._tenant_id, EvaluationResult.evaluation_id == evaluation_id)
-            .order_by(EvaluationResult.position)
-        )
-        return evaluation, [ResultRow(result, name) for result, name in rows]
+        return evaluation, await result_rows(self._session, self._tenant_id, evaluation_id)
 
     async def breakdown(self, evaluation_id: uuid.UUID, member_id: uuid.UUID) -> Breakdown:
-        """Why is this member where they are: each metric's raw value, percentile, weight and share of
-        the score, and the ledger lines behind the sourced metrics."""
+        """Why is this member where they are: each metric's raw value, normalised value, weight and share
+        of the score (a metric that did not count for them says why), and the ledger lines behind the
+        sourced metrics."""
         evaluation, rows = await self.results(evaluation_id)
         row = next((r for r in rows if r.result.member_id == member_id), None)
         if row is None:
             raise NotFound(f"Member {member_id} is not in this evaluation")
-        total_weight = sum(Decimal(str(item["weight"])) for item in evaluation.metrics)
+        excluded = {item["metric"] for item in evaluation.excluded_metrics}
+        counting = {
+            item["metric"]: Decimal(str(item["weight"]))
+            for item in evaluation.metrics
+            if item["metric"] in row.result.normalised
+        }
+        total_weight = sum(counting.values())
         metrics = []
         for item in evaluation.metrics:
             metric, weight = item["metric"], Decimal(str(item["weight"]))
-            normalised = Decimal(str(row.result.normalised[metric]))
+            counted = metric in counting
+            normalised = Decimal(str(row.result.normalised[metric])) if counted else None
+            contribution = (
+                (weight * normalised / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                if normalised is not None and total_weight
+                else Decimal(0)
+            )
             metrics.append(
                 MetricShare(
                     metric=metric,
                     label=METRICS[metric].label,
-                    raw=row.result.raw[metric],
-                    normalised=float(normalised),
+                    raw=row.result.raw.get(metric),
+                    normalised=float(normalised) if normalised is not None else None,
                     weight=float(weight),
-                    contribution=float(
-                        (weight * normalised / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-                    ),
+                    contribution=float(contribution),
                     sourced=METRICS[metric].sourced,
+                    counted=counted,
+                    left_out=None if counted else ("no_variance" if metric in excluded else "no_value"),
                 )
             )
         records = await self._repository.earned_records(member_id, evaluation.period_start, evaluation.period_end)
         return Breakdown(
             member_id=member_id,
             name=row.name,
+            unit=row.unit,
+            position=row.result.cadre_position,
             rank=row.result.rank,
             score=float(row.result.score),
             grade=row.result.grade,
@@ -267,3 +327,19 @@ class EvaluationService:
         bands = fields["grade_bands"]
         if not bands["excellent"] >= bands["qualified"] >= bands["basically_qualified"]:
             raise InvalidInput("grade_bands", "excellent >= qualified >= basically_qualified")
+        if fields.get("cadre_positions") and fields.get("target") != "cadres":
+            raise InvalidInput("cadre_positions", "only an evaluation of cadres is limited to positions")
+
+
+async def result_rows(session: AsyncSession, tenant_id: uuid.UUID, evaluation_id: uuid.UUID) -> list[ResultRow]:
+    """A run's rows best first, with each member's name and the unit they stood in when it was run
+    (their unit now for runs made before units were kept)."""
+    unit_id = func.coalesce(EvaluationResult.org_unit_id, Member.org_unit_id)
+    rows = await session.execute(
+        select(EvaluationResult, Member.name, OrgUnit.name)
+        .join(Member, (Member.tenant_id == EvaluationResult.tenant_id) & (Member.id == EvaluationResult.member_id))
+        .outerjoin(OrgUnit, (OrgUnit.tenant_id == EvaluationResult.tenant_id) & (OrgUnit.id == unit_id))
+        .where(EvaluationResult.tenant_id == tenant_id, EvaluationResult.evaluation_id == evaluation_id)
+        .order_by(EvaluationResult.position)
+    )
+    return [ResultRow(result, name, unit) for result, name, unit in rows]

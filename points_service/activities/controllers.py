@@ -26,6 +26,7 @@ from points_service.activities.schemas import (
     ClaimReject,
     ClaimRejected,
     Confirm,
+    FeedbackLink,
     FeedbackToken,
     ForMember,
     MySignup,
@@ -44,7 +45,7 @@ from points_service.activities.service import ActivityService
 from points_service.activities.tokens import (
     WINDOW_SECONDS,
     check_in_token,
-    feedback_token,
+    feedback_link_token,
     qr_text,
     short_check_in_code,
     token_expires_at,
@@ -242,13 +243,19 @@ class ActivityController(Controller):
     @get(
         "/{activity_id:uuid}/feedback-token",
         guards=[require_staff],
-        summary="The token residents use to rate the members who served on this activity",
+        summary="One rating link per sign-up, for the resident each member served: each rates once",
     )
     async def feedback_token(
         self, activity_id: uuid.UUID, activities: ActivityService, request: Request
     ) -> FeedbackToken:
         activity = await activities.in_reach(activity_id)
-        return FeedbackToken(activity.id, feedback_token(request.app.state.settings.jwt_secret, activity.id))
+        secret = request.app.state.settings.jwt_secret
+        links = [
+            FeedbackLink(signup.id, signup.member_id, feedback_link_token(secret, activity.id, signup.id))
+            for signup, _ in await activities.signups(activity.id)
+            if signup.status == "signed_up"
+        ]
+        return FeedbackToken(activity.id, links)
 
 
 class MyEarningController(Controller):

@@ -90,7 +90,7 @@ class FeedbackCreate(msgspec.Struct):
     member_id: uuid.UUID
     rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
     comment: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
-    # The organiser's feedback token; staff need none.
+    # A resident's rating link token (one per sign-up); staff and members who took part sign in instead.
     token: Token | None = None
 
 
@@ -167,9 +167,17 @@ class CheckInCode(msgspec.Struct):
     short_code: str
 
 
+class FeedbackLink(msgspec.Struct):
+    """The rating link of one sign-up: for the resident that member served; it rates that member once."""
+
+    signup_id: uuid.UUID
+    member_id: uuid.UUID
+    token: str
+
+
 class FeedbackToken(msgspec.Struct):
     activity_id: uuid.UUID
-    token: str
+    links: list[FeedbackLink]
 
 
 class AttendedMember(msgspec.Struct):

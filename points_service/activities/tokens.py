@@ -6,8 +6,9 @@ is useless a minute or two later (issue 3). Beside it the organiser's screen sho
 digits, derived from the same secret, activity and window and accepted for the same windows, for a
 member whose phone cannot scan: 24 letters that change every minute cannot be typed in time. Six digits
 are easy to guess one at a time, so check-ins count misses (service.py: CheckInGuessLimit).
-The feedback token is one per activity and does not rotate: the organiser hands it to the residents
-who were served.
+A feedback link belongs to one sign-up: the organiser hands the resident a member served the link of
+that member's sign-up, and it rates once (one activity-wide token let anyone holding it rate as often as
+they liked).
 """
 
 from __future__ import annotations
@@ -79,9 +80,17 @@ def check_in_token_valid(secret: str, activity_id: uuid.UUID, token: str, now: d
     )
 
 
-def feedback_token(secret: str, activity_id: uuid.UUID) -> str:
-    return _mac(_key(secret, b"activity-feedback"), str(activity_id))
+def feedback_link_token(secret: str, activity_id: uuid.UUID, signup_id: uuid.UUID) -> str:
+    """The rating link's token of one sign-up: the sign-up's id and a MAC over it and the activity."""
+    return f"{signup_id.hex}.{_mac(_key(secret, b'activity-feedback-link'), f'{activity_id}:{signup_id}')}"
 
 
-def feedback_token_valid(secret: str, activity_id: uuid.UUID, token: str) -> bool:
-    return hmac.compare_digest(token.strip().upper(), feedback_token(secret, activity_id))
+def feedback_link_signup(secret: str, activity_id: uuid.UUID, token: str) -> uuid.UUID | None:
+    """The sign-up a rating link's token belongs to, or None for a token not made for this activity."""
+    signup_hex, _, mac = token.strip().partition(".")
+    try:
+        signup_id = uuid.UUID(hex=signup_hex)
+    except ValueError:
+        return None
+    expected = feedback_link_token(secret, activity_id, signup_id).partition(".")[2]
+    return signup_id if hmac.compare_digest(mac.upper(), expected) else None

@@ -22,18 +22,21 @@ class ActivityFeedbackController(Controller):
     @post(
         "/{activity_id:uuid}/feedback",
         security=[],
-        summary="Rate a member's service on this activity: staff, or anyone holding the feedback token",
-        # 403 for a wrong feedback token; 404 for a member who did not serve, or is outside staff reach.
-        opt={REFUSALS: (403, 404)},
+        summary="Rate a member's service on this activity: staff, a member who took part (once per member), "
+        "or a resident through one sign-up's rating link (once)",
+        # 403 for a wrong link, a self-rating or a member who did not take part; 404 for a member who did
+        # not serve, or is outside staff reach; 409 `already_rated`.
+        opt={REFUSALS: (403, 404, 409)},
     )
     async def give_feedback(
         self, activity_id: uuid.UUID, data: FeedbackCreate, request: Request, feedback: FeedbackService
     ) -> FeedbackGiven:
         principal = request.scope.get("user")
-        staff = principal if isinstance(principal, Principal) and principal.role in ("staff", "admin") else None
-        org = OrgService(feedback.session, staff) if staff is not None else None
+        signed_in = principal if isinstance(principal, Principal) else None
+        staff = signed_in is not None and signed_in.role in ("staff", "admin")
+        org = OrgService(feedback.session, signed_in) if staff and signed_in is not None else None
         given = await feedback.rate_activity(
-            staff, org, activity_id, data.member_id, data.rating, data.comment, data.token
+            signed_in, org, activity_id, data.member_id, data.rating, data.comment, data.token
         )
         return FeedbackGiven(given.id, given.member_id, activity_id, given.rating)
 

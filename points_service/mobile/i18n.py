@@ -12,6 +12,7 @@ from points_service.web import Catalogue
 ZH_CN: dict[str, str] = {
     "app_name": "红色积分",
     "tab_home": "我的积分",
+    "my_evaluations": "我的考评",
     "tab_rewards": "积分兑换",
     "tab_activities": "志愿活动",
     "sign_in_title": "党员群众登录",
@@ -82,6 +83,7 @@ ZH_CN: dict[str, str] = {
 EN: dict[str, str] = {
     "app_name": "Red Points",
     "tab_home": "My points",
+    "my_evaluations": "My evaluations",
     "tab_rewards": "Rewards",
     "tab_activities": "Activities",
     "sign_in_title": "Member sign-in",

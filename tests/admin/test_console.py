@@ -105,12 +105,22 @@ async def test_staff_run_an_evaluation_drill_down_and_download_the_xlsx(communit
     await sign_in(desk, await staff_login(community, unit))
     await desk.click("nav a[href='/admin/evaluations']")
     await desk.fill("#name", "年度考评")
+    await desk.fill("#weight_duty_hours", "1")
+    await expect(desk.locator("#normalisation")).to_have_value("share_of_best")
+    await expect(desk.locator("#band_excellent")).to_have_value("85")
     await desk.fill("#top_n", "1")
     await desk.click("#new-evaluation button[type=submit]")
     await expect(desk.locator("#not-computed")).to_be_visible()
 
     await desk.click("#run")
     await expect(desk.locator("#status")).to_have_text("已计算")
+    # Nobody has duty hours: the page says in words that the metric did not count, and why.
+    await expect(desk.locator("#counted-metrics")).to_contain_text("获得积分")
+    await expect(desk.locator("#counted-metrics")).not_to_contain_text("值守时长")
+    await expect(desk.locator(".excluded-metric[data-metric=duty_hours]")).to_contain_text(
+        "值守时长未计入得分：考评范围内每个人的数值都相同"
+    )
+    await expect(desk.locator("#results thead")).to_contain_text("所属组织")
     await expect(desk.locator("#results tbody tr")).to_have_count(4)
     first = desk.locator("#results tbody tr").first
     await expect(first).to_contain_text("张三")
@@ -126,8 +136,11 @@ async def test_staff_run_an_evaluation_drill_down_and_download_the_xlsx(communit
     sheet = load_workbook(io.BytesIO(await asyncio.to_thread(Path(saved).read_bytes))).active
     values = list(sheet.iter_rows(values_only=True))
     # A title, the period, the header, then one row per member, best first.
-    assert values[0][0] == "年度考评" and values[2][:5] == ("排名", "姓名", "得分", "等级", "前1名")
-    assert (values[3][0], values[3][1], values[3][3], values[3][4]) == (1, "张三", "优秀", "是")
+    header = ("排名", "姓名", "所属组织", "职务", "得分", "等级", "前1名")
+    assert values[0][0] == "年度考评" and values[2][:7] == header
+    page_header = await desk.locator("#results thead th").all_inner_texts()
+    assert [cell.strip() for cell in page_header[:6]] == list(header[:6])
+    assert (values[3][0], values[3][1], values[3][5], values[3][6]) == (1, "张三", "优秀", "是")
     assert sorted(row[1] for row in values[3:]) == sorted(["张三", "李四", "王五", "赵六"])
 
     await first.locator("a").click()
@@ -231,6 +244,11 @@ async def test_an_admin_publishes_after_confirming_and_the_run_button_is_gone(co
 
     await expect(desk.locator("#status")).to_have_text("已发布")
     await expect(desk.locator("#run")).to_have_count(0)
+    board = desk.locator("#public-board")
+    await expect(board).to_have_text("公示")
+    assert await board.get_attribute("href") == f"/public/units/{unit}?print=1"
+    await desk.goto(f"/public/units/{unit}")
+    await expect(desk.locator("section.evaluation h2")).to_have_text("季度考评")
     again = await community.admin.post(f"/api/v1/admin/evaluations/{evaluation}/run")
     assert again.status_code == 409
     await screenshot(desk, "05-published")

@@ -30,7 +30,11 @@ async def four_members(community: Community) -> tuple[str, dict[str, str]]:
     return unit, ids
 
 
-async def evaluation(community: Community, unit: str, metrics: list[dict[str, Any]], top_n: int) -> str:
+async def evaluation(
+    community: Community, unit: str, metrics: list[dict[str, Any]], top_n: int, normalisation: str = "percentile"
+) -> str:
+    """An evaluation of everyone in `unit`; percentile unless asked otherwise, as the hand calculations
+    below were made that way."""
     response = await community.admin.post(
         "/api/v1/admin/evaluations",
         json={
@@ -41,6 +45,7 @@ async def evaluation(community: Community, unit: str, metrics: list[dict[str, An
             "period_end": "2099-12-31",
             "metrics": metrics,
             "top_n": top_n,
+            "normalisation": normalisation,
         },
     )
     assert response.status_code == 201, response.text
@@ -131,7 +136,7 @@ async def test_exports_open_as_csv_and_xlsx_with_the_same_rows(community: Commun
     as_xlsx = await community.admin.get(f"{base}/results", params={"format": "xlsx"})
 
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["排名", "姓名", "得分", "等级"]
+    assert rows[0][:6] == ["排名", "姓名", "所属组织", "职务", "得分", "等级"]
     names = [row[1] for row in rows[1:]]
     assert (names[0], set(names[1:3]), names[3]) == ("甲", {"乙", "丙"}, "丁")
     assert as_xlsx.headers["content-type"].startswith(
@@ -139,9 +144,10 @@ async def test_exports_open_as_csv_and_xlsx_with_the_same_rows(community: Commun
     )
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     table = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
-    assert table[0][:4] == ["排名", "姓名", "得分", "等级"]
+    assert table[0][:6] == ["排名", "姓名", "所属组织", "职务", "得分", "等级"]
     assert [row[1] for row in table[1:]] == [row[1] for row in rows[1:]]
-    assert table[1][3] == "优秀"
+    assert table[1][2] == rows[1][2] == "红旗社区"
+    assert table[1][5] == "优秀"
 
 
 async def test_period_start_after_end_is_refused(community: Community) -> None:

@@ -1,5 +1,5 @@
-"""Two-way feedback (双向反馈): residents rate a member's service with the organiser's feedback token,
-staff without one; averages per member; nobody else can rate."""
+"""Two-way feedback (双向反馈): residents rate a member's service through the rating link of that member's
+sign-up, staff without one; averages per member; nobody else can rate."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ async def test_residents_with_the_token_and_staff_rate_a_member_and_the_average_
     activity = await create_activity(community.admin, unit, await community.rule())
     member, phone = await member_phone(community, unit)
     await sign_up(phone, activity["id"])
-    token = (await community.admin.get(f"/api/v1/activities/{activity['id']}/feedback-token")).json()["token"]
+    links = (await community.admin.get(f"/api/v1/activities/{activity['id']}/feedback-token")).json()["links"]
     url = f"/api/v1/activities/{activity['id']}/feedback"
 
-    resident = await community.anonymous.post(url, json={"member_id": member["id"], "rating": 5, "token": token})
-    second = await community.anonymous.post(
-        url, json={"member_id": member["id"], "rating": 4, "comment": "很耐心", "token": token.lower()}
+    assert [link["member_id"] for link in links] == [member["id"]]
+    resident = await community.anonymous.post(
+        url, json={"member_id": member["id"], "rating": 5, "comment": "很耐心", "token": links[0]["token"]}
     )
     by_staff = await community.admin.post(url, json={"member_id": member["id"], "rating": 3})
 
-    assert [r.status_code for r in (resident, second, by_staff)] == [201, 201, 201]
+    assert [r.status_code for r in (resident, by_staff)] == [201, 201]
     average = (await community.admin.get(f"/api/v1/feedback/members/{member['id']}")).json()
-    assert average == {"member_id": member["id"], "count": 3, "average": 4.0}
+    assert average == {"member_id": member["id"], "count": 2, "average": 4.0}
     assert (await phone.get("/api/v1/me/feedback")).json()["average"] == 4.0
 
 
@@ -36,15 +36,20 @@ async def test_without_a_valid_token_an_anonymous_rating_is_refused(community: C
     other = await create_activity(community.admin, unit, rule)
     member, phone = await member_phone(community, unit)
     await sign_up(phone, activity["id"])
-    other_token = (await community.admin.get(f"/api/v1/activities/{other['id']}/feedback-token")).json()["token"]
+    await sign_up(phone, other["id"])
+    other_links = (await community.admin.get(f"/api/v1/activities/{other['id']}/feedback-token")).json()["links"]
     url = f"/api/v1/activities/{activity['id']}/feedback"
 
     missing = await community.anonymous.post(url, json={"member_id": member["id"], "rating": 5})
-    wrong = await community.anonymous.post(url, json={"member_id": member["id"], "rating": 5, "token": other_token})
+    wrong = await community.anonymous.post(
+        url, json={"member_id": member["id"], "rating": 5, "token": other_links[0]["token"]}
+    )
+    made_up = await community.anonymous.post(url, json={"member_id": member["id"], "rating": 5, "token": "x.y"})
     by_member = await phone.post(url, json={"member_id": member["id"], "rating": 5})
 
-    for response in (missing, wrong, by_member):
+    for response in (missing, wrong, made_up):
         assert response.status_code == 403 and code_of(response) == "invalid_feedback_token"
+    assert by_member.status_code == 403 and code_of(by_member) == "self_rating"
     assert (await community.admin.get(f"/api/v1/feedback/members/{member['id']}")).json()["count"] == 0
 
 
@@ -119,5 +124,6 @@ async def test_attendance_and_ratings_feed_the_evaluation_metrics(community: Com
     assert run.status_code == 200 and run.json()["unsourced_metrics"] == []
     raw = {item["member_id"]: item["metrics"] for item in results}
     assert (raw[came["id"]]["activities_attended"], raw[came["id"]]["feedback_score"]) == (1, 4.5)
-    assert (raw[absent["id"]]["activities_attended"], raw[absent["id"]]["feedback_score"]) == (0, 0)
+    # Nobody rated the absent member: no feedback score (left out of that metric), not a 0.
+    assert (raw[absent["id"]]["activities_attended"], raw[absent["id"]]["feedback_score"]) == (0, None)
     assert results[0]["member_id"] == came["id"] and results[0]["top_n"] is True
