@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from admin.console.words_points import EN as POINTS_EN
+from admin.console.words_points import ZH_CN as POINTS_ZH_CN
 from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
@@ -344,5 +346,5 @@ EN: dict[str, str] = {
     "cap_reached": "The rule's cap is reached",
 }
 
-MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN, "en": EN}
+MESSAGES: dict[str, dict[str, str]] = {"zh-CN": {**ZH_CN, **POINTS_ZH_CN}, "en": {**EN, **POINTS_EN}}
 CATALOGUE = Catalogue(MESSAGES)
