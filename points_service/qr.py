@@ -7,9 +7,10 @@ import io
 import segno
 
 
-def qr_svg(text: str) -> str:
+def qr_svg(text: str, scalable: bool = False) -> str:
     """A standalone SVG document (with its namespace, so a browser draws it served as image/svg+xml or
-    shown through <img>), which also works pasted inline into HTML."""
+    shown through <img>), which also works pasted inline into HTML. `scalable`: a viewBox instead of a
+    fixed size, so CSS can make it fill a screen."""
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    segno.make(text, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False, omitsize=scalable)
     return out.getvalue().decode()

@@ -200,7 +200,7 @@ class ConsoleActivities(Controller):
             activity=activity,
             state=activity_state(activity, now),
             token=token,
-            qr=qr_svg(qr_text(activity.id, token)),
+            qr=qr_svg(qr_text(activity.id, token), scalable=True),
             refresh=max(2, min(turns_in, WINDOW_SECONDS + 1)),
             checked_in=sum(1 for signup, _ in signups if signup.checked_in_at is not None),
             signed_up=len(signups),
