@@ -72,7 +72,7 @@ async def landing_css() -> Response[str]:
 async def landing(request: Request[Any, Any, Any], lang: str | None = None) -> Template:
     chosen = WORDS.supported(lang) or WORDS.supported(request.headers.get("accept-language", "")[:5]) or "zh-CN"
     return Template(
-        template_name="web/landing.html",
+        template_name="landing/index.html",
         context={"t": WORDS.words(chosen), "lang": chosen, "page_path": "/", "user": None, "message": None},
     )
 

@@ -93,9 +93,7 @@ async def test_a_cancelled_activity_tells_its_members_why(community: Community, 
     await desk.click("text=取消活动")
     await desk.fill("#cancel-why", "下雨改期")
     await desk.click("#cancel-activity button")
-    await expect(desk.locator("#activity_cancelled_done")).to_have_text(
-        "活动已取消，1 名报名者会在手机上看到取消原因"
-    )
+    await expect(desk.locator("#activity_cancelled_done")).to_have_text("活动已取消，1 名报名者会在手机上看到取消原因")
     await expect(desk.locator("#cancel-reason")).to_have_text("活动已取消：下雨改期")
 
     await member_page.sign_in(page, member["username"])
