@@ -18,11 +18,12 @@ from admin.console.points_pages import idempotent, key_of, new_key
 from admin.console.work import Work, unit_choices
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.activities.schemas import confirmation_answer
-from points_service.activities.service import MAX_CAPACITY, ActivityService
+from points_service.activities.service import CHECK_IN_OPENS_BEFORE, MAX_CAPACITY, ActivityService
 from points_service.activities.tokens import WINDOW_SECONDS, check_in_token, qr_text, window_of
 from points_service.earning import earning_context
 from points_service.errors import DomainError, InvalidInput
 from points_service.mobile.page import stored_refusal
+from points_service.pagination import decode_cursor, encode_cursor
 from points_service.qr import qr_svg
 from points_service.rules.models import Rule
 from points_service.tenancy.periods import TenantClock
@@ -108,15 +109,18 @@ class ConsoleActivities(Controller):
     path = "/activities"
 
     @get("/", name="console:activities")
-    async def listed(self, request: AnyRequest, work: Work, past: bool = False) -> Template:
+    async def listed(self, request: AnyRequest, work: Work, past: bool = False, cursor: str | None = None) -> Template:
         now = datetime.now(UTC)
-        rows = await activities_of(work).listed(past, LISTED, None)
-        units = await work.records.units([activity.org_unit_id for activity in rows])
+        rows = await activities_of(work).listed(past, LISTED, decode_cursor(cursor))
+        shown = rows[:LISTED]
+        units = await work.records.units([activity.org_unit_id for activity in shown])
+        last = shown[-1] if len(rows) > LISTED else None
         return STAFF_PAGE.render(
             request,
             "activities",
-            rows=[(activity, units[activity.org_unit_id].name, activity_state(activity, now)) for activity in rows],
+            rows=[(activity, units[activity.org_unit_id].name, activity_state(activity, now)) for activity in shown],
             past=past,
+            next_cursor=encode_cursor(last.starts_at, last.id) if last else None,
             local=local_time(work.clock),
         )
 
@@ -202,6 +206,9 @@ class ConsoleActivities(Controller):
             token=token,
             qr=qr_svg(qr_text(activity.id, token), scalable=True),
             refresh=max(2, min(turns_in, WINDOW_SECONDS + 1)),
+            opens_at=activity.starts_at - CHECK_IN_OPENS_BEFORE
+            if now < activity.starts_at - CHECK_IN_OPENS_BEFORE
+            else None,
             checked_in=sum(1 for signup, _ in signups if signup.checked_in_at is not None),
             signed_up=len(signups),
             local=local_time(work.clock),

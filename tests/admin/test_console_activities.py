@@ -12,10 +12,12 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.admin.test_console import browser, desk, screenshot, sign_in, staff_login
-from tests.conftest import Community
+from tests.admin.test_console_points import KEY_FIELD, csrf, notice, send
+from tests.admin.test_console_work import signed_in_web
+from tests.conftest import Community, ServedApp
 from tests.merchants.test_merchant_page import fits_the_phone, page
 from tests.points_service import test_member_page as member_page
-from tests.points_service.test_activities import create_activity, member_phone, sign_up
+from tests.points_service.test_activities import create_activity, current_token, member_phone, sign_up
 
 __all__ = ["browser", "desk", "page"]
 
@@ -121,6 +123,7 @@ async def test_three_members_awarded_with_a_double_click_are_each_paid_once(comm
     await desk.fill("#q", "孙")
     await desk.click("#member-search button")
     await expect(desk.locator("#members tbody tr")).to_have_count(3)
+    await screenshot(desk, "22-award-pick")
     for person in people:
         await desk.check(f"#pick-{person['id']}")
     await desk.fill("#note", "扫雪")
@@ -160,7 +163,7 @@ async def test_the_points_rules_and_activity_screens_fit_a_360px_phone(community
     activity = await create_activity(community.admin, unit, rule, starts_in=-5, title="敬老院探访")
     await sign_in(page, community.admin_username)
 
-    for path, shown in (
+    for index, (path, shown) in enumerate(
         ("/admin/points", "#members"),
         ("/admin/rules", "#rules"),
         ("/admin/activities", "#activities"),
@@ -172,5 +175,51 @@ async def test_the_points_rules_and_activity_screens_fit_a_360px_phone(community
         await page.goto(path)
         await expect(page.locator(shown)).to_be_visible()
         await fits_the_phone(page)
+        await screenshot(page, f"25-phone-{index}")
     await expect(page.locator("#lines")).not_to_contain_text(rule)
     await screenshot(page, "24-member-points-phone")
+
+
+async def test_an_activity_is_edited_and_its_attendance_confirmed_once_over_plain_http(
+    community: Community, served: ServedApp
+) -> None:
+    unit = await community.org_unit("红旗社区")
+    rule = await community.rule(points=4)
+    activity = await create_activity(community.admin, unit, rule, starts_in=-10, title="植树")
+    member, phone = await member_phone(community, unit, "郑植树")
+    assert (await sign_up(phone, activity["id"])).status_code == 201
+    checked = await phone.post(
+        f"/api/v1/activities/{activity['id']}/check-in",
+        json={"token": await current_token(community.admin, activity["id"])},
+    )
+    assert checked.status_code == 200, checked.text
+    web = await signed_in_web(served, await staff_login(community, unit))
+    path = f"/admin/activities/{activity['id']}"
+    shown = await web.get(path)
+    form = {
+        "title": "植树节",
+        "starts_at": re.search(r'id="starts_at"[^>]*value="([^"]+)"', shown.text).group(1),  # type: ignore[union-attr]
+        "ends_at": re.search(r'id="ends_at"[^>]*value="([^"]+)"', shown.text).group(1),  # type: ignore[union-attr]
+        "place": "河堤",
+        "capacity": "0",
+        "rule_code": rule,
+    }
+
+    refused = await send(web, f"{path}/edit", form, csrf(shown))
+    assert "填写有误" in notice(refused)
+    saved = await send(web, f"{path}/edit", {**form, "capacity": "30"}, csrf(refused))
+    assert notice(saved) == "活动已保存" and "植树节" in saved.text and "河堤" in saved.text
+    after = (await community.admin.get(f"/api/v1/activities/{activity['id']}")).json()
+    assert (after["title"], after["capacity"], after["starts_at"][:16]) == ("植树节", 30, activity["starts_at"][:16])
+
+    key = KEY_FIELD.search(saved.text).group(1)  # type: ignore[union-attr]
+    confirmed = await send(web, f"{path}/confirm", {"key": key}, csrf(saved))
+    assert notice(confirmed) == "考勤已确认：1 人到场，共发放 4 分；0 人缺席"
+    replayed = await send(web, f"{path}/confirm", {"key": key}, csrf(saved))
+    assert notice(replayed) == "考勤已确认：1 人到场，共发放 4 分；0 人缺席"
+    late = await send(web, f"{path}/confirm", {"key": "another-form"}, csrf(saved))
+    assert notice(late) == "这场活动的考勤已经确认过了"
+    cancelled = await send(web, f"{path}/cancel", {"reason": "太晚了"}, csrf(saved))
+    assert notice(cancelled) == "这场活动的考勤已经确认过了"
+    assert [line["amount"] for line in await community.ledger(member["id"])] == [4]
+    await web.aclose()
