@@ -163,7 +163,7 @@ async def test_the_points_rules_and_activity_screens_fit_a_360px_phone(community
     activity = await create_activity(community.admin, unit, rule, starts_in=-5, title="敬老院探访")
     await sign_in(page, community.admin_username)
 
-    for index, (path, shown) in enumerate(
+    screens = [
         ("/admin/points", "#members"),
         ("/admin/rules", "#rules"),
         ("/admin/activities", "#activities"),
@@ -171,7 +171,8 @@ async def test_the_points_rules_and_activity_screens_fit_a_360px_phone(community
         (f"/admin/activities/{activity['id']}", "#no-signups"),
         (f"/admin/activities/{activity['id']}/check-in", "#typed-code"),
         (f"/admin/points/members/{member['id']}", "#lines"),
-    ):
+    ]
+    for index, (path, shown) in enumerate(screens):
         await page.goto(path)
         await expect(page.locator(shown)).to_be_visible()
         await fits_the_phone(page)
