@@ -70,7 +70,7 @@ async def landing_css() -> Response[str]:
 
 @get("/", name="landing", include_in_schema=False)
 async def landing(request: Request[Any, Any, Any], lang: str | None = None) -> Template:
-    chosen = WORDS.supported(lang) or WORDS.supported(request.headers.get("accept-language", "")[:5]) or "zh-CN"
+    chosen = WORDS.supported(lang) or WORDS.supported(request.headers.get("accept-language", "")[:2]) or "zh-CN"
     return Template(
         template_name="landing/index.html",
         context={"t": WORDS.words(chosen), "lang": chosen, "page_path": "/", "user": None, "message": None},
