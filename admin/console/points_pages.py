@@ -101,10 +101,19 @@ class ConsolePoints(Controller):
 
     @get("/", name="console:points")
     async def award_form(
-        self, request: AnyRequest, work: Work, q: str | None = None, unit: str | None = None
+        self,
+        request: AnyRequest,
+        work: Work,
+        q: str | None = None,
+        unit: str | None = None,
+        member: uuid.UUID | None = None,
     ) -> Template:
         chosen, units = await unit_choices(work, unit_asked(unit))
-        found = await work.org.search_members(q, chosen.id if chosen else None, MEMBERS_SHOWN, None)
+        if member is not None:
+            # "Award" from a member's own points page: that member alone, already ticked.
+            found = [await work.org.member_in_reach(member)]
+        else:
+            found = await work.org.search_members(q, chosen.id if chosen else None, MEMBERS_SHOWN, None)
         unit_names = await work.records.units([member.org_unit_id for member in found[:MEMBERS_SHOWN]])
         return STAFF_PAGE.render(
             request,
@@ -118,6 +127,7 @@ class ConsolePoints(Controller):
                 for member in found[:MEMBERS_SHOWN]
             ],
             more=len(found) > MEMBERS_SHOWN,
+            ticked=member,
         )
 
     @post("/preview", name="console:points_preview")

@@ -164,6 +164,9 @@ async def test_an_adjustment_and_a_reversal_need_a_reason_and_happen_once(
     assert notice(again) == "这张表已经提交过：调整 15 分只做了一次，现有 15 分"
     line = (await community.ledger(member["id"]))[0]
     assert '<td data-label="类型">调整</td>' in again.text
+    await community.rule(points=2)
+    one = await web.get("/admin/points", params={"member": member["id"]})
+    assert one.text.count("<tr data-member=") == 1 and f'id="pick-{member["id"]}" checked' in one.text
 
     reversed_page = await send(
         web,
