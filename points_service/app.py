@@ -44,6 +44,7 @@ from points_service.state import opened_state
 from points_service.tenancy import models as tenancy_models
 from points_service.web import TEMPLATE_DIRECTORY as WEB_TEMPLATES
 from points_service.web.csrf import page_csrf
+from points_service.web.landing import landing_router
 
 # The core's own tables; each plugin brings its package's.
 CORE_MODELS = (tenancy_models, org_models, auth_models, rules_models, ledger_models, idempotency_models)
@@ -100,7 +101,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
 
     app = Litestar(
-        route_handlers=[api_router([AuthController]), live, ready, *([metrics] if settings.observe_requests else [])],
+        route_handlers=[
+            api_router([AuthController]),
+            landing_router(),
+            live,
+            ready,
+            *([metrics] if settings.observe_requests else []),
+        ],
         # The problem answers last: they describe the routes every other plugin has registered.
         plugins=[*plugins(), ProblemAnswers()],
         lifespan=[core_state],

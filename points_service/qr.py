@@ -13,9 +13,10 @@ def qr_code(text: str) -> segno.QRCode:
     return segno.make(text, error="m", micro=False)
 
 
-def qr_svg(text: str) -> str:
+def qr_svg(text: str, scalable: bool = False) -> str:
     """A standalone SVG document (with its namespace, so a browser draws it served as image/svg+xml or
-    shown through <img>), which also works pasted inline into HTML."""
+    shown through <img>), which also works pasted inline into HTML. `scalable`: a viewBox instead of a
+    fixed size, so CSS can make it fill a screen."""
     out = io.BytesIO()
-    qr_code(text).save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    qr_code(text).save(out, kind="svg", scale=8, border=2, xmldecl=False, omitsize=scalable)
     return out.getvalue().decode()

@@ -113,7 +113,12 @@ def _attendance_to_confirm(query: PendingQuery) -> Select[Any]:
     return (
         select(Activity, OrgUnit.id, OrgUnit.name, null(), null(), signed_up)
         .join(OrgUnit, (OrgUnit.tenant_id == Activity.tenant_id) & (OrgUnit.id == Activity.org_unit_id))
-        .where(Activity.tenant_id == query.tenant_id, Activity.confirmed_at.is_(None), Activity.ends_at < query.now)
+        .where(
+            Activity.tenant_id == query.tenant_id,
+            Activity.confirmed_at.is_(None),
+            Activity.cancelled_at.is_(None),
+            Activity.ends_at < query.now,
+        )
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from admin.console.words_grades import EN as GRADES_EN
 from admin.console.words_grades import ZH_CN as GRADES_ZH_CN
+from admin.console.words_points import EN as POINTS_EN
+from admin.console.words_points import ZH_CN as POINTS_ZH_CN
 from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
@@ -346,5 +348,5 @@ EN: dict[str, str] = {
     "cap_reached": "The rule's cap is reached",
 }
 
-MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN | GRADES_ZH_CN, "en": EN | GRADES_EN}
+MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN, "en": EN | GRADES_EN | POINTS_EN}
 CATALOGUE = Catalogue(MESSAGES)

@@ -33,6 +33,7 @@ class Activity(TenantScoped, Base):
         ForeignKeyConstraint(["tenant_id", "rule_id"], ["rules.tenant_id", "rules.id"]),
         ForeignKeyConstraint(["tenant_id", "penalty_rule_id"], ["rules.tenant_id", "rules.id"]),
         ForeignKeyConstraint(["tenant_id", "created_by"], ["login_accounts.tenant_id", "login_accounts.id"]),
+        ForeignKeyConstraint(["tenant_id", "cancelled_by"], ["login_accounts.tenant_id", "login_accounts.id"]),
         CheckConstraint("ends_at > starts_at", name="window"),
         CheckConstraint("capacity > 0", name="capacity"),
         # The counter the conditional UPDATE of a sign-up moves; the database refuses an oversold row.
@@ -58,6 +59,10 @@ class Activity(TenantScoped, Base):
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     confirmed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Called off by staff: nobody signs up, checks in or is paid any more, and its members see why.
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ActivitySignup(TenantScoped, Base):

@@ -110,6 +110,9 @@ class Activity(msgspec.Struct):
     signed_up: int
     places_left: int
     confirmed_at: datetime | None
+    # Set when staff cancelled the activity, with the reason its members are shown.
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 class ActivityPage(msgspec.Struct):
@@ -268,6 +271,8 @@ def activity_answer(activity: models.Activity) -> Activity:
         signed_up=activity.signed_up,
         places_left=activity.capacity - activity.signed_up,
         confirmed_at=activity.confirmed_at,
+        cancelled_at=activity.cancelled_at,
+        cancel_reason=activity.cancel_reason,
     )
 
 

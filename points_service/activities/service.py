@@ -91,6 +91,11 @@ class AlreadyConfirmed(DomainError):
     title = "Attendance of this activity is already confirmed"
 
 
+class ActivityCancelled(DomainError):
+    code = "activity_cancelled"
+    title = "The activity was cancelled"
+
+
 class NotStarted(DomainError):
     code = "activity_not_started"
     title = "The activity has not started yet"
@@ -104,6 +109,24 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _check_window_and_place(fields: dict[str, Any]) -> None:
+    if fields["ends_at"] <= fields["starts_at"]:
+        raise InvalidInput("ends_at", "must be after starts_at")
+    if fields["ends_at"] - fields["starts_at"] > timedelta(days=7):
+        raise InvalidInput("ends_at", "an activity lasts at most 7 days")
+    place_fields = [fields.get("latitude"), fields.get("longitude"), fields.get("radius_m")]
+    if fields.get("radius_m") is not None and None in place_fields:
+        raise InvalidInput("radius_m", "a radius needs the place's latitude and longitude")
+
+
+def _still_open(activity: Activity) -> None:
+    """Confirmed or cancelled is final."""
+    if activity.confirmed_at is not None:
+        raise AlreadyConfirmed()
+    if activity.cancelled_at is not None:
+        raise ActivityCancelled()
+
+
 class ActivityService(EarningService):
     def __init__(self, earning: EarningContext, secret: str, misses: FailureLimiter | None = None) -> None:
         super().__init__(earning)
@@ -115,16 +138,8 @@ class ActivityService(EarningService):
 
     async def create(self, fields: dict[str, Any]) -> Activity:
         await self._org.unit_in_reach(fields["org_unit_id"])
-        if fields["ends_at"] <= fields["starts_at"]:
-            raise InvalidInput("ends_at", "must be after starts_at")
-        if fields["ends_at"] - fields["starts_at"] > timedelta(days=7):
-            raise InvalidInput("ends_at", "an activity lasts at most 7 days")
-        place_fields = [fields.get("latitude"), fields.get("longitude"), fields.get("radius_m")]
-        if fields.get("radius_m") is not None and None in place_fields:
-            raise InvalidInput("radius_m", "a radius needs the place's latitude and longitude")
-        rule = await self._rules.by_code(fields.pop("rule_code"))
-        if rule.category == "penalty":
-            raise InvalidInput("rule_code", "an activity earns by a rule that is not a penalty")
+        _check_window_and_place(fields)
+        rule = await self._earning_rule(fields.pop("rule_code"))
         penalty_code = fields.pop("no_show_rule_code", None)
         penalty_rule_id = None
         if penalty_code is not None:
@@ -135,6 +150,39 @@ class ActivityService(EarningService):
         return await self._repo.add(
             {**fields, "rule_id": rule.id, "penalty_rule_id": penalty_rule_id, "created_by": self._principal.account_id}
         )
+
+    async def _earning_rule(self, code: str) -> Any:
+        rule = await self._rules.by_code(code)
+        if rule.category == "penalty":
+            raise InvalidInput("rule_code", "an activity earns by a rule that is not a penalty")
+        return rule
+
+    async def update(self, activity_id: uuid.UUID, fields: dict[str, Any]) -> Activity:
+        """Staff change an activity that is neither confirmed nor cancelled: its time window, place and
+        radius, places (never below the members already signed up) and rule."""
+        activity = await self.in_reach(activity_id, for_update=True)
+        _still_open(activity)
+        _check_window_and_place(fields)
+        if fields["capacity"] < activity.signed_up:
+            raise InvalidInput("capacity", f"{activity.signed_up} members have signed up already")
+        activity.rule_id = (await self._earning_rule(fields.pop("rule_code"))).id
+        for name, value in fields.items():
+            setattr(activity, name, value)
+        await self._repo.session.flush()
+        return activity
+
+    async def call_off(self, activity_id: uuid.UUID, reason: str) -> tuple[Activity, int]:
+        """Staff cancel an activity before its attendance is confirmed. Its sign-ups stay, so each
+        member who signed up sees it cancelled, and why; the number of those members is returned."""
+        if not reason.strip():
+            raise InvalidInput("reason", "must not be empty")
+        activity = await self.in_reach(activity_id, for_update=True)
+        _still_open(activity)
+        activity.cancelled_at = datetime.now(UTC)
+        activity.cancelled_by = self._principal.account_id
+        activity.cancel_reason = reason.strip()[:500]
+        await self._repo.session.flush()
+        return activity, activity.signed_up
 
     async def in_reach(self, activity_id: uuid.UUID, for_update: bool = False) -> Activity:
         """Staff: an activity in their subtree, else 404."""
@@ -185,6 +233,8 @@ class ActivityService(EarningService):
     async def sign_up(self, activity_id: uuid.UUID, member_id: uuid.UUID | None) -> ActivitySignup:
         acting = await self._proxies.acting_for(member_id)
         activity = await self._joinable_by(activity_id, acting.member_id)
+        if activity.cancelled_at is not None:
+            raise ActivityCancelled()
         if activity.confirmed_at is not None or activity.ends_at <= datetime.now(UTC):
             raise ActivityOver()
         existing = await self._repo.signup(activity_id, acting.member_id)
@@ -266,6 +316,8 @@ class ActivityService(EarningService):
         acting = await self._proxies.acting_for(member_id)
         activity = await self._joinable_by(activity_id, acting.member_id)
         now = datetime.now(UTC)
+        if activity.cancelled_at is not None:
+            raise ActivityCancelled()
         await self._judge_code(activity.id, token, now)
         if activity.confirmed_at is not None:
             raise AlreadyConfirmed()
@@ -308,8 +360,7 @@ class ActivityService(EarningService):
         # The activity row lock serialises confirmations: the second sees confirmed_at and stops;
         # the award sources back this up should anything slip past.
         activity = await self.in_reach(activity_id, for_update=True)
-        if activity.confirmed_at is not None:
-            raise AlreadyConfirmed()
+        _still_open(activity)
         now = datetime.now(UTC)
         if now < activity.starts_at:
             raise NotStarted()

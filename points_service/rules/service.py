@@ -86,3 +86,34 @@ class RuleService:
         return list(
             await self._session.scalars(select(Rule).where(Rule.tenant_id == self._tenant_id).order_by(Rule.code))
         )
+
+    async def by_id_in_tenant(self, rule_id: uuid.UUID) -> Rule:
+        """A rule of this tenant named by a caller (active or not), else 404."""
+        rule = await self._session.scalar(
+            select(Rule).where(Rule.tenant_id == self._tenant_id, Rule.id == rule_id).with_for_update()
+        )
+        if rule is None:
+            raise NotFound(f"No such rule: {rule_id}")
+        return rule
+
+    async def change(
+        self, rule_id: uuid.UUID, name: str, daily_cap: int | None, monthly_cap: int | None, requires_approval: bool
+    ) -> Rule:
+        """A rule's name, caps and approval change; its points and category stay, since what has been
+        paid by it was paid by those."""
+        for field, cap in (("daily_cap", daily_cap), ("monthly_cap", monthly_cap)):
+            if cap is not None and cap <= 0:
+                raise InvalidInput(field, "must be a positive number of points, or empty for no cap")
+        rule = await self.by_id_in_tenant(rule_id)
+        rule.name, rule.daily_cap, rule.monthly_cap = name, daily_cap, monthly_cap
+        rule.requires_approval = requires_approval
+        await self._session.flush()
+        return rule
+
+    async def switch(self, rule_id: uuid.UUID, active: bool) -> Rule:
+        """Switched off, a rule pays no new award by its code; what already refers to it (an activity, a
+        post, a claim) still pays by it."""
+        rule = await self.by_id_in_tenant(rule_id)
+        rule.is_active = active
+        await self._session.flush()
+        return rule
