@@ -1,0 +1,84 @@
+"""Spreadsheet imports of org units and members, and the member export in the import's own columns."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from admin.imports.schemas import ImportAnswer, MemberImportForm, UnitImportForm, import_answer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from points_service.auth.principal import Principal
+from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
+from points_service.openapi import REFUSALS
+from points_service.org.imports import MEMBER_COLUMNS, RosterImport
+from points_service.org.service import OrgService
+from points_service.org.sheets import MAX_BYTES, read_sheet
+
+Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
+# Whole-file answers: 400 (bad form, >20,000 rows), 404 (a unit out of reach), 413 (>10 MiB), 422 (row errors).
+IMPORT_REFUSALS = {400, 404, 413, 422}
+
+
+class ImportController(Controller):
+    path = "/imports"
+    tags = ["admin: imports and exports"]
+
+    @post(
+        "/org-units",
+        summary="Import org units from a spreadsheet (dry run by default)",
+        status_code=200,
+        request_max_body_size=MAX_BYTES,
+        opt={REFUSALS: IMPORT_REFUSALS},
+    )
+    async def org_units(
+        self, data: Annotated[UnitImportForm, Multipart], roster: RosterImport
+    ) -> ImportAnswer:
+        sheet = read_sheet(await data.file.read(), data.file.filename)
+        return import_answer(await roster.import_units(sheet, data.parent_id, data.dry_run))
+
+    @post(
+        "/members",
+        summary="Import members from a spreadsheet, matched by phone (dry run by default)",
+        status_code=200,
+        request_max_body_size=MAX_BYTES,
+        opt={REFUSALS: IMPORT_REFUSALS},
+    )
+    async def members(
+        self, data: Annotated[MemberImportForm, Multipart], roster: RosterImport
+    ) -> ImportAnswer:
+        sheet = read_sheet(await data.file.read(), data.file.filename)
+        outcome = await roster.import_members(sheet, data.org_unit_id, data.dry_run, data.create_logins)
+        return import_answer(outcome)
+
+
+class MemberExportController(Controller):
+    path = "/members/export"
+    tags = ["admin: imports and exports"]
+
+    @get(
+        "/",
+        summary="Members of a subtree as a spreadsheet in the member import's columns",
+        media_type=XLSX,
+    )
+    async def export(
+        self,
+        roster: RosterImport,
+        org_unit_id: uuid.UUID | None = None,
+        format: Annotated[Literal["xlsx", "csv"], Parameter(description="xlsx (default) or csv")] = "xlsx",
+    ) -> Response[bytes]:
+        unit, rows = await roster.export_members(org_unit_id)
+        filename = f"members-{unit.id.hex[:8]}.{format}"
+        if format == "csv":
+            return Response(csv_text(MEMBER_COLUMNS, rows).encode(), media_type=CSV, headers=download_headers(filename))
+        return Response(
+            xlsx_bytes("成员", MEMBER_COLUMNS, rows), media_type=XLSX, headers=download_headers(filename)
+        )
+
+
+async def provide_roster(db_session: AsyncSession, principal: Principal, org: OrgService) -> RosterImport:
+    return RosterImport(db_session, principal, org)
