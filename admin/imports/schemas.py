@@ -51,6 +51,4 @@ def import_answer(outcome: ImportOutcome) -> ImportAnswer:
     logins: list[ImportedLogin] | msgspec.UnsetType = msgspec.UNSET
     if outcome.logins is not None:
         logins = [ImportedLogin(login.row, login.username, login.temporary_password) for login in outcome.logins]
-    return ImportAnswer(
-        outcome.dry_run, outcome.rows, outcome.created, outcome.updated, outcome.unchanged, [], logins
-    )
+    return ImportAnswer(outcome.dry_run, outcome.rows, outcome.created, outcome.updated, outcome.unchanged, [], logins)

@@ -57,7 +57,7 @@ KIND_LABELS = {value: word for word, value in KIND_WORDS.items()}
 PHONE_PATTERN = re.compile(r"^1\d{10}$")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 # Letters and digits nobody misreads on a printed slip (no 0/O, 1/l/I).
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 (an alphabet, not a password)
 TEMPORARY_PASSWORD_LENGTH = 10
 BATCH = 1000
 NOBODY = object()
@@ -110,9 +110,7 @@ class _Errors:
             found = sorted(self.found, key=lambda error: error.row)
             raise ImportInvalid(
                 f"{len(found)} 处错误，未导入任何内容 ({len(found)} errors, nothing was written)",
-                errors=[
-                    {"row": e.row, "column": e.column, "code": e.code, "message": e.message} for e in found
-                ],
+                errors=[{"row": e.row, "column": e.column, "code": e.code, "message": e.message} for e in found],
             )
 
 
@@ -222,7 +220,9 @@ class RosterImport:
             if not kind_word:
                 errors.add(row.number, UNIT_KIND, "required", "类型不能为空")
             elif kind is None:
-                errors.add(row.number, UNIT_KIND, "invalid_value", f"不认识的类型“{kind_word}”，可填：{'、'.join(KIND_WORDS)}")
+                errors.add(
+                    row.number, UNIT_KIND, "invalid_value", f"不认识的类型“{kind_word}”，可填：{'、'.join(KIND_WORDS)}"
+                )
             parent = tree.find(_split_path(parent_path))
             if parent is None and (parent_path.strip("/ ") or root is not None):
                 errors.add(row.number, UNIT_PARENT, "unknown_unit", f"找不到上级组织“{parent_path}”")
@@ -232,7 +232,14 @@ class RosterImport:
             known = tree.children.get((parent.id if parent else None, name))
             if known is None:
                 unit_id = uuid.uuid4()
-                unit = _Unit(unit_id, name, kind, f"{parent.path if parent else '/'}{unit_id.hex}/", parent.id if parent else None, new=True)
+                unit = _Unit(
+                    unit_id,
+                    name,
+                    kind,
+                    f"{parent.path if parent else '/'}{unit_id.hex}/",
+                    parent.id if parent else None,
+                    new=True,
+                )
                 tree.add(unit)
                 created.append(unit)
                 outcome.created += 1
@@ -371,7 +378,9 @@ class RosterImport:
             elif username and username.lower() in seen_usernames:
                 errors.add(at, USERNAME, "duplicate_in_file", f"登录名与第 {seen_usernames[username.lower()]} 行重复")
                 bad = True
-            elif username or (create_logins and PHONE_PATTERN.match(phone) and (existing is None or existing.username is None)):
+            elif username or (
+                create_logins and PHONE_PATTERN.match(phone) and (existing is None or existing.username is None)
+            ):
                 # The sheet names this person's login (登录名), or a new login would take the phone as its name.
                 seen_usernames[login_name.lower()] = at
                 holder = holders.get(login_name.lower(), NOBODY)
@@ -402,7 +411,12 @@ class RosterImport:
                 fields = {"name": name, "org_unit_id": unit.id, "party_status": party, "cadre_position": position}
                 if any(getattr(existing, key) != value for key, value in fields.items()):
                     changes.append(
-                        {"tenant_id": self._tenant_id, "id": existing.id, **fields, "pinyin_initials": pinyin_initials(name)}
+                        {
+                            "tenant_id": self._tenant_id,
+                            "id": existing.id,
+                            **fields,
+                            "pinyin_initials": pinyin_initials(name),
+                        }
                     )
                     outcome.updated += 1
                 else:

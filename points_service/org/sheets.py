@@ -80,8 +80,11 @@ def _csv_lines(content: bytes) -> Iterator[list[str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput("file", "CSV 文件须为 UTF-8 编码 (a CSV file must be UTF-8)") from error
-    for values in csv.reader(io.StringIO(text, newline="")):
-        yield [_text(value) for value in values]
+    try:
+        for values in csv.reader(io.StringIO(text, newline="")):
+            yield [_text(value) for value in values]
+    except csv.Error as error:
+        raise InvalidInput("file", f"CSV 文件无法读取 (unreadable CSV: {error})") from error
 
 
 def _sheet(lines: Iterable[list[str]]) -> Sheet:
