@@ -245,7 +245,9 @@ class RosterPages(Controller):
 
     @get("/imports", name="console:imports")
     async def imports(self, request: AnyRequest, work: Work) -> Template:
-        return STAFF_PAGE.render(request, "imports", units=await _all_units(work), kind="members", checked=None)
+        return STAFF_PAGE.render(
+            request, "imports", page_path="/admin/imports", units=await _all_units(work), kind="members", checked=None
+        )
 
     @post("/imports", name="console:import_check", request_max_body_size=MAX_BYTES)
     async def check(self, request: AnyRequest, work: Work) -> Template:
@@ -261,20 +263,39 @@ class RosterPages(Controller):
             content = await anyio.to_thread.run_sync(_unstash, work.staff.account_id, token)
             if content is None:
                 return STAFF_PAGE.render(
-                    request, "imports", units=units, kind=kind, checked=None, message="import_expired"
+                    request,
+                    "imports",
+                    page_path="/admin/imports",
+                    units=units,
+                    kind=kind,
+                    checked=None,
+                    message="import_expired",
                 )
             filename = str(form.get("filename") or "")
             dry_run = False
         else:
             if upload is None or not hasattr(upload, "read"):
                 return STAFF_PAGE.render(
-                    request, "imports", units=units, kind=kind, checked=None, message="choose_file"
+                    request,
+                    "imports",
+                    page_path="/admin/imports",
+                    units=units,
+                    kind=kind,
+                    checked=None,
+                    message="choose_file",
                 )
             content = await upload.read()
             filename = upload.filename or ""
             dry_run = True
         roster = RosterImport(work.db_session, work.staff, work.org)
-        base = {"units": units, "kind": kind, "unit": unit, "create_logins": create_logins, "filename": filename}
+        base = {
+            "page_path": "/admin/imports",
+            "units": units,
+            "kind": kind,
+            "unit": unit,
+            "create_logins": create_logins,
+            "filename": filename,
+        }
         try:
             sheet = await anyio.to_thread.run_sync(read_sheet, content, filename)
             async with work.db_session.begin_nested():
@@ -299,7 +320,13 @@ class RosterPages(Controller):
         if dry_run:
             stashed = await anyio.to_thread.run_sync(_stash, work.staff.account_id, content)
             return STAFF_PAGE.render(
-                request, "imports", checked=outcome, token=stashed, message=Message.done("import_checked"), **base
+                request,
+                "imports",
+                page_path="/admin/imports",
+                checked=outcome,
+                token=stashed,
+                message=Message.done("import_checked"),
+                **base,
             )
         await anyio.to_thread.run_sync(_drop, work.staff.account_id, token)
         if outcome.logins:
