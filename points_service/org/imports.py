@@ -12,6 +12,7 @@ word should anything else insert a member meanwhile.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import uuid
@@ -21,14 +22,12 @@ from typing import Any
 
 import anyio
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.models import LoginAccount
 from points_service.auth.passwords import hash_password
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidInput
-from points_service.ledger.models import LedgerAccount
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
 from points_service.org.reach import Subtree
@@ -63,6 +62,28 @@ BATCH = 1000
 NOBODY = object()
 # Argon2 hashes of new logins, a few at a time off the event loop.
 HASHING_AT_ONCE = 4
+
+
+MEMBER_INSERT_COLUMNS = ("id", "name", "phone", "org_unit_id", "party_status", "cadre_position", "pinyin_initials")
+INSERT_MEMBERS = text(
+    """
+    INSERT INTO members (tenant_id, id, name, phone, org_unit_id, party_status, cadre_position, pinyin_initials)
+    SELECT :tenant, * FROM unnest(CAST(:id AS uuid[]), CAST(:name AS text[]), CAST(:phone AS text[]),
+                                  CAST(:org_unit_id AS uuid[]), CAST(:party_status AS text[]),
+                                  CAST(:cadre_position AS text[]), CAST(:pinyin_initials AS text[]))
+    ON CONFLICT (tenant_id, phone) DO NOTHING
+    RETURNING id
+    """
+)
+# What LedgerService.open_member_accounts opens for one member, for many at once.
+OPEN_MEMBER_ACCOUNTS = text(
+    """
+    INSERT INTO ledger_accounts (tenant_id, id, kind, member_id, balance, entry_count, last_hash)
+    SELECT :tenant, gen_random_uuid(), kind, member_id, 0, 0, ''
+      FROM unnest(CAST(:members AS uuid[])) AS member_id
+     CROSS JOIN (VALUES ('member_available'), ('member_held')) AS kinds(kind)
+    """
+)
 
 
 class ImportInvalid(DomainError):
@@ -323,6 +344,8 @@ class RosterImport:
             )
         }
 
+        # Names repeat in a street (张伟, 王芳); pinyin is the slow part of checking a row.
+        initials = functools.cache(pinyin_initials)
         seen_phones: dict[str, int] = {}
         seen_usernames: dict[str, int] = {}
         new_rows: list[dict[str, Any]] = []
@@ -401,7 +424,7 @@ class RosterImport:
                         "org_unit_id": unit.id,
                         "party_status": party,
                         "cadre_position": position,
-                        "pinyin_initials": pinyin_initials(name),
+                        "pinyin_initials": initials(name),
                     }
                 )
                 outcome.created += 1
@@ -415,7 +438,7 @@ class RosterImport:
                             "tenant_id": self._tenant_id,
                             "id": existing.id,
                             **fields,
-                            "pinyin_initials": pinyin_initials(name),
+                            "pinyin_initials": initials(name),
                         }
                     )
                     outcome.updated += 1
@@ -441,24 +464,23 @@ class RosterImport:
         return outcome
 
     async def _insert_members(self, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+        # Column arrays through unnest: one short statement per batch. SQLAlchemy's multi-row VALUES
+        # costs about a second of compiling per 1,000 rows, and its executemany half of that.
         created: set[uuid.UUID] = set()
         for first in range(0, len(rows), BATCH):
             batch = rows[first : first + BATCH]
-            statement = (
-                pg_insert(Member)
-                .values(batch)
-                .on_conflict_do_nothing(index_elements=["tenant_id", "phone"])
-                .returning(Member.id)
+            inserted = list(
+                await self._session.scalars(
+                    INSERT_MEMBERS,
+                    {
+                        "tenant": self._tenant_id,
+                        **{column: [row[column] for row in batch] for column in MEMBER_INSERT_COLUMNS},
+                    },
+                )
             )
-            inserted = list(await self._session.scalars(statement))
             created.update(inserted)
-            accounts = [
-                {"tenant_id": self._tenant_id, "id": uuid.uuid4(), "kind": kind, "member_id": member_id}
-                for member_id in inserted
-                for kind in ("member_available", "member_held")
-            ]
-            if accounts:
-                await self._session.execute(insert(LedgerAccount).values(accounts))
+            if inserted:
+                await self._session.execute(OPEN_MEMBER_ACCOUNTS, {"tenant": self._tenant_id, "members": inserted})
         return created
 
     async def _create_logins(self, wanted: list[tuple[SheetRow, str, uuid.UUID | None, str]]) -> list[NewLogin]:
