@@ -90,5 +90,20 @@ def json_or_files(*media_types: str) -> type[Operation]:
     return JsonOrFiles
 
 
+def file_answers(*media_types: str) -> type[Operation]:
+    """The OpenAPI operation of a handler that answers only a file, in one of `media_types` (`?format=`):
+    each listed with a binary schema, instead of the one media type Litestar would name."""
+
+    @dataclass
+    class FileAnswers(Operation):
+        def __post_init__(self) -> None:
+            file = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+            for status, response in (self.responses or {}).items():
+                if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                    response.content = {media_type: OpenAPIMediaType(schema=file) for media_type in media_types}
+
+    return FileAnswers
+
+
 def _is_string(schema: object) -> bool:
     return isinstance(schema, Schema) and schema.type == OpenAPIType.STRING

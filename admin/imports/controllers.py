@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.imports.schemas import ImportAnswer, MemberImportForm, UnitImportForm, import_answer
 from points_service.auth.principal import Principal
-from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
+from points_service.exports import CSV, XLSX, csv_text, download_headers, file_answers, xlsx_bytes
 from points_service.openapi import REFUSALS
 from points_service.org.imports import MEMBER_COLUMNS, RosterImport
 from points_service.org.service import OrgService
@@ -67,6 +67,7 @@ class MemberExportController(Controller):
         "/",
         summary="Members of a subtree as a spreadsheet in the member import's columns",
         media_type=XLSX,
+        operation_class=file_answers(XLSX, CSV),
     )
     async def export(
         self,
