@@ -352,7 +352,10 @@ class RosterPages(Controller):
 
     @get("/members/export", name="console:export_members")
     async def export(self, work: Work, unit: str | None = None, format: str = "xlsx") -> Response[bytes]:
-        shown, rows = await RosterImport(work.db_session, work.staff, work.org).export_members(unit_asked(unit))
+        # Without a unit: the caller's own (an admin's first top-level unit), as the member list shows.
+        homes = await work.records.home_units()
+        chosen = unit_asked(unit) or (homes[0].id if homes else None)
+        shown, rows = await RosterImport(work.db_session, work.staff, work.org).export_members(chosen)
         filename = f"members-{shown.id.hex[:8]}"
         if format == "csv":
             return Response(
