@@ -198,6 +198,7 @@ class RosterPages(Controller):
             units=await _all_units(work),
             balance=await member_balance(work.state.read_pool, work.clock, work.staff.tenant_id, member.id),
             history=history,
+            login=await RosterEdits(work.db_session, work.org, work.staff.tenant_id).login_of(member.id),
             party_labels=PARTY_LABELS,
             local=local_time(work.clock),
         )

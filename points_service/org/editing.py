@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.auth.models import LoginAccount
 from points_service.errors import Conflict
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
@@ -76,3 +77,9 @@ class RosterEdits:
             select(OrgUnit.id, OrgUnit.name).where(OrgUnit.tenant_id == self._tenant_id, OrgUnit.id.in_(list(ids)))
         )
         return {row.id: row.name for row in rows}
+
+    async def login_of(self, member_id: uuid.UUID) -> LoginAccount | None:
+        """The member's login, if they have one (the caller has checked the member is in reach)."""
+        return await self._session.scalar(
+            select(LoginAccount).where(LoginAccount.tenant_id == self._tenant_id, LoginAccount.member_id == member_id)
+        )

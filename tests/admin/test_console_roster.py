@@ -84,6 +84,7 @@ async def test_staff_import_a_roster_through_the_page_and_find_a_member(
     await expect(desk.locator("#member-name")).to_contain_text("欧阳娜娜")
     await expect(desk.locator("#member-name")).to_contain_text("幸福小区")
     await expect(desk.locator("#account-actions")).to_be_visible()
+    await expect(desk.locator("#login")).to_contain_text(username)
     await desk.set_viewport_size(PHONE)
     await fits_the_phone(desk)
     await screenshot(desk, "22-member-page")
