@@ -303,7 +303,7 @@ class RosterPages(Controller):
                 if kind == "units":
                     outcome = await roster.import_units(sheet, unit, dry_run)
                 else:
-                    outcome = await roster.import_members(sheet, unit, dry_run, create_logins and not dry_run)
+                    outcome = await roster.import_members(sheet, unit, dry_run, create_logins)
         except ImportInvalid as invalid:
             errors = invalid.extra["errors"]
             return STAFF_PAGE.render(
@@ -323,7 +323,6 @@ class RosterPages(Controller):
             return STAFF_PAGE.render(
                 request,
                 "imports",
-                page_path="/admin/imports",
                 checked=outcome,
                 token=stashed,
                 message=Message.done("import_checked"),
