@@ -332,7 +332,11 @@ class RosterPages(Controller):
         if outcome.logins:
             # Shown this once: the passwords are stored only as hashes.
             return STAFF_PAGE.render(
-                request, "logins", logins=outcome.logins, message=Message.done("import_done_logins")
+                request,
+                "logins",
+                page_path="/admin/imports",
+                logins=outcome.logins,
+                message=Message.done("import_done_logins"),
             )
         return STAFF_PAGE.render(
             request, "imports", checked=None, done=outcome, message=Message.done("import_done"), **base
