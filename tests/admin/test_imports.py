@@ -10,8 +10,13 @@ from typing import Any
 
 import httpx
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.auth.models import LoginAccount
 from tests.conftest import Community
+
+Sessions = async_sessionmaker[AsyncSession]
 
 HEADER = ["姓名", "手机号", "所属组织", "党员身份", "职务", "登录名"]
 
@@ -275,7 +280,7 @@ async def test_a_formula_name_goes_out_as_text_and_comes_back_the_same(community
     assert names == {member["phone"]: formula, newcomer: "+SUM(1,2)"}
 
 
-async def test_create_logins_hands_out_temporary_passwords(community: Community) -> None:
+async def test_create_logins_hands_out_temporary_passwords(community: Community, sessions: Sessions) -> None:
     top = await community.org_unit("红旗社区")
     first, second = phone(), phone()
     username = f"imp{uuid.uuid4().hex[:8]}"
@@ -289,6 +294,13 @@ async def test_create_logins_hands_out_temporary_passwords(community: Community)
             "/api/v1/auth/login", json={"username": login["username"], "password": login["temporary_password"]}
         )
         assert signed_in.status_code == 200, signed_in.text
+    async with sessions() as session:
+        flags = await session.scalars(
+            select(LoginAccount.password_change_required).where(
+                LoginAccount.username.in_([login["username"] for login in logins])
+            )
+        )
+        assert list(flags) == [True, True]
     # A second run finds their logins: none again.
     again = await import_members(community.admin, sheet, top, dry_run="false", create_logins="true")
     assert again.json()["logins"] == []
@@ -314,3 +326,40 @@ async def test_concurrent_imports_of_one_sheet_create_each_member_once(community
     listed = await members_of(community, top)
     assert len(listed) == 200
     assert sorted(m["phone"] for m in listed) == sorted(phones)
+
+
+async def test_org_unit_sheet_errors_name_rows_and_columns(community: Community) -> None:
+    top = await community.org_unit("红旗社区")
+    sheet = csv_file(
+        [["幸福小区", "小区", ""], ["", "网格", ""], ["2号楼", "楼栋", "幸福小区"], ["3号楼", "党小组", "没有的小区"]],
+        header=["名称", "类型", "上级"],
+    )
+    response = await community.admin.post(
+        "/api/v1/admin/imports/org-units",
+        files={"file": ("units.csv", sheet)},
+        data={"parent_id": top, "dry_run": "false"},
+    )
+    assert response.status_code == 422, response.text
+    assert [(e["row"], e["column"], e["code"]) for e in response.json()["errors"]] == [
+        (3, "名称", "required"),
+        (4, "类型", "invalid_value"),
+        (5, "上级", "unknown_unit"),
+    ]
+    assert (await community.admin.get(f"/api/v1/admin/org-units/{top}")).json()["children"] == []
+
+
+async def test_staff_import_units_only_below_their_own(community: Community) -> None:
+    mine = await community.org_unit("红旗社区")
+    other = await community.org_unit("东风社区")
+    staff = await community.staff(mine)
+    sheet = csv_file([["幸福小区", "area", ""]], header=["名称", "类型", "上级"])
+    refused = await staff.post(
+        "/api/v1/admin/imports/org-units", files={"file": ("u.csv", sheet)}, data={"parent_id": other}
+    )
+    assert refused.status_code == 404
+    done = await staff.post(
+        "/api/v1/admin/imports/org-units", files={"file": ("u.csv", sheet)}, data={"dry_run": "false"}
+    )
+    assert done.json()["created"] == 1
+    children = (await community.admin.get(f"/api/v1/admin/org-units/{mine}")).json()["children"]
+    assert [child["name"] for child in children] == ["幸福小区"]
