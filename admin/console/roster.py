@@ -366,7 +366,9 @@ class RosterPages(Controller):
                 csv_text(MEMBER_COLUMNS, rows).encode(), media_type=CSV, headers=download_headers(f"{filename}.csv")
             )
         return Response(
-            xlsx_bytes("成员", MEMBER_COLUMNS, rows), media_type=XLSX, headers=download_headers(f"{filename}.xlsx")
+            await anyio.to_thread.run_sync(xlsx_bytes, "成员", MEMBER_COLUMNS, rows),
+            media_type=XLSX,
+            headers=download_headers(f"{filename}.xlsx"),
         )
 
 

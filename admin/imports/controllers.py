@@ -79,7 +79,11 @@ class MemberExportController(Controller):
         filename = f"members-{unit.id.hex[:8]}.{format}"
         if format == "csv":
             return Response(csv_text(MEMBER_COLUMNS, rows).encode(), media_type=CSV, headers=download_headers(filename))
-        return Response(xlsx_bytes("成员", MEMBER_COLUMNS, rows), media_type=XLSX, headers=download_headers(filename))
+        return Response(
+            await anyio.to_thread.run_sync(xlsx_bytes, "成员", MEMBER_COLUMNS, rows),
+            media_type=XLSX,
+            headers=download_headers(filename),
+        )
 
 
 async def provide_roster(db_session: AsyncSession, principal: Principal, org: OrgService) -> RosterImport:
