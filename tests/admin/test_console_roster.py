@@ -140,6 +140,7 @@ async def test_staff_add_edit_and_move_a_member_and_name_units(community: Commun
     )
     shown = await web.get(created.headers["location"])
     assert "组织已添加" in shown.text and "3号楼" in shown.text and "幸福家园" in shown.text
+    assert f'href="/admin/members?unit={area}"' in shown.text
 
     english = await web.get("/admin/imports", params={"lang": "en"})
     assert "Import and export" in english.text and "Member roster template" in english.text
