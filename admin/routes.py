@@ -10,6 +10,7 @@ from admin.approvals.controllers import ApprovalController
 from admin.approvals.service import ApprovalQueue
 from admin.evaluations.controllers import EvaluationController
 from admin.evaluations.service import EvaluationService
+from admin.imports.controllers import ImportController, MemberExportController, provide_roster
 from admin.org.controllers import MemberController, OrgUnitController, StaffController
 from admin.points.controllers import PointsController
 from admin.points.service import StaffPointsService
@@ -49,9 +50,12 @@ def admin_router() -> Router:
             "staff_points": Provide(provide_staff_points),
             "evaluations": Provide(provide_evaluations),
             "approvals": Provide(provide_approvals),
+            "roster": Provide(provide_roster),
         },
         route_handlers=[
             OrgUnitController,
+            ImportController,
+            MemberExportController,
             MemberController,
             StaffController,
             RuleController,

@@ -36,9 +36,13 @@ from points_service.auth.principal import Principal
 from points_service.bootstrap import create_tenant
 from points_service.demo import CADRES, GIVEN, RULES, SURNAMES
 from points_service.errors import DomainError
+from points_service.exports import xlsx_bytes
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import MAX_BULK_MEMBERS, AwardItem, LedgerService
+from points_service.org.imports import MEMBER_COLUMNS, PARTY_LABELS, RosterImport
+from points_service.org.models import Member
 from points_service.org.service import OrgService
+from points_service.org.sheets import read_sheet
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
 from points_service.tenancy.periods import TenantClock, month_start
@@ -49,6 +53,7 @@ AREAS_PER_COMMUNITY = 3
 BRANCHES_PER_AREA = 3
 GROUPS_PER_BRANCH = 3
 DEFAULT_MEMBERS = 8000
+SHEET_ROWS = 5000  # members per generated roster sheet (an import takes up to 20,000 rows)
 # Party status mix of the people who earn points (residents count too: volunteers need no party card).
 PARTY_STATUSES = [("in_service", 0.35), ("retired", 0.30), ("mobile", 0.05), ("none", 0.30)]
 # Awards per month by how active a member is; the shares are those of the source documents' habit
@@ -83,7 +88,9 @@ class DistrictSummary:
             f"district demo loaded in {self.seconds:.0f} s: tenant {self.tenant_name!r}, {self.units} org units, "
             f"{self.members} members, {self.transactions} ledger transactions over 12 months "
             f"({self.penalties} penalties, {self.reversals} reversals)\n"
-            "sign in as admin 'district-admin' / 'demo-password'"
+            "sign in as admin 'district-admin' / 'demo-password'\n"
+            "members have no logins yet: export a unit's members in the console (成员 → 导出) and import the "
+            "sheet again with 为没有账号的成员开通登录 ticked, which prints a slip per member"
         )
 
 
@@ -122,8 +129,8 @@ async def load_district(
             for code, name, category, points, unit, _, _ in RULES
         }
     principal = Principal(account_id=admin_id, tenant_id=tenant_id, role="admin")
-    groups, branches, units = await _org_tree(sessions, principal, communities, progress)
-    people = await _members(sessions, principal, timezone, groups, branches, members, randomness, progress)
+    district_id, groups, branches, units = await _org_tree(sessions, principal, communities, progress)
+    people = await _members(sessions, principal, district_id, groups, branches, members, randomness, progress)
     today = today or TenantClock(timezone).today()
     transactions, penalties, reversals = await _a_year_of_points(
         sessions, tenant_id, admin_id, timezone, rules, people, today, randomness, progress
@@ -141,73 +148,97 @@ async def load_district(
 
 async def _org_tree(
     sessions: async_sessionmaker[AsyncSession], principal: Principal, communities: int, progress: Progress
-) -> tuple[list[uuid.UUID], list[uuid.UUID], int]:
-    groups: list[uuid.UUID] = []
-    branches: list[uuid.UUID] = []
+) -> tuple[uuid.UUID, list[str], list[str], int]:
+    """The tree; the building groups' and the branches' paths of names below the district, as a
+    roster sheet names them (所属组织)."""
+    groups: list[str] = []
+    branches: list[str] = []
     units = 0
     async with sessions() as session, session.begin():
         org = OrgService(session, principal)
         district = await org.create_unit("示范区区委", "district", None)
-        streets = [
-            (await org.create_unit(f"第{number}街道党工委", "street", district.id)).id
+        street_names = [
+            f"第{number}街道党工委"
             for number in range(1, (communities + STREET_COMMUNITIES - 1) // STREET_COMMUNITIES + 1)
         ]
+        streets = [(await org.create_unit(name, "street", district.id)).id for name in street_names]
+        district_id = district.id
         units += 1 + len(streets)
     with progress("org tree (communities)", communities) as advance:
         for community_number in range(1, communities + 1):
             async with sessions() as session, session.begin():
                 org = OrgService(session, principal)
-                street = streets[(community_number - 1) // STREET_COMMUNITIES]
-                community = await org.create_unit(f"第{community_number}社区党委", "community", street)
+                street_index = (community_number - 1) // STREET_COMMUNITIES
+                street = streets[street_index]
+                community_name = f"第{community_number}社区党委"
+                community = await org.create_unit(community_name, "community", street)
                 units += 1
                 for area_number in range(1, AREAS_PER_COMMUNITY + 1):
-                    area = await org.create_unit(f"{community_number}-{area_number}居民区党组织", "area", community.id)
+                    area_name = f"{community_number}-{area_number}居民区党组织"
+                    area = await org.create_unit(area_name, "area", community.id)
                     units += 1
                     for branch_number in range(1, BRANCHES_PER_AREA + 1):
-                        branch = await org.create_unit(f"{branch_number}号小区党支部", "branch", area.id)
-                        branches.append(branch.id)
+                        branch_name = f"{branch_number}号小区党支部"
+                        branch = await org.create_unit(branch_name, "branch", area.id)
+                        branch_path = f"{street_names[street_index]}/{community_name}/{area_name}/{branch_name}"
+                        branches.append(branch_path)
                         units += 1
                         for group_number in range(1, GROUPS_PER_BRANCH + 1):
-                            group = await org.create_unit(f"{group_number}号楼党小组", "group", branch.id)
-                            groups.append(group.id)
+                            group_name = f"{group_number}号楼党小组"
+                            await org.create_unit(group_name, "group", branch.id)
+                            groups.append(f"{branch_path}/{group_name}")
                             units += 1
             advance(1)
-    return groups, branches, units
+    return district_id, groups, branches, units
 
 
 async def _members(
     sessions: async_sessionmaker[AsyncSession],
     principal: Principal,
-    timezone: str,
-    groups: list[uuid.UUID],
-    branches: list[uuid.UUID],
+    district_id: uuid.UUID,
+    groups: list[str],
+    branches: list[str],
     count: int,
     randomness: random.Random,
     progress: Progress,
 ) -> list[tuple[uuid.UUID, float]]:
-    """Members spread over the building groups, each with how many awards a month they earn."""
+    """Members spread over the building groups, each with how many awards a month they earn.
+
+    They come in as a street office's roster would: a generated spreadsheet, read and written by the
+    same import as an upload in the console (points_service/org/imports.py), in sheets of SHEET_ROWS."""
     statuses = [status for status, _ in PARTY_STATUSES]
     weights = [share for _, share in PARTY_STATUSES]
+    rows: list[list[object]] = []
+    rates: dict[str, float] = {}
+    for index in range(count):
+        # Every fourth member is a branch secretary until each branch has one; other
+        # cadres are spread thinly.
+        if index % 4 == 0 and index // 4 < len(branches):
+            unit, cadre = branches[index // 4], "支部书记"
+        else:
+            unit = groups[index % len(groups)]
+            cadre = randomness.choice(CADRES[1:]) if randomness.random() < 0.08 else None
+        status = "in_service" if cadre else randomness.choices(statuses, weights)[0]
+        name = randomness.choice(SURNAMES) + randomness.choice(GIVEN)
+        phone = f"15{index:09d}"
+        rows.append([name, phone, unit, PARTY_LABELS[status], cadre or "", ""])
+        rates[phone] = _monthly_rate(randomness, cadre is not None)
     people: list[tuple[uuid.UUID, float]] = []
-    batch = 500
-    with progress("members", count) as advance:
-        for first in range(0, count, batch):
+    with progress("members (imported from a roster sheet)", count) as advance:
+        for first in range(0, count, SHEET_ROWS):
+            chunk = rows[first : first + SHEET_ROWS]
+            sheet = read_sheet(xlsx_bytes("成员", MEMBER_COLUMNS, chunk), "district-roster.xlsx")
             async with sessions() as session, session.begin():
                 org = OrgService(session, principal)
-                ledger = LedgerService(LedgerRepository(session, principal.tenant_id), TenantClock(timezone), None)
-                for index in range(first, min(first + batch, count)):
-                    # Every fourth member is a branch secretary until each branch has one; other
-                    # cadres are spread thinly.
-                    if index % 4 == 0 and index // 4 < len(branches):
-                        unit, cadre = branches[index // 4], "支部书记"
-                    else:
-                        unit = groups[index % len(groups)]
-                        cadre = randomness.choice(CADRES[1:]) if randomness.random() < 0.08 else None
-                    status = "in_service" if cadre else randomness.choices(statuses, weights)[0]
-                    name = randomness.choice(SURNAMES) + randomness.choice(GIVEN)
-                    member = await org.create_member(ledger, name, f"15{index:09d}", unit, status, cadre, None, None)
-                    people.append((member.id, _monthly_rate(randomness, cadre is not None)))
-            advance(min(batch, count - first))
+                await RosterImport(session, principal, org).import_members(sheet, district_id, False, False)
+                found = await session.execute(
+                    select(Member.phone, Member.id).where(
+                        Member.tenant_id == principal.tenant_id, Member.phone.in_([row[1] for row in chunk])
+                    )
+                )
+                ids = {phone: member_id for phone, member_id in found}
+            people.extend((ids[str(row[1])], rates[str(row[1])]) for row in chunk)
+            advance(len(chunk))
     return people
 
 

@@ -32,7 +32,8 @@ PROBLEM_DESCRIPTIONS = {
     409: "A refusal of the rules, named by `code` (`conflict`, `insufficient_points`, `cap_reached`, "
     "`not_pending`, `idempotency_in_progress`, ...)",
     413: "`payload_too_large`: the body is over the size limit",
-    422: "`idempotency_key_reused`: the Idempotency-Key came before with a different body",
+    422: "`idempotency_key_reused`: the Idempotency-Key came before with a different body; `import_invalid`: "
+    "rows of an uploaded sheet are wrong, `errors` lists each as `{row, column, code, message}`",
     429: "`too_many_attempts`: too many failures; `Retry-After` says when to try again",
     503: "`unavailable`: the database is away or starting; `Retry-After` says when to try again",
 }

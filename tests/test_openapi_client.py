@@ -33,11 +33,13 @@ from points_service.settings import Settings
 from tests.conftest import JWT_SECRET
 
 PACKAGE = "red_points_client"
-# No post-hooks (they would run ruff over the client); SVG answers are bytes to a client.
+# No post-hooks (they would run ruff over the client); SVG and spreadsheet answers are bytes to a client.
 GENERATOR_CONFIG = """\
 post_hooks: []
 content_type_overrides:
   image/svg+xml: application/octet-stream
+  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
+  text/csv: application/octet-stream
 """
 
 

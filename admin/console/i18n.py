@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admin.console import words_roster
 from admin.console.words_grades import EN as GRADES_EN
 from admin.console.words_grades import ZH_CN as GRADES_ZH_CN
 from admin.console.words_points import EN as POINTS_EN
@@ -348,5 +349,8 @@ EN: dict[str, str] = {
     "cap_reached": "The rule's cap is reached",
 }
 
-MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN, "en": EN | GRADES_EN | POINTS_EN}
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN | words_roster.ZH_CN,
+    "en": EN | GRADES_EN | POINTS_EN | words_roster.EN,
+}
 CATALOGUE = Catalogue(MESSAGES)

@@ -10,7 +10,7 @@ from openpyxl.styles import Font, PatternFill
 from admin.evaluations.metrics import METRICS
 from admin.evaluations.models import Evaluation
 from admin.evaluations.service import ResultRow
-from points_service.exports import csv_text
+from points_service.exports import csv_text, xlsx_row
 
 GRADE_LABELS = {"excellent": "优秀", "qualified": "合格", "basically_qualified": "基本合格", "unqualified": "不合格"}
 GRADE_FILLS = {"excellent": "C6EFCE", "qualified": "DDEBF7", "basically_qualified": "FFEB9C", "unqualified": "FFC7CE"}
@@ -55,13 +55,13 @@ def results_xlsx(evaluation: Evaluation, rows: list[ResultRow]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "考评结果"
-    sheet.append([evaluation.name])
-    sheet.append([f"{evaluation.period_start} 至 {evaluation.period_end}"])
-    sheet.append(header)
+    xlsx_row(sheet, [evaluation.name])
+    xlsx_row(sheet, [f"{evaluation.period_start} 至 {evaluation.period_end}"])
+    xlsx_row(sheet, header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for values, row in zip(body, rows, strict=True):
-        sheet.append(values)
+        xlsx_row(sheet, values)
         sheet.cell(row=sheet.max_row, column=6).fill = PatternFill("solid", fgColor=GRADE_FILLS[row.result.grade])
     sheet.freeze_panes = "A4"
     buffer = io.BytesIO()

@@ -312,12 +312,6 @@ class RewardsController(Controller):
 # -- the monthly statement --------------------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
-    # A spreadsheet runs a cell that starts with = + - @ as a formula; reward titles are typed by clerks.
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _month(month: str | None, clock: TenantClock) -> date:
     try:
         return parse_month(month, clock)
@@ -374,7 +368,7 @@ class StatementPageController(Controller):
         lines = await settlement.statement(shop.merchant_id, period)
         shown = local_time(shop.ledger.clock)
         rows: list[list[object]] = [
-            [shown(line.settled_at), display(line.code), _cell(line.reward_title), line.quantity, line.points]
+            [shown(line.settled_at), display(line.code), line.reward_title, line.quantity, line.points]
             for line in lines
         ]
         response: Response[str] = Response(

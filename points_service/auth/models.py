@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     String,
     Uuid,
+    false,
     func,
     text,
 )
@@ -46,6 +47,10 @@ class LoginAccount(TenantScoped, Base):
     org_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     merchant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # A temporary password (an import's, a reset's) must be replaced before anything else is done.
+    password_change_required: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
 
 class RefreshToken(TenantScoped, Base):
