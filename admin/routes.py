@@ -6,6 +6,7 @@ from litestar import Router
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.accounts.controllers import MemberAccountController, StaffAccountController
 from admin.approvals.controllers import ApprovalController
 from admin.approvals.service import ApprovalQueue
 from admin.evaluations.controllers import EvaluationController
@@ -27,7 +28,7 @@ from points_service.rules.service import RuleService
 async def provide_staff_points(
     principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession
 ) -> StaffPointsService:
-    return StaffPointsService(principal, org, RuleService(db_session, principal.tenant_id), ledger)
+    return StaffPointsService(principal, org, RuleService(db_session, principal.tenant_id), ledger, db_session)
 
 
 async def provide_evaluations(db_session: AsyncSession, principal: Principal, org: OrgService) -> EvaluationService:
@@ -54,6 +55,8 @@ def admin_router() -> Router:
             OrgUnitController,
             MemberController,
             StaffController,
+            MemberAccountController,
+            StaffAccountController,
             RuleController,
             PointsController,
             EvaluationController,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from admin.points.schemas import BulkAwarded
+from points_service.accounts.service import refuse_inactive
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden
 from points_service.ledger.schemas import PointsPosted, points_posted
@@ -15,8 +18,11 @@ from points_service.rules.service import RuleService
 
 
 class StaffPointsService:
-    def __init__(self, principal: Principal, org: OrgService, rules: RuleService, ledger: LedgerService) -> None:
+    def __init__(
+        self, principal: Principal, org: OrgService, rules: RuleService, ledger: LedgerService, session: AsyncSession
+    ) -> None:
         self._principal = principal
+        self._session = session
         self._org = org
         self._rules = rules
         self._ledger = ledger
@@ -25,6 +31,7 @@ class StaffPointsService:
         self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
     ) -> BulkAwarded:
         await self._org.check_members_in_reach(member_ids)
+        await refuse_inactive(self._session, self._principal.tenant_id, member_ids)
         rule = await self._rules.by_code(rule_code)
         posted = await self._ledger.bulk_award(member_ids, rule, quantity, note)
         return BulkAwarded(len(posted), sum(p.points for p in posted), [p.transaction_id for p in posted])
