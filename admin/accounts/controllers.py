@@ -19,6 +19,7 @@ from points_service.org.service import OrgService
 async def provide_accounts(
     db_session: AsyncSession, principal: Principal, org: OrgService, state: State
 ) -> AccountService:
+    # The request's own org service: its reach is loaded once per request.
     return AccountService(db_session, principal, org, state.account_states, state.redis)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 
@@ -99,4 +99,5 @@ def member_body(member: Member) -> MemberView:
 
 
 def staff_body(account: LoginAccount) -> StaffView:
-    return StaffView(account.id, account.username, account.role, account.org_unit_id, account.is_active)  # type: ignore[arg-type]
+    role = cast(Literal["staff", "admin"], account.role)
+    return StaffView(account.id, account.username, role, account.org_unit_id, account.is_active)

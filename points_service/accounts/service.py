@@ -210,3 +210,9 @@ class AccountService:
             await drop_boards(redis, tenant_id)
 
         after_commit(self._session, drop)
+
+
+def account_service(session: AsyncSession, principal: Principal, state: Any) -> AccountService:
+    """The service as a page or an API handler builds it: the caller's reach, this process's account
+    states (so a change is felt here at once) and Redis (so the leaderboards follow a switch-off)."""
+    return AccountService(session, principal, OrgService(session, principal), state.account_states, state.redis)
