@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,9 +27,10 @@ from points_service.rules.service import RuleService
 
 
 async def provide_staff_points(
-    principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession
+    principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession, state: State
 ) -> StaffPointsService:
-    return StaffPointsService(principal, org, RuleService(db_session, principal.tenant_id), ledger, db_session)
+    rules = RuleService(db_session, principal.tenant_id)
+    return StaffPointsService(principal, org, rules, ledger, db_session, state.redis)
 
 
 async def provide_evaluations(db_session: AsyncSession, principal: Principal, org: OrgService) -> EvaluationService:

@@ -56,6 +56,17 @@ async def refuse_inactive(session: AsyncSession, tenant_id: uuid.UUID, member_id
         raise MemberInactive(f"Member {sorted(inactive)[0]} is switched off")
 
 
+async def keep_off_the_boards(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """After a correction of a switched-off member's points (an adjustment, a reversal): the ledger
+    publishes their new totals to the live boards, so the boards are rebuilt without them."""
+    if await inactive_members(session, tenant_id, [member_id]):
+
+        async def drop() -> None:
+            await drop_boards(redis, tenant_id)
+
+        after_commit(session, drop)
+
+
 async def inactive_members(session: AsyncSession, tenant_id: uuid.UUID, member_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     if not member_ids:
         return set()

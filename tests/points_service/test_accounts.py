@@ -347,6 +347,10 @@ async def test_switched_off_members_leave_the_leaderboards(
     await build(services, sessions, community)
     rebuilt = await ranking(community.admin, org_unit_id=unit)
     assert [item["member_id"] for item in rebuilt["items"]] == [second["id"]]
+    # A correction of their points publishes new totals; they stay off the boards all the same.
+    assert (await community.adjust(first["id"], 5)).status_code == 201
+    corrected = await ranking(community.admin, org_unit_id=unit)
+    assert [item["member_id"] for item in corrected["items"]] == [second["id"]]
 
 
 # -- editing members, and reach ----------------------------------------------------------------------
