@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.points.schemas import BulkAwarded
-from points_service.accounts.service import keep_off_the_boards, refuse_inactive
+from points_service.accounts.service import keep_off_the_boards
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden
 from points_service.ledger.schemas import PointsPosted, points_posted
@@ -39,7 +39,6 @@ class StaffPointsService:
         self, member_ids: list[uuid.UUID], rule_code: str, quantity: Decimal, note: str | None
     ) -> BulkAwarded:
         await self._org.check_members_in_reach(member_ids)
-        await refuse_inactive(self._session, self._principal.tenant_id, member_ids)
         rule = await self._rules.by_code(rule_code)
         posted = await self._ledger.bulk_award(member_ids, rule, quantity, note)
         return BulkAwarded(len(posted), sum(p.points for p in posted), [p.transaction_id for p in posted])

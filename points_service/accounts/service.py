@@ -31,7 +31,7 @@ from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.auth.revocation import AccountStates
 from points_service.database.session import after_commit
-from points_service.errors import Conflict, Forbidden, MemberInactive, NotFound
+from points_service.errors import Conflict, Forbidden, NotFound
 from points_service.leaderboards.upkeep import drop_boards
 from points_service.org.models import Member
 from points_service.org.names import pinyin_initials
@@ -47,13 +47,6 @@ class TemporaryLogin:
 
     username: str
     temporary_password: str
-
-
-async def refuse_inactive(session: AsyncSession, tenant_id: uuid.UUID, member_ids: list[uuid.UUID]) -> None:
-    """409 `member_inactive` when any of these members is switched off (awards)."""
-    inactive = await inactive_members(session, tenant_id, member_ids)
-    if inactive:
-        raise MemberInactive(f"Member {sorted(inactive)[0]} is switched off")
 
 
 async def keep_off_the_boards(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import PASSWORD, Community, ServedApp, Services, settings_for, unique
 from tests.merchants.test_redemption_flow import shop
+from tests.points_service.test_activities import create_activity, member_phone, sign_up
 from tests.points_service.test_auth import assert_problem, login, me, refresh, tokens
 from tests.points_service.test_leaderboards import build, ranking
 
@@ -245,6 +246,21 @@ async def test_a_switched_off_member_keeps_points_but_cannot_sign_in_earn_or_use
     assert (await patch_member(community.admin, member["id"], active=True)).json()["active"] is True
     assert (await login(community, member["username"])).status_code == 200
     assert (await community.award(member["id"], rule)).status_code == 201
+
+
+async def test_a_switched_off_member_is_not_paid_for_an_activity_they_signed_up_for(community: Community) -> None:
+    unit = await community.org_unit()
+    activity = await create_activity(community.admin, unit, await community.rule(points=8), starts_in=-10)
+    member, phone = await member_phone(community, unit)
+    assert (await sign_up(phone, activity["id"])).status_code == 201
+    assert (await patch_member(community.admin, member["id"], active=False)).status_code == 200
+
+    confirmed = await community.admin.post(
+        f"/api/v1/activities/{activity['id']}/confirm", json={"attendees": [{"member_id": member["id"]}]}
+    )
+
+    assert_problem(confirmed, 409, "member_inactive")
+    assert await community.ledger(member["id"]) == []
 
 
 async def test_a_switched_off_staff_member_cannot_sign_in_and_their_tokens_stop(community: Community) -> None:
