@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from litestar import Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.accounts.controllers import MemberAccountController, StaffAccountController
 from admin.approvals.controllers import ApprovalController
 from admin.approvals.service import ApprovalQueue
 from admin.evaluations.controllers import EvaluationController
@@ -26,9 +28,10 @@ from points_service.rules.service import RuleService
 
 
 async def provide_staff_points(
-    principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession
+    principal: Principal, org: OrgService, ledger: LedgerService, db_session: AsyncSession, state: State
 ) -> StaffPointsService:
-    return StaffPointsService(principal, org, RuleService(db_session, principal.tenant_id), ledger)
+    rules = RuleService(db_session, principal.tenant_id)
+    return StaffPointsService(principal, org, rules, ledger, db_session, state.redis)
 
 
 async def provide_evaluations(db_session: AsyncSession, principal: Principal, org: OrgService) -> EvaluationService:
@@ -58,6 +61,8 @@ def admin_router() -> Router:
             MemberExportController,
             MemberController,
             StaffController,
+            MemberAccountController,
+            StaffAccountController,
             RuleController,
             PointsController,
             EvaluationController,

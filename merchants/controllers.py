@@ -31,6 +31,7 @@ from merchants.rewards.service import RewardService
 from merchants.schemas import (
     CataloguePage,
     ClerkCreate,
+    ClerkPatch,
     ClerkView,
     CodeRequest,
     MerchantApplication,
@@ -88,6 +89,18 @@ class MerchantAdminController(Controller):
     ) -> ClerkView:
         clerk = await merchant_accounts.add_clerk(merchant_id, data.username, data.password)
         return ClerkView(clerk.id, clerk.username)
+
+    @patch("/{merchant_id:uuid}/clerks/{clerk_id:uuid}", summary="Switch a clerk's login off or on")
+    async def update_clerk(
+        self,
+        merchant_id: uuid.UUID,
+        clerk_id: uuid.UUID,
+        data: ClerkPatch,
+        merchant_accounts: MerchantService,
+        state: State,
+    ) -> ClerkView:
+        clerk = await merchant_accounts.set_clerk_active(merchant_id, clerk_id, data.active, state.account_states)
+        return ClerkView(clerk.id, clerk.username, clerk.is_active)
 
     @patch("/{merchant_id:uuid}", summary="Suspend, re-activate or edit a merchant")
     async def update(

@@ -116,6 +116,11 @@ class MerchantPage(msgspec.Struct):
 class ClerkView(msgspec.Struct):
     id: uuid.UUID
     username: str
+    active: bool = True
+
+
+class ClerkPatch(msgspec.Struct):
+    active: bool
 
 
 class RewardView(msgspec.Struct):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.plugin import AdminPlugin
 from merchants.plugin import MerchantsPlugin
 from points_service.auth import models as auth_models
-from points_service.auth.controllers import AuthController
+from points_service.auth.controllers import AuthController, PasswordController
 from points_service.auth.middleware import BearerTokenMiddleware
 from points_service.database.base import Base
 from points_service.database.session import provide_db_session
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            api_router([AuthController]),
+            api_router([AuthController, PasswordController]),
             landing_router(),
             live,
             ready,

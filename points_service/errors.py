@@ -87,6 +87,31 @@ class InvalidToken(DomainError):
     title = "Token is not usable"
 
 
+class AccountDisabled(DomainError):
+    """Said only once the password proved right: a wrong one answers `invalid_credentials` as ever."""
+
+    status_code = 403
+    code = "account_disabled"
+    title = "This account is switched off"
+
+
+class PasswordChangeRequired(DomainError):
+    status_code = 403
+    code = "password_change_required"
+    title = "Change the password first"
+
+
+class WrongPassword(DomainError):
+    status_code = 400
+    code = "wrong_password"
+    title = "The current password is wrong"
+
+
+class MemberInactive(DomainError):
+    code = "member_inactive"
+    title = "This member is switched off"
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"

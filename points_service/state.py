@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from points_service.auth.revocation import AccountStates
 from points_service.auth.tokens import AccessTokens
 from points_service.database.reads import create_read_pool
 from points_service.database.session import create_engine, read_session_factory, session_factory
@@ -47,6 +48,8 @@ class AppState(State):
     # Per request: short timeouts (redis_pool.py). Background work opens a client of its own.
     redis: Redis
     access_tokens: AccessTokens
+    # Whether the account behind a token still stands (auth/revocation.py), remembered a few seconds.
+    account_states: AccountStates
     # A tenant's time zone never changes once created, so each process reads it once.
     tenant_clocks: dict[uuid.UUID, TenantClock]
 
@@ -82,6 +85,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
         access_tokens=AccessTokens(
             settings.jwt_secret or "", settings.jwt_issuer, settings.jwt_audience, settings.access_token_seconds
         ),
+        account_states=AccountStates(read_pool),
         tenant_clocks={},
     )
     try:

@@ -109,7 +109,7 @@ class EvaluationRepository:
                 WITH grp AS (
                     SELECT m.id, m.org_unit_id, m.cadre_position FROM members m
                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-                     WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND {condition}),
+                     WHERE m.tenant_id = :tenant AND starts_with(u.path, :path) AND m.active AND {condition}),
                 earned AS (
                     SELECT t.member_id,
                            sum(t.earned_delta) AS earned,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 
@@ -65,6 +65,8 @@ class MemberView(msgspec.Struct):
     party_status: PartyStatus
     cadre_position: str | None
     created_at: datetime
+    # Switched off: cannot sign in, earns nothing, off the leaderboards; points and history stay.
+    active: bool = True
 
 
 class MemberPage(msgspec.Struct):
@@ -77,6 +79,7 @@ class StaffView(msgspec.Struct):
     username: str
     role: Literal["staff", "admin"]
     org_unit_id: uuid.UUID | None
+    active: bool = True
 
 
 # The answers read the rows' columns of the same names (litestar-fullstack's `to_schema`).
@@ -96,4 +99,5 @@ def member_body(member: Member) -> MemberView:
 
 
 def staff_body(account: LoginAccount) -> StaffView:
-    return msgspec.convert(account, StaffView, from_attributes=True)
+    role = cast(Literal["staff", "admin"], account.role)
+    return StaffView(account.id, account.username, role, account.org_unit_id, account.is_active)

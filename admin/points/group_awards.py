@@ -12,10 +12,11 @@ from litestar import Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.accounts.service import inactive_members
 from points_service.auth.principal import Principal
 from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
-from points_service.errors import DomainError, NotFound
+from points_service.errors import DomainError, MemberInactive, NotFound
 from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, record_each, respond
 from points_service.ledger.schemas import PointsPosted, points_posted
 from points_service.ledger.service import CallerAward, LedgerService
@@ -49,6 +50,7 @@ async def award_together(
     staff_units = {awards[i].principal.org_unit_id for i in pending if not awards[i].principal.is_admin}
     scopes = await unit_paths(session, tenant_id, [unit for unit in staff_units if unit is not None])
     paths = await member_unit_paths(session, tenant_id, [awards[i].member_id for i in pending])
+    inactive = await inactive_members(session, tenant_id, [awards[i].member_id for i in pending])
     rules = await RuleService(session, tenant_id).by_codes({awards[i].rule_code for i in pending})
     to_post: list[int] = []
     for index in pending:
@@ -57,6 +59,8 @@ async def award_together(
             staff_reach(award.principal, scopes).require(
                 paths.get(award.member_id), f"No such member: {award.member_id}"
             )
+            if award.member_id in inactive:
+                raise MemberInactive(f"Member {award.member_id} is switched off")
             if award.rule_code not in rules:
                 raise NotFound(f"No such rule: {award.rule_code}")
         except DomainError as refusal:

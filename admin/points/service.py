@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from admin.points.schemas import BulkAwarded
+from points_service.accounts.service import keep_off_the_boards
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden
 from points_service.ledger.schemas import PointsPosted, points_posted
@@ -15,8 +19,18 @@ from points_service.rules.service import RuleService
 
 
 class StaffPointsService:
-    def __init__(self, principal: Principal, org: OrgService, rules: RuleService, ledger: LedgerService) -> None:
+    def __init__(
+        self,
+        principal: Principal,
+        org: OrgService,
+        rules: RuleService,
+        ledger: LedgerService,
+        session: AsyncSession,
+        redis: Redis,
+    ) -> None:
         self._principal = principal
+        self._session = session
+        self._redis = redis
         self._org = org
         self._rules = rules
         self._ledger = ledger
@@ -31,9 +45,13 @@ class StaffPointsService:
 
     async def adjust(self, member_id: uuid.UUID, amount: int, reason: str) -> PointsPosted:
         await self._org.check_members_in_reach([member_id])
-        return points_posted(await self._ledger.adjust(member_id, amount, reason))
+        posted = await self._ledger.adjust(member_id, amount, reason)
+        await keep_off_the_boards(self._session, self._redis, self._principal.tenant_id, member_id)
+        return points_posted(posted)
 
     async def reverse(self, transaction_id: uuid.UUID, reason: str) -> PointsPosted:
         if not self._principal.is_admin:
             raise Forbidden("Only a tenant admin reverses transactions")
-        return points_posted(await self._ledger.reverse(transaction_id, reason))
+        posted = await self._ledger.reverse(transaction_id, reason)
+        await keep_off_the_boards(self._session, self._redis, self._principal.tenant_id, posted.member_id)
+        return points_posted(posted)

@@ -9,8 +9,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.models import Merchant
-from points_service.auth.accounts import create_login
+from points_service.auth.accounts import create_login, locked_login, set_login_active
 from points_service.auth.models import LoginAccount
+from points_service.auth.revocation import AccountStates
 from points_service.errors import NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import OrgUnit
@@ -103,3 +104,16 @@ class MerchantService:
             merchant.honours = honours
         await self._session.flush()
         return merchant
+
+    async def set_clerk_active(
+        self, merchant_id: uuid.UUID, clerk_id: uuid.UUID, active: bool, states: AccountStates | None = None
+    ) -> LoginAccount:
+        """A clerk who left is switched off: they cannot sign in and their sessions end."""
+        await self.in_reach(merchant_id)
+        clerk = await locked_login(self._session, self._tenant_id, clerk_id)
+        if clerk is None or clerk.role != "clerk" or clerk.merchant_id != merchant_id:
+            raise NotFound(f"No such clerk: {clerk_id}")
+        await set_login_active(self._session, clerk, active)
+        if states is not None:
+            states.forget(clerk.id)
+        return clerk

@@ -10,6 +10,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.models import Merchant
+from merchants.errors import MerchantSuspended
 from merchants.rewards.models import Reward
 from points_service.errors import InvalidInput, NotFound
 from points_service.org.models import Member, OrgUnit
@@ -20,7 +21,16 @@ class RewardService:
         self._session = session
         self._tenant_id = tenant_id
 
+    async def _require_open(self, merchant_id: uuid.UUID) -> None:
+        """A suspended merchant's clerks may still sign in and look, but change nothing."""
+        status = await self._session.scalar(
+            select(Merchant.status).where(Merchant.tenant_id == self._tenant_id, Merchant.id == merchant_id)
+        )
+        if status == "suspended":
+            raise MerchantSuspended("A suspended merchant cannot change its rewards")
+
     async def create(self, merchant_id: uuid.UUID, fields: dict[str, Any]) -> Reward:
+        await self._require_open(merchant_id)
         self._check_valid_until(fields.get("valid_until"))
         self._check_limit_period(fields.get("per_member_limit"), fields.get("limit_period"))
         reward = Reward(id=uuid.uuid4(), tenant_id=self._tenant_id, merchant_id=merchant_id, status="active", **fields)
@@ -39,6 +49,7 @@ class RewardService:
         return reward
 
     async def update(self, merchant_id: uuid.UUID, reward_id: uuid.UUID, fields: dict[str, Any]) -> Reward:
+        await self._require_open(merchant_id)
         # FOR UPDATE: a stock edit must not interleave with a redemption taking stock.
         reward = await self._session.scalar(
             select(Reward)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from points_service.auth.revocation import require_password_changed
 from points_service.errors import Unauthenticated
 
 
@@ -16,5 +17,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization must be 'Bearer <access_token>'")
-        principal = connection.app.state.access_tokens.decode(token.strip())
+        state = connection.app.state
+        principal = await state.account_states.principal_of(state.access_tokens, token.strip())
+        require_password_changed(principal, connection.scope.get("method", "GET"), connection.scope["path"])
         return AuthenticationResult(user=principal, auth=token)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Index,
+    Integer,
     String,
     Uuid,
     false,
@@ -47,7 +48,10 @@ class LoginAccount(TenantScoped, Base):
     org_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     merchant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    # A temporary password (an import's, a reset's) must be replaced before anything else is done.
+    # Carried in every access token: raising it ends every token issued before (a new password, a reset,
+    # a switch-off), while the pair issued with the new value works at once, even in the same second.
+    token_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    # After a reset or an imported login: the account's tokens may do nothing but change the password.
     password_change_required: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )

@@ -14,6 +14,10 @@ class Principal:
     member_id: uuid.UUID | None = None
     org_unit_id: uuid.UUID | None = None
     merchant_id: uuid.UUID | None = None
+    # The account's token generation when the token was issued (auth/revocation.py).
+    generation: int = 0
+    # Issued while the account must change its password: such a token may do little else.
+    password_change_required: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -11,12 +11,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from points_service.auth.accounts import check_new_password, locked_login, set_password
 from points_service.auth.models import LoginAccount, RefreshToken
 from points_service.auth.passwords import verify_password
 from points_service.auth.principal import Principal
 from points_service.auth.rate_limit import LoginLimiter
 from points_service.auth.tokens import AccessTokens
-from points_service.errors import InvalidCredentials, InvalidToken
+from points_service.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    WrongPassword,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     role: str
+    password_change_required: bool = False
 
 
 def _hash_token(token: str) -> str:
@@ -39,6 +47,8 @@ def principal_of(account: LoginAccount) -> Principal:
         member_id=account.member_id,
         org_unit_id=account.org_unit_id,
         merchant_id=account.merchant_id,
+        generation=account.token_generation,
+        password_change_required=account.password_change_required,
     )
 
 
@@ -64,9 +74,25 @@ class AuthService:
             select(LoginAccount).where(func.lower(LoginAccount.username) == username.strip().lower())
         )
         valid = await verify_password(account.password_hash if account else None, password)
-        if account is None or not valid or not account.is_active:
+        if account is None or not valid:
             raise InvalidCredentials()
         await self._limiter.record_success(username, address)
+        if not account.is_active:
+            # Only now: telling a guesser that an account is switched off would confirm it exists.
+            raise AccountDisabled("This account is switched off; ask the community office")
+        return await self._issue(account, family_id=uuid.uuid4())
+
+    async def change_password(self, principal: Principal, current: str, new: str) -> TokenPair:
+        """The caller's own new password: every other session ends, and the answer is a fresh pair."""
+        account = await locked_login(self._session, principal.tenant_id, principal.account_id)
+        if account is None or not account.is_active:
+            raise InvalidToken()
+        if not await verify_password(account.password_hash, current):
+            raise WrongPassword()
+        check_new_password(account, new)
+        if await verify_password(account.password_hash, new):
+            raise InvalidInput("new_password", "must differ from the current password")
+        await set_password(self._session, account, new, temporary=False)
         return await self._issue(account, family_id=uuid.uuid4())
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -114,6 +140,7 @@ class AuthService:
             refresh_token=refresh_token,
             expires_in=self._tokens.lifetime_seconds,
             role=account.role,
+            password_change_required=account.password_change_required,
         )
 
     async def _revoke_family(self, spent: RefreshToken) -> None:

@@ -14,7 +14,9 @@ from points_service.errors import Unauthenticated
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "tid", "role"]
 # Tokens already verified, kept until they expire: verifying costs a tenth of a balance read's CPU,
-# and a phone sends the same token many times in its 15 minutes. Bounded; emptied when full.
+# and a phone sends the same token many times in its 15 minutes. Bounded; emptied when full. Whether
+# the account still stands behind a token (not switched off, no newer password) is asked of
+# `revocation.AccountStates`, which remembers an account's answer for a few seconds only.
 VERIFIED_TOKENS_KEPT = 20_000
 
 
@@ -37,7 +39,10 @@ class AccessTokens:
             "iat": now,
             "exp": now + timedelta(seconds=self.lifetime_seconds),
             "jti": uuid.uuid4().hex,
+            "gen": principal.generation,
         }
+        if principal.password_change_required:
+            claims["pcr"] = True
         for claim, value in (
             ("mid", principal.member_id),
             ("ou", principal.org_unit_id),
@@ -79,6 +84,8 @@ class AccessTokens:
                 member_id=_optional_uuid(claims.get("mid")),
                 org_unit_id=_optional_uuid(claims.get("ou")),
                 merchant_id=_optional_uuid(claims.get("mch")),
+                generation=int(claims.get("gen", 0)),
+                password_change_required=claims.get("pcr") is True,
             )
             return principal, int(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:

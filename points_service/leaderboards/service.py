@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ return {table.concat(head, ' '), table.concat(tied, ' '), score, above}
 TOP_SCRIPT_SHA = hashlib.sha1(TOP_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
 MAX_CACHED_NAMES = 100_000
+NAMES_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,16 @@ class Standing:
 
 @dataclass
 class MemberNames:
-    """Names of members who stood on a page, per process. A member's name never changes after they are
-    created (no endpoint renames one), so a cached name is never stale; the cache only saves the
-    query that would otherwise follow every Redis read."""
+    """Names of members who stood on a page, per process: the cache saves the query that would otherwise
+    follow every Redis read. Staff may rename a member, so the cache is emptied every NAMES_SECONDS."""
 
     names: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
+    emptied_at: float = field(default_factory=time.monotonic)
 
     async def of(self, session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if time.monotonic() - self.emptied_at > NAMES_SECONDS:
+            self.names.clear()
+            self.emptied_at = time.monotonic()
         missing = [member for member in ids if (tenant_id, member) not in self.names]
         if missing:
             if len(self.names) + len(missing) > MAX_CACHED_NAMES:
@@ -143,7 +148,7 @@ class LeaderboardService:
                       FROM member_earned_monthly e
                       JOIN members m ON m.tenant_id = e.tenant_id AND m.id = e.member_id
                       JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
-                     WHERE e.tenant_id = :tenant AND starts_with(u.path, :path)
+                     WHERE e.tenant_id = :tenant AND starts_with(u.path, :path) AND m.active
                        AND (CAST(:first AS date) IS NULL OR e.month BETWEEN :first AND :last)
                      GROUP BY e.member_id
                     HAVING sum(e.earned) <> 0),

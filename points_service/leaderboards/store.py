@@ -109,7 +109,7 @@ async def _rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) ->
                    SELECT e.member_id::text AS member, m.org_unit_id::text AS unit, e.month, e.earned
                      FROM member_earned_monthly e
                      JOIN members m ON m.tenant_id = e.tenant_id AND m.id = e.member_id
-                    WHERE e.tenant_id = :tenant AND e.earned <> 0)
+                    WHERE e.tenant_id = :tenant AND e.earned <> 0 AND m.active)
                SELECT 'month' AS period, to_char(month, 'YYYY-MM') AS at, unit, member, earned AS points
                  FROM earned
                UNION ALL

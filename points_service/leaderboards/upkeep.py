@@ -70,3 +70,14 @@ async def keep_boards_forever(redis: Redis, sessions: async_sessionmaker[AsyncSe
         except (RedisError, OSError, SQLAlchemyError):
             logger.warning("leaderboards: upkeep failed; retrying in %s s", UPKEEP_EVERY_SECONDS)
         await asyncio.sleep(UPKEEP_EVERY_SECONDS)
+
+
+async def drop_boards(redis: Redis, tenant_id: uuid.UUID) -> None:
+    """Readers go to PostgreSQL until the upkeep has rebuilt the tenant's boards: for a change that
+    moves a member across many boards at once (switched off, moved to another unit)."""
+    try:
+        await redis.delete(ready_key(tenant_id))
+    except (RedisError, OSError):
+        STALE_TENANTS.add(tenant_id)
+        count_redis_fallback("leaderboard_update")
+        logger.warning("leaderboards: Redis unavailable; boards of tenant %s will be rebuilt", tenant_id)

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from points_service.errors import AlreadyAwarded, AlreadyReversed, DomainError, InvalidInput, NotFound, NotReversible
+from points_service.errors import (
+    AlreadyAwarded,
+    AlreadyReversed,
+    DomainError,
+    InvalidInput,
+    MemberInactive,
+    NotFound,
+    NotReversible,
+)
 from points_service.ledger.postings import LedgerWriter, Posted, Posting
 from points_service.ledger.repository import member_accounts_of
 from points_service.rules.models import Rule
@@ -77,6 +85,10 @@ class AwardPostings(LedgerWriter):
         points = {item.member_id: award_points(rule, item.quantity) for item in items}
         issuance = await self._issuance_account()
         locked, accounts = await self._lock(member_ids)
+        # Every earning path ends here (activities, claims, duty, bulk awards): one check for all of them.
+        inactive = await self._repo.inactive_members(member_ids)
+        if inactive:
+            raise MemberInactive(f"Member {inactive[0]} is switched off")
         if sources and await self._repo.awarded_sources(sources):
             raise AlreadyAwarded()
         today = self._clock.today()

@@ -30,6 +30,7 @@ LOCK_ACCOUNTS = DriverStatement(
     )
 )
 
+INACTIVE_MEMBERS = text("SELECT id FROM members WHERE tenant_id = :tenant AND id = ANY(:ids) AND NOT active")
 RULE_USAGE = text(
     """
     SELECT member_id,
@@ -212,6 +213,11 @@ class LedgerRepository:
             },
         )
         return {row.member_id: (int(row.today), int(row.this_month)) for row in rows}
+
+    async def inactive_members(self, member_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Which of these members are switched off (they earn nothing new; points and history stay)."""
+        rows = await self.session.scalars(INACTIVE_MEMBERS, {"tenant": self.tenant_id, "ids": list(member_ids)})
+        return list(rows)
 
     async def awarded_sources(self, sources: Sequence[str]) -> list[str]:
         rows = await self.session.scalars(

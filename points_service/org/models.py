@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from points_service.database.base import Base, TenantScoped
@@ -57,6 +57,8 @@ class Member(TenantScoped, Base):
     party_status: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
     cadre_position: Mapped[str | None] = mapped_column(String(50), nullable=True)
     pinyin_initials: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # Switched off: cannot sign in, earns nothing new, leaves leaderboards; points and history stay.
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
 
 
 class ServiceRegistration(TenantScoped, Base):

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from points_service.web import words_accounts
+
 DEFAULT_LANGUAGE = "zh-CN"
 
 # What the shared sign-in, session and problem pages say; a page may reword any of them in its own dicts.
@@ -46,7 +48,10 @@ LAYER_EN: dict[str, str] = {
     "try_again": "That did not go through; please try again",
     "back": "Back",
 }
-LAYER_WORDS: dict[str, dict[str, str]] = {"zh-CN": LAYER_ZH_CN, "en": LAYER_EN}
+LAYER_WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {**LAYER_ZH_CN, **words_accounts.ZH_CN},
+    "en": {**LAYER_EN, **words_accounts.EN},
+}
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.auth.principal import Principal
 from points_service.errors import (
     RETRY_AFTER_SECONDS,
+    AccountDisabled,
     DomainError,
     InvalidCredentials,
+    InvalidInput,
     TooManyAttempts,
     Unauthenticated,
+    WrongPassword,
     database_unreachable,
 )
 from points_service.tenancy.periods import TenantClock
 from points_service.web.i18n import Catalogue
 from points_service.web.message import MESSAGE_COOKIE, MESSAGE_COOKIE_SECONDS, Message
-from points_service.web.session import PageSession, SignInRequired, auth_service
+from points_service.web.session import PageSession, PasswordChangeFirst, SignInRequired, auth_service
 
 AnyRequest = Request[Any, Any, Any]
 logger = logging.getLogger(__name__)
@@ -127,10 +130,17 @@ class Page:
     # -- the session --------------------------------------------------------------------------------
 
     async def user(self, request: AnyRequest, state: State) -> Principal:
-        """Dependency provider of the signed-in user; without a session the page redirects to sign-in."""
+        """Dependency provider of the signed-in user; without a session the page redirects to sign-in,
+        and an account that must change its password first is sent to that form."""
         principal = await self.session.principal(request, state)
         request.state[self._user_key] = principal
+        if principal.password_change_required:
+            raise PasswordChangeFirst()
         return principal
+
+    @property
+    def password_path(self) -> str:
+        return f"{self.path}/password"
 
     def with_words(self, languages: Mapping[str, Mapping[str, str]]) -> Page:
         """This page also speaking `languages` (per language, words over the page's own): for screens
@@ -194,7 +204,8 @@ class Page:
             # A form's answer switches language on the page it came from, never on a POST-only path.
             page_path = request.url.path if request.method == "GET" else self.home
         response = Template(
-            template_name=f"{self.name}/{template}.html",
+            # "web/password" is the layer's own template, drawn in this page's frame.
+            template_name=f"{template}.html" if "/" in template else f"{self.name}/{template}.html",
             context={
                 "page": self,
                 "t": words,
@@ -266,7 +277,7 @@ class Page:
             access = request.cookies.get(page.access_cookie)
             if access:
                 try:
-                    page.session.principal_of(state.access_tokens.decode(access))
+                    page.session.principal_of(await state.account_states.principal_of(state.access_tokens, access))
                     return page.redirect(request, page.home)
                 except (Unauthenticated, SignInRequired):
                     pass
@@ -288,9 +299,12 @@ class Page:
                     status, message = 429, Message.error("too_many_attempts", minutes=minutes)
                 except InvalidCredentials:
                     pass
+                except AccountDisabled:
+                    status, message = 403, Message.error("account_disabled")
                 else:
                     if page.allows(state.access_tokens.decode(pair.access_token)):
-                        response = page.redirect(request, page.home)
+                        home = page.password_path if pair.password_change_required else page.home
+                        response = page.redirect(request, home)
                         page.session.set(request, response, pair)
                         return response
                     # Right password, wrong door: the tokens just issued are of no use here.
@@ -309,13 +323,54 @@ class Page:
             page.session.clear(response)
             return response
 
-        return [sign_in_form, sign_in, sign_out]
+        @get("/password", name=f"{page.name}_page:password")
+        async def password_form(request: AnyRequest, state: State) -> Response[Any]:
+            user = await page.session.principal(request, state)
+            return page.render(
+                request, "web/password", user=user, forced=user.password_change_required, page_path=page.password_path
+            )
+
+        @post("/password", name=f"{page.name}_page:password_post")
+        async def change_password(request: AnyRequest, db_session: AsyncSession, state: State) -> Response[Any]:
+            user = await page.session.principal(request, state)
+            form = await request.form()
+            current = str(form.get("current_password") or "")[:256]
+            new = str(form.get("new_password") or "")[:1024]
+            message: Message
+            if new != str(form.get("new_password_again") or "")[:1024]:
+                message = Message.error("password_mismatch")
+            else:
+                try:
+                    pair = await auth_service(db_session, state).change_password(user, current, new)
+                except WrongPassword:
+                    message = Message.error("wrong_password")
+                except InvalidInput:
+                    message = Message.error("password_not_allowed")
+                else:
+                    state.account_states.forget(user.account_id)
+                    response = page.redirect(request, page.home, Message.done("password_changed"))
+                    page.session.set(request, response, pair)
+                    return response
+            return page.render(
+                request,
+                "web/password",
+                status=400,
+                message=message,
+                user=user,
+                forced=user.password_change_required,
+                page_path=page.password_path,
+            )
+
+        return [sign_in_form, sign_in, sign_out, password_form, change_password]
 
     # -- problems -----------------------------------------------------------------------------------
 
     def _page_expired(self, request: AnyRequest, _: PermissionDeniedException) -> Template:
         # Litestar's CSRF check refuses a form posted without its token (or with a stale one) this way.
         return self.render(request, "problem", status=403, message="page_expired")
+
+    def _to_password_form(self, request: AnyRequest, _: PasswordChangeFirst) -> Response[Any]:
+        return self.redirect(request, self.password_path)
 
     def _refused(self, request: AnyRequest, error: DomainError) -> Template:
         return self.problem(request, error)
@@ -341,6 +396,7 @@ class Page:
         """Never JSON or a traceback on a page: sign-in, an expired form, a refusal, anything else."""
         return {
             SignInRequired: self.session.redirect_to_sign_in,
+            PasswordChangeFirst: self._to_password_form,
             PermissionDeniedException: self._page_expired,
             DomainError: self._refused,
             HTTPException: self._http_problem,

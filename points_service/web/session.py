@@ -26,6 +26,10 @@ class SignInRequired(Exception):
     """No usable session: the page answers with a redirect to its sign-in form."""
 
 
+class PasswordChangeFirst(Exception):
+    """The account must change its password before anything else: the page shows only that form."""
+
+
 @dataclass(frozen=True)
 class PageSession:
     access_cookie: str
@@ -49,7 +53,7 @@ class PageSession:
         access = request.cookies.get(self.access_cookie)
         if access:
             try:
-                return self.principal_of(state.access_tokens.decode(access))
+                return self.principal_of(await state.account_states.principal_of(state.access_tokens, access))
             except Unauthenticated:
                 pass
         refresh = request.cookies.get(self.refresh_cookie)

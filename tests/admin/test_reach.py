@@ -82,6 +82,7 @@ async def reach(served: ServedApp, sessions: async_sessionmaker[AsyncSession]) -
         ids["proxy"] = (await created(await admin.post("/api/v1/proxies", json=appointment)))["id"]
 
         clerk, ids["merchant"], reward = await shop(community, outside)
+        ids["clerk"] = (await clerk.get("/api/v1/me")).json()["id"]
         code = (await redeem(phone, reward))["code"]
         await created(await clerk.post("/api/v1/merchant/redemptions/fulfil", json={"code": code}))
         application = {"name": "幸福小卖部", "address": "幸福路8号", "org_unit_id": outside}
@@ -166,6 +167,8 @@ EVERY_FAMILY = {
         Call("GET", "/api/v1/admin/members", params={"org_unit_id": "{outside}"}),
         Call("POST", "/api/v1/admin/members", {"name": "新人", "phone": "13900000001", "org_unit_id": "{outside}"}),
         Call("GET", "/api/v1/admin/members/{member}/ledger"),
+        Call("POST", "/api/v1/admin/members/{in_service}/password-reset"),
+        Call("PATCH", "/api/v1/admin/members/{member}", {"cadre_position": "楼长"}),
     ],
     "awards and adjustments": [
         Call("POST", "/api/v1/admin/awards", {"member_id": "{member}", "rule_code": "{rule}"}),
@@ -276,6 +279,7 @@ EVERY_FAMILY = {
             "POST", "/api/v1/admin/merchants/{merchant}/clerks", {"username": "clerk-{merchant}", "password": PASSWORD}
         ),
         Call("PATCH", "/api/v1/admin/merchants/{merchant}", {"status": "active"}),
+        Call("PATCH", "/api/v1/admin/merchants/{merchant}/clerks/{clerk}", {"active": True}),
         Call("PATCH", "/api/v1/admin/merchants/{application}", {"status": "active"}),
     ],
     "evaluations": [
