@@ -30,6 +30,7 @@ from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
+from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
@@ -105,6 +106,7 @@ class HomeController(Controller):
             rank=await month_rank(db_session, state, member, clock),
             history=history[:lines],
             more_lines=lines + HISTORY_STEP if len(history) > lines and lines < HISTORY_MOST else None,
+            explain=explain,
             local=local_time(clock),
             tab="home",
         )
