@@ -382,18 +382,26 @@ class ShiftLine:
     ends_at: datetime
     status: str
     hours: str
-    # When check-in opens, if it has not yet.
-    opens_at: datetime | None
+    # When check-in opens, in words, if it has not yet.
+    opens: Message | None
 
 
-def _not_open(shift: Shift, clock: TenantClock, now: datetime) -> Message:
-    """Why a shift's check-in was refused, in words: when it opens, or that the shift is over."""
+def opens_at(shift: Shift, clock: TenantClock, now: datetime, refused: bool = False) -> Message | None:
+    """When a shift's check-in opens, in words, if it has not opened yet (with the day when it is not
+    today); `refused` says it as the answer to a check-in pressed too early."""
     opens = shift.starts_at - CHECK_IN_OPENS_BEFORE
-    if now < opens:
-        local = opens.astimezone(clock.zone)
-        before = int(CHECK_IN_OPENS_BEFORE.total_seconds() // 60)
-        return Message.error("shift_not_open_yet", hour=local.hour, minute=local.minute, before=before)
-    return Message.error("shift_window_closed")
+    if now >= opens:
+        return None
+    local = opens.astimezone(clock.zone)
+    same_day = local.date() == now.astimezone(clock.zone).date()
+    key = ("shift_not_open_yet" if refused else "shift_opens_at") + ("" if same_day else "_day")
+    before = int(CHECK_IN_OPENS_BEFORE.total_seconds() // 60)
+    return Message.error(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute, before=before)
+
+
+def shift_check_in_refusal(shift: Shift, clock: TenantClock, now: datetime) -> Message:
+    """Why a shift's check-in was refused for its time, in words: when it opens, or that the shift is over."""
+    return opens_at(shift, clock, now, refused=True) or Message.error("shift_window_closed")
 
 
 class PostsController(Controller):
@@ -429,11 +437,10 @@ class PostsController(Controller):
                     shift.ends_at,
                     shift_status(shift, now),
                     f"{float(shift.hours or 0):g}",
-                    shift.starts_at - CHECK_IN_OPENS_BEFORE if now < shift.starts_at - CHECK_IN_OPENS_BEFORE else None,
+                    opens_at(shift, clock, now),
                 )
                 for shift, post in shifts
             ],
-            before=int(CHECK_IN_OPENS_BEFORE.total_seconds() // 60),
             new_key=lambda: uuid.uuid4().hex,
             local=local_time(clock),
             tab="home",
@@ -478,7 +485,7 @@ class PostsController(Controller):
                 # The service found the shift is the caller's to act on before it refused the time.
                 shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
                 assert shift is not None
-                return _not_open(shift, clock, now)
+                return shift_check_in_refusal(shift, clock, now)
             return Message.done("checked_in")
 
         return await MEMBER_PAGE.act(request, db_session, POSTS_PATH, check_in)

@@ -103,6 +103,9 @@ ZH_CN: dict[str, str] = {
     "shifts_empty": "暂无值守安排，岗位审核通过后工作人员会排班",
     "shift_opens_at": "签到将于 {hour:02d}:{minute:02d} 开放（开始前 {before} 分钟）",
     "shift_not_open_yet": "还不能签到：签到将于 {hour:02d}:{minute:02d} 开放（开始前 {before} 分钟）",
+    "shift_opens_at_day": "签到将于 {month}月{day}日 {hour:02d}:{minute:02d} 开放（开始前 {before} 分钟）",
+    "shift_not_open_yet_day": "还不能签到：签到将于 {month}月{day}日 {hour:02d}:{minute:02d} 开放"
+    "（开始前 {before} 分钟）",
     "shift_window_closed": "这个班次已经结束，不能再签到；如已到岗，请联系工作人员补登",
     "shift_check_out_closed": "签退时间已过（结束后 {grace} 分钟内可签退），请联系工作人员核实",
     # acting for someone
@@ -209,6 +212,10 @@ EN: dict[str, str] = {
     "shifts_empty": "No shifts yet: staff schedule them once your post is approved",
     "shift_opens_at": "Check-in opens at {hour:02d}:{minute:02d} ({before} minutes before the start)",
     "shift_not_open_yet": "Not yet: check-in opens at {hour:02d}:{minute:02d} ({before} minutes before the start)",
+    "shift_opens_at_day": "Check-in opens on {day}/{month} at {hour:02d}:{minute:02d} "
+    "({before} minutes before the start)",
+    "shift_not_open_yet_day": "Not yet: check-in opens on {day}/{month} at {hour:02d}:{minute:02d} "
+    "({before} minutes before the start)",
     "shift_window_closed": "This shift is over: check-in is closed. If you were there, ask staff to record it",
     "shift_check_out_closed": "Check-out closed {grace} minutes after the end: please ask staff to verify it",
     "acting_choose": "Choose whom you act for",

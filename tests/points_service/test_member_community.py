@@ -207,10 +207,16 @@ async def test_an_in_service_member_registers_claims_a_post_and_is_told_when_che
     await expect(page.locator("#my-posts")).to_contain_text("在岗")
     shift_row = page.locator(f"#my-shifts li[data-shift='{shift}']")
     starts = (await community.admin.get(f"/api/v1/posts/{post['id']}/shifts")).json()["items"][0]["starts_at"]
-    opens = (datetime.fromisoformat(starts) - timedelta(minutes=20)).astimezone(ZoneInfo("Asia/Shanghai"))
-    await expect(shift_row).to_contain_text(f"签到将于 {opens:%H:%M} 开放（开始前 20 分钟）")
+    zone = ZoneInfo("Asia/Shanghai")
+    opens = (datetime.fromisoformat(starts) - timedelta(minutes=20)).astimezone(zone)
+    day = "" if opens.date() == datetime.now(zone).date() else f"{opens.month}月{opens.day}日 "
+    await expect(shift_row).to_contain_text(f"签到将于 {day}{opens:%H:%M} 开放（开始前 20 分钟）")
     await shift_row.locator("button").click()
-    await expect(page.locator("#message")).to_have_text(f"还不能签到：签到将于 {opens:%H:%M} 开放（开始前 20 分钟）")
+    told = f"还不能签到：签到将于 {day}{opens:%H:%M} 开放（开始前 20 分钟）"
+    await expect(page.locator("#message")).to_have_text(told)
+    await page.click("[data-tab=activities]")  # the activities tab's shift list says the same
+    await page.locator(f"#shift-list li[data-shift='{shift}'] button").click()
+    await expect(page.locator("#message")).to_have_text(told)
     assert datetime.fromisoformat(starts) > datetime.now(UTC)
     await fits_the_phone(page)
     await screenshot(page, "26-post-claimed-shift-not-open")
