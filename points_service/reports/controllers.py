@@ -7,12 +7,15 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from points_service.auth.guards import member_or_staff, require_staff
+from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
+from points_service.reports.photos import PhotoStore
 from points_service.reports.schemas import (
     Accept,
     Escalate,
@@ -75,10 +78,25 @@ class ReportController(Controller):
         )
 
     @get("/{report_id:uuid}", guards=[member_or_staff], summary="One report and how it travelled")
-    async def read(self, report_id: uuid.UUID, reports: ReportService) -> ReportWithEvents:
+    async def read(
+        self, report_id: uuid.UUID, reports: ReportService, principal: Principal, state: State
+    ) -> ReportWithEvents:
         report = await reports.visible(report_id)
         events = [event_answer(e) for e in await reports.events(report_id)]
-        return ReportWithEvents(**report_fields(report), events=events)
+        photos = await PhotoStore(state.settings.report_photos).names(principal.tenant_id, report_id)
+        return ReportWithEvents(**report_fields(report), events=events, photos=photos)
+
+    @get(
+        "/{report_id:uuid}/photos/{name:str}",
+        guards=[member_or_staff],
+        summary="One of a report's photos (a JPEG, PNG or WebP image), for those who may see the report",
+    )
+    async def photo(
+        self, report_id: uuid.UUID, name: str, reports: ReportService, principal: Principal, state: State
+    ) -> Response[bytes]:
+        await reports.visible(report_id)
+        photo = await PhotoStore(state.settings.report_photos).read(principal.tenant_id, report_id, name)
+        return Response(photo.data, media_type=photo.media_type, headers={"Cache-Control": "private, no-store"})
 
     @post(
         "/{report_id:uuid}/accept",

@@ -156,6 +156,17 @@ async def test_a_member_reports_a_problem_with_a_photo_and_reads_staffs_answer(c
     await expect(page.locator("#report-trail")).to_contain_text("已办结")
     await screenshot(page, "24-report-answered")
 
+    # Staff who reach the report see the photo through the API; another member gets nothing.
+    read = (await community.admin.get(f"/api/v1/reports/{report_id}")).json()
+    assert read["photos"] == ["1.png"]
+    by_staff = await community.admin.get(f"/api/v1/reports/{report_id}/photos/1.png")
+    assert by_staff.status_code == 200 and by_staff.headers["content-type"] == "image/png"
+    assert by_staff.content == png()
+    other = await community.client_for(neighbour["username"])
+    assert (await other.get(f"/api/v1/reports/{report_id}/photos/1.png")).status_code == 404
+    outsider = await community.staff(await community.org_unit("别的社区"))
+    assert (await outsider.get(f"/api/v1/reports/{report_id}/photos/1.png")).status_code == 404
+
     await switch_to(page, neighbour["username"])
     assert photo_url is not None
     answer = await page.request.get(photo_url)
