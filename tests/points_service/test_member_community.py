@@ -231,3 +231,44 @@ async def test_an_in_service_member_registers_claims_a_post_and_is_told_when_che
     assert datetime.fromisoformat(starts) > datetime.now(UTC)
     await fits_the_phone(page)
     await screenshot(page, "26-post-claimed-shift-not-open")
+
+
+async def test_redemption_lines_say_what_was_redeemed_where_and_no_line_reads_zero(
+    community: Community, page: Any
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.merchants.test_redemption_flow import shop
+
+    unit = await community.org_unit()
+    member = await community.member(unit, name="周兑换", login=True)
+    await community.adjust(member["id"], 100, "志愿服务奖励")
+    clerk, _, reward_id = await shop(community, unit, stock=5)
+    phone = await community.client_for(member["username"])
+    kept = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id, "quantity": 2})).json()
+    cancelled = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})).json()
+    assert (await phone.post(f"/api/v1/me/redemptions/{cancelled['id']}/cancel")).status_code == 200
+    fulfilled = await clerk.post("/api/v1/merchant/redemptions/fulfil", json={"code": kept["code"]})
+    assert fulfilled.status_code == 200, fulfilled.text
+
+    said = [line["description"] for line in (await phone.get("/api/v1/me/ledger")).json()["items"]]
+    assert said == [
+        "兑换完成，用去冻结的 40 分（兑换核销 大米5斤 × 2（红星超市））",
+        "兑换未完成，20 分已退回（会员取消兑换: 大米5斤 × 1（红星超市））",
+        "兑换冻结 20 分，待商户核销（兑换 大米5斤 × 1（红星超市））",
+        "兑换冻结 40 分，待商户核销（兑换 大米5斤 × 2（红星超市））",
+        "积分调整（志愿服务奖励）",
+    ]
+
+    await sign_in(page, member["username"])
+    history = page.locator("#history li")
+    await expect(history).to_have_count(5)
+    await expect(history.nth(0)).to_contain_text("兑换完成，用去冻结的 40 分")
+    await expect(history.nth(0)).to_contain_text("红星超市")
+    await expect(history.nth(0).locator(".amount")).to_have_text("已用 40")
+    await expect(history.nth(1).locator(".amount")).to_have_text("+20")
+    await expect(history.nth(2).locator(".amount")).to_have_text("-20")
+    amounts = await page.locator("#history .amount").all_text_contents()
+    assert "0" not in [amount.strip() for amount in amounts]
+    await fits_the_phone(page)
+    await screenshot(page, "27-history-redemptions")
