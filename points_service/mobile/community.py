@@ -427,7 +427,8 @@ class PostsController(Controller):
             "posts",
             acting=await acting_for(request, db_session, principal, proxies),
             posts=(await duty.posts(POSTS_SHOWN, None))[:POSTS_SHOWN],
-            claimed={claim.post_id for claim, _, _ in claims if claim.status in ("pending", "approved")},
+            # My standing on each post I claimed and have not given up or been refused.
+            claimed={claim.post_id: claim.status for claim, _, _ in claims if claim.status in ("pending", "approved")},
             claims=claims,
             shifts=[
                 ShiftLine(

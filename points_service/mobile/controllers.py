@@ -33,9 +33,11 @@ from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
 from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
-from points_service.mobile.community import shift_check_in_refusal
+from points_service.mobile.community import acting_for, shift_check_in_refusal
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
+from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
 from points_service.tenancy.periods import TenantClock
 from points_service.web import Message, SignInRequired, local_time
 
@@ -99,10 +101,12 @@ class HomeController(Controller):
         clock = await tenant_clock_of(state, member.tenant_id)
         ledger = await ledger_for(state, db_session, member.tenant_id, member.account_id)
         history = await ledger.history(member.member_id, lines + 1, None)
+        org = OrgService(db_session, member)
         return MEMBER_PAGE.render(
             request,
             "home",
             user=member,
+            acting=await acting_for(request, db_session, member, ProxyService(db_session, member, org)),
             card=await member_card(db_session, member.tenant_id, member.member_id),
             balance=await member_balance(state.read_pool, clock, member.tenant_id, member.member_id),
             rank=await month_rank(db_session, state, member, clock),

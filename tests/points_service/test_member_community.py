@@ -57,7 +57,9 @@ async def test_a_proxy_posts_a_wish_for_an_elder_another_member_fulfils_it_and_r
     await choice.locator("button").click()
     await expect(page.locator("#message")).to_contain_text("现在开始代办")
     await expect(page.locator("#acting")).to_contain_text("正在为 王** 代办")
-    await page.goto("/member/wishes")
+    await page.click("[data-tab=home]")
+    await expect(page.locator("#acting")).to_contain_text("正在为 王** 代办")
+    await page.click("#go-wishes")
     await expect(page.locator("#acting")).to_contain_text("正在为 王** 代办")
     await page.fill("#wish-title", "帮忙买一袋大米")
     await page.fill("#wish-resident", "王秀英")
@@ -66,6 +68,17 @@ async def test_a_proxy_posts_a_wish_for_an_elder_another_member_fulfils_it_and_r
     await expect(page.locator("#posted-wishes li").first).to_contain_text("待认领")
     await fits_the_phone(page)
     await screenshot(page, "20-wish-posted-by-proxy")
+    await page.goto("/member/reports")
+    await page.fill("#report-place", "王阿姨家楼道")
+    await page.fill("#report-description", "楼道灯不亮")
+    await page.click("#report-form button[type=submit]")
+    await expect(page.locator("#message")).to_have_text("上报成功，社区会尽快处理")
+    filed = (await community.admin.get("/api/v1/reports")).json()["items"]
+    assert [(report["place"], report["member_id"]) for report in filed] == [("王阿姨家楼道", elder["id"])]
+    await page.click("#acting a")
+    await page.locator("#acting-choices li").first.locator("button").click()
+    await expect(page.locator("#message")).to_have_text("已结束代办")
+    await expect(page.locator("#acting")).to_have_count(0)
 
     await switch_to(page, helper["username"])
     await page.click("#go-wishes")
@@ -209,6 +222,7 @@ async def test_an_in_service_member_registers_claims_a_post_and_is_told_when_che
     await row.locator("button").click()
     await expect(page.locator("#message")).to_have_text("已提交认领，等待工作人员审核")
     await expect(page.locator("#my-posts")).to_contain_text("待审核")
+    await expect(row).to_contain_text("待审核")
     claims = (await community.admin.get(f"/api/v1/posts/{post['id']}/holders")).json()["items"]
     approved = await community.admin.post(f"/api/v1/post-claims/{claims[0]['id']}/approve")
     assert approved.status_code == 200, approved.text
