@@ -53,8 +53,10 @@ REPORTS_SHOWN = 50
 POSTS_SHOWN = 50
 SHIFTS_BACK = timedelta(days=7)
 SHIFTS_AHEAD = timedelta(days=60)
-# Three photos at their limit, and the form's text around them.
-UPLOAD_MOST = MAX_PHOTOS * MAX_PHOTO_BYTES + 256 * 1024
+# One photo more than a report takes, each at its limit, and the form's text: such a form is read
+# whole and refused in words. A larger body is cut off with 413 before it is read, and a browser still
+# sending it may show a broken connection instead of the page's words.
+UPLOAD_MOST = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + 256 * 1024
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ ZH_CN: dict[str, str] = {
     "not_an_image": "照片只能是 JPG、PNG 或 WebP 格式的图片，请重新选择",
     "photo_too_large": "照片太大了，每张不能超过 5 MB",
     "too_many_photos": "最多只能上传 3 张照片",
-    "upload_too_large": "上传的内容太大了：最多 3 张照片，每张不超过 5 MB",
+    "too_large": "上传的内容太大了：最多 3 张照片，每张不超过 5 MB",
     # 双报到
     "registration_intro": "在职党员可以到居住地社区报到，参加社区活动和志愿服务",
     "registration_none": "您还没有到居住地社区报到，请在下面选择社区",
@@ -185,7 +185,7 @@ EN: dict[str, str] = {
     "not_an_image": "A photo must be a JPG, PNG or WebP image: please choose another",
     "photo_too_large": "That photo is too large: 5 MB at most",
     "too_many_photos": "Three photos at most",
-    "upload_too_large": "Too much to upload: three photos of 5 MB at most",
+    "too_large": "Too much to upload: three photos of 5 MB at most",
     "registration_intro": "In-service Party members register with the community where they live, to join its work",
     "registration_none": "You have not registered with your community yet: choose it below",
     "registration_waiting": "Registered with {community} ({day}), waiting for the community to confirm",

@@ -144,6 +144,17 @@ async def test_a_member_reports_a_problem_with_a_photo_and_reads_staffs_answer(c
     await page.click("#report-form button[type=submit]")
     await expect(page.locator("#message")).to_have_text("照片太大了，每张不能超过 5 MB")
 
+    async def attach_to_gallery(photos: list[bytes]) -> None:
+        await page.fill("#report-place", "3号楼门口")
+        await page.fill("#report-description", "路灯坏了，晚上很黑")
+        files = [{"name": f"{n}.png", "mimeType": "image/png", "buffer": data} for n, data in enumerate(photos)]
+        await page.set_input_files("#report-photos-more", files=files)
+        await page.click("#report-form button[type=submit]")
+
+    await attach_to_gallery([png()] * 4)
+    await expect(page.locator("#message")).to_have_text("最多只能上传 3 张照片")
+    await expect(page.locator("#my-reports .empty")).to_be_visible()
+
     await page.select_option("#report-category", "facility")
     await page.fill("#report-place", "3号楼门口")
     await page.fill("#report-description", "路灯坏了，晚上很黑")
