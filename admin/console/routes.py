@@ -7,11 +7,12 @@ from litestar.di import Provide
 
 from admin.console.controllers import CONSOLE_CONTROLLERS
 from admin.console.page import STAFF_PAGE
+from admin.console.report_photos import ConsoleReportPhotos
 from admin.console.work import WORK_CONTROLLERS, work_for, work_list
 
 
 def console_routers() -> list[Router]:
     return STAFF_PAGE.routers(
-        [*CONSOLE_CONTROLLERS, *WORK_CONTROLLERS],
+        [*CONSOLE_CONTROLLERS, *WORK_CONTROLLERS, ConsoleReportPhotos],
         dependencies={"staff": Provide(STAFF_PAGE.user), "work": Provide(work_for), "listing": Provide(work_list)},
     )

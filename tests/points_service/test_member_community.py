@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.conftest import Community
+from tests.admin.test_console import staff_login
+from tests.admin.test_console_work import signed_in_web
+from tests.conftest import Community, ServedApp
 from tests.merchants.test_merchant_page import fits_the_phone
 from tests.points_service.test_duty import create_post, one_shift
 from tests.points_service.test_member_page import browser, page, screenshot, sign_in
@@ -119,7 +121,9 @@ async def test_a_proxy_posts_a_wish_for_an_elder_another_member_fulfils_it_and_r
     await screenshot(page, "22-history-explained")
 
 
-async def test_a_member_reports_a_problem_with_a_photo_and_reads_staffs_answer(community: Community, page: Any) -> None:
+async def test_a_member_reports_a_problem_with_a_photo_and_reads_staffs_answer(
+    community: Community, page: Any, served: ServedApp
+) -> None:
     from playwright.async_api import expect
 
     unit = await community.org_unit()
@@ -188,8 +192,22 @@ async def test_a_member_reports_a_problem_with_a_photo_and_reads_staffs_answer(c
     assert by_staff.content == png()
     other = await community.client_for(neighbour["username"])
     assert (await other.get(f"/api/v1/reports/{report_id}/photos/1.png")).status_code == 404
-    outsider = await community.staff(await community.org_unit("别的社区"))
+    elsewhere = await community.org_unit("别的社区")
+    outsider = await community.staff(elsewhere)
     assert (await outsider.get(f"/api/v1/reports/{report_id}/photos/1.png")).status_code == 404
+    # The staff console shows it beside the report, to its own staff only.
+    console = await signed_in_web(served, await staff_login(community, unit))
+    console_elsewhere = await signed_in_web(served, await staff_login(community, elsewhere))
+    try:
+        listing = await console.get("/admin/reports")
+        shown = await console.get(f"/admin/reports/{report_id}/photos/1.png")
+        refused = await console_elsewhere.get(f"/admin/reports/{report_id}/photos/1.png")
+    finally:
+        await console.aclose()
+        await console_elsewhere.aclose()
+    assert f'src="/admin/reports/{report_id}/photos/1.png"' in listing.text
+    assert shown.status_code == 200 and shown.content == png()
+    assert refused.status_code == 404
 
     await switch_to(page, neighbour["username"])
     assert photo_url is not None
