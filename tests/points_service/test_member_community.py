@@ -275,6 +275,15 @@ async def test_an_in_service_member_registers_claims_a_post_and_is_told_when_che
     await fits_the_phone(page)
     await screenshot(page, "26-post-claimed-shift-not-open")
 
+    await page.goto("/member/posts")
+    await page.click("#language")
+    await expect(page.locator("#posts h1")).to_have_text("Duty posts")
+    await expect(page.locator("#my-posts")).to_contain_text("Holding")
+    await expect(shift_row).to_contain_text("Check-in opens")
+    await page.goto("/member/registration")
+    await expect(page.locator("#registration-state")).to_contain_text("confirmed by the community")
+    await fits_the_phone(page)
+
 
 async def test_redemption_lines_say_what_was_redeemed_where_and_no_line_reads_zero(
     community: Community, page: Any
