@@ -53,9 +53,10 @@ def image_kind(data: bytes) -> str | None:
     return None
 
 
-def checked(photos: list[bytes]) -> list[tuple[bytes, str]]:
-    """Each photo with its format, or the refusal of the first that is not acceptable."""
-    if len(photos) > MAX_PHOTOS:
+def checked(photos: list[bytes], kept: int = 0) -> list[tuple[bytes, str]]:
+    """Each photo with its format, or the refusal of the first that is not acceptable (`kept`: how many
+    the report has already)."""
+    if kept + len(photos) > MAX_PHOTOS:
         raise TooManyPhotos()
     kinds = []
     for data in photos:
@@ -83,20 +84,22 @@ class PhotoStore:
         return self.root / str(tenant_id) / str(report_id)
 
     async def save(self, tenant_id: uuid.UUID, report_id: uuid.UUID, photos: list[bytes]) -> list[str]:
-        """Check and write a new report's photos; their names."""
-        kinds = checked(photos)
+        """Check and write photos after those the report has (the caller holds the report's row lock);
+        the names of all of them."""
+        kept = await self.names(tenant_id, report_id)
+        kinds = checked(photos, len(kept))
         folder = self._folder(tenant_id, report_id)
 
         def write() -> list[str]:
             folder.mkdir(parents=True, exist_ok=True)
-            names = []
-            for number, (data, kind) in enumerate(kinds, start=1):
+            names = list(kept)
+            for number, (data, kind) in enumerate(kinds, start=len(kept) + 1):
                 name = f"{number}.{kind}"
                 (folder / name).write_bytes(data)
                 names.append(name)
             return names
 
-        return await asyncio.to_thread(write) if kinds else []
+        return await asyncio.to_thread(write) if kinds else kept
 
     async def names(self, tenant_id: uuid.UUID, report_id: uuid.UUID) -> list[str]:
         folder = self._folder(tenant_id, report_id)

@@ -88,6 +88,13 @@ class ReportWithEvents(Report):
     photos: list[str] = msgspec.field(default_factory=list)
 
 
+class ReportPhotos(msgspec.Struct):
+    """A report's photos after an upload, each at `/api/v1/reports/{report_id}/photos/{name}`."""
+
+    report_id: uuid.UUID
+    photos: list[str]
+
+
 class ReportPaid(Report):
     """A report after an act that may pay someone: `points` 0 and `transaction_id` null when nobody was paid."""
 

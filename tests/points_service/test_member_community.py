@@ -324,3 +324,32 @@ async def test_redemption_lines_say_what_was_redeemed_where_and_no_line_reads_ze
     assert "0" not in [amount.strip() for amount in amounts]
     await fits_the_phone(page)
     await screenshot(page, "27-history-redemptions")
+
+
+async def test_photos_are_added_through_the_api_by_the_reporter_only_and_checked(community: Community) -> None:
+    unit = await community.org_unit()
+    member = await community.member(unit, name="吴上报", login=True)
+    neighbour = await community.member(unit, name="郑邻居", login=True)
+    phone = await community.client_for(member["username"])
+    other = await community.client_for(neighbour["username"])
+    report = {"category": "sanitation", "place": "垃圾站", "description": "满了"}
+    filed = await phone.post("/api/v1/reports", json=report)
+    assert filed.status_code == 201, filed.text
+    photos = f"/api/v1/reports/{filed.json()['id']}/photos"
+
+    def upload(*contents: bytes) -> list[tuple[str, tuple[str, bytes, str]]]:
+        return [("photos", (f"{n}.png", data, "image/png")) for n, data in enumerate(contents)]
+
+    added = await phone.post(photos, files=upload(png(), png(4, 4)))
+    assert added.status_code == 201, added.text
+    assert added.json()["photos"] == ["1.png", "2.png"]
+    assert (await phone.post(photos, files=upload(png(), png()))).json()["code"] == "too_many_photos"
+    not_image = await phone.post(photos, files=upload(b"GIF89a not allowed"))
+    assert (not_image.status_code, not_image.json()["code"]) == (400, "not_an_image")
+    assert (await other.post(photos, files=upload(png()))).status_code == 404
+    assert (await other.get(f"{photos}/1.png")).status_code == 404
+    assert (await phone.get(f"{photos}/2.png")).content == png(4, 4)
+
+    rejected = await community.admin.post(f"/api/v1/reports/{filed.json()['id']}/reject", json={"reason": "重复"})
+    assert rejected.status_code == 200, rejected.text
+    assert (await phone.post(photos, files=upload(png()))).status_code == 409
