@@ -55,6 +55,12 @@ class Settings:
     # Metrics at /metrics, request ids and the access log (POINTS_METRICS=off turns them off, to
     # measure what they cost: bench/run.py, docs/operations.md).
     observe_requests: bool = True
+    # Where problem reports' photos are kept; None: `report_photos` under the data folder.
+    report_photos_dir: Path | None = None
+
+    @property
+    def report_photos(self) -> Path:
+        return self.report_photos_dir or self.data_dir / "report_photos"
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +86,7 @@ class Settings:
             database_pool_size=int(env.get("POINTS_DATABASE_POOL_SIZE") or "20"),
             daily_warnings_at=daily_warnings_at(env.get("POINTS_DAILY_WARNINGS_AT") or "01:00"),
             observe_requests=switched_on(env.get("POINTS_METRICS") or "on", "POINTS_METRICS"),
+            report_photos_dir=Path(env["POINTS_REPORT_PHOTOS_DIR"]) if env.get("POINTS_REPORT_PHOTOS_DIR") else None,
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -148,7 +148,7 @@ def test_history_page_model_is_a_typed_page_of_ledger_lines(generated: tuple[Pat
     page = _typed_fields(_answer_model(generated[0], "get", "/api/v1/me/ledger"))
     assert set(page) == {"items", "next_cursor"}
     line = _typed_fields(_item_model(page["items"]))
-    assert set(line) == {"transaction_id", "at", "amount", "kind", "rule_code", "memo"}
+    assert set(line) == {"transaction_id", "at", "amount", "kind", "rule_code", "memo", "description"}
     assert line["transaction_id"] == "UUID"
     assert line["amount"] == "int"
 

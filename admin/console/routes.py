@@ -9,12 +9,20 @@ from admin.console.activity_pages import ACTIVITY_CONTROLLERS
 from admin.console.controllers import CONSOLE_CONTROLLERS
 from admin.console.page import STAFF_PAGE
 from admin.console.points_pages import POINTS_CONTROLLERS
+from admin.console.report_photos import ConsoleReportPhotos
 from admin.console.roster import ROSTER_CONTROLLERS
 from admin.console.work import WORK_CONTROLLERS, work_for, work_list
 
 
 def console_routers() -> list[Router]:
     return STAFF_PAGE.routers(
-        [*CONSOLE_CONTROLLERS, *WORK_CONTROLLERS, *POINTS_CONTROLLERS, *ACTIVITY_CONTROLLERS, *ROSTER_CONTROLLERS],
+        [
+            *CONSOLE_CONTROLLERS,
+            *WORK_CONTROLLERS,
+            *POINTS_CONTROLLERS,
+            *ACTIVITY_CONTROLLERS,
+            *ROSTER_CONTROLLERS,
+            ConsoleReportPhotos,
+        ],
         dependencies={"staff": Provide(STAFF_PAGE.user), "work": Provide(work_for), "listing": Provide(work_list)},
     )

@@ -33,6 +33,7 @@ from points_service.org.names import mask_name
 from points_service.org.service import OrgService
 from points_service.pagination import decode_cursor, encode_cursor
 from points_service.reports.models import REPORT_CATEGORIES, REPORT_STATUSES
+from points_service.reports.photos import PhotoStore
 from points_service.reports.service import ReportService
 from points_service.rules.models import Rule
 from points_service.rules.service import RuleService
@@ -326,6 +327,7 @@ class ConsoleReports(Controller):
             [about for report in shown for about in (report.reported_unit_id, report.handling_unit_id)]
         )
         reach = await work.org.reach()
+        photos = PhotoStore(work.state.settings.report_photos)
         return STAFF_PAGE.render(
             request,
             "reports",
@@ -337,6 +339,7 @@ class ConsoleReports(Controller):
                     "handling_unit": unit_rows[report.handling_unit_id].name,
                     # Staff below an escalated report still read it, but it is decided above them.
                     "decidable": reach.covers(unit_rows[report.handling_unit_id].path),
+                    "photos": await photos.names(work.staff.tenant_id, report.id),
                 }
                 for report in shown
             ],

@@ -78,8 +78,9 @@ class Counter:
         redemption = await self._redemptions.locked(Redemption.id == view.redemption.id)
         assert redemption is not None
         refuse_unless_pending(redemption)
+        label = await self._redemptions.redeemed(redemption)
         settle = await self._ledger.settle_redemption(
-            redemption.member_id, merchant_id, redemption.points, f"兑换核销 {view.reward_title}"
+            redemption.member_id, merchant_id, redemption.points, f"兑换核销 {label}"
         )
         redemption.status = "fulfilled"
         redemption.settle_transaction_id = settle.transaction_id

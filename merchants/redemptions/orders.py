@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.errors import LimitReached, RewardUnavailable
 from merchants.redemptions.codes import new_code
-from merchants.redemptions.repository import RedemptionRepository, RewardTerms
+from merchants.redemptions.repository import RedemptionRepository, RewardTerms, redeemed_label
 from merchants.redemptions.schemas import NewRedemption, RedeemRequest
 from merchants.redemptions.stock import RewardStock, StockRanShort, stock_read_suffices
 from points_service.errors import DomainError, NotFound
@@ -181,9 +181,8 @@ class RedemptionOrders:
 
 def _hold(request: RedeemRequest, rewards: dict[uuid.UUID, RewardTerms]) -> RedemptionHold:
     reward = rewards[request.reward_id]
-    return RedemptionHold(
-        request.member_id, reward.points_price * request.quantity, f"兑换 {reward.title} × {request.quantity}"
-    )
+    label = redeemed_label(reward.title, request.quantity, reward.merchant_name)
+    return RedemptionHold(request.member_id, reward.points_price * request.quantity, f"兑换 {label}")
 
 
 def _refuse_past_limits(

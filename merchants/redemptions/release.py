@@ -48,7 +48,8 @@ class RedemptionRelease:
         if redemption is None:
             raise NotFound(f"No such redemption: {redemption_id}")
         refuse_unless_pending(redemption)
-        await self._release(self._session, self._ledger, redemption, "cancelled", "会员取消兑换")
+        label = await self._redemptions.redeemed(redemption)
+        await self._release(self._session, self._ledger, redemption, "cancelled", f"会员取消兑换: {label}")
         return redemption
 
     async def expire_due(self, batch: int = 200) -> int:
@@ -66,7 +67,8 @@ class RedemptionRelease:
                 return 0
             # An expiry is nobody's act, whoever's request found it due.
             ledger = LedgerService.in_session(session, self._tenant_id, self._ledger.clock)
-            await self._release(session, ledger, redemption, "expired", "兑换码过期, 积分退回")
+            label = await RedemptionRepository(session, self._tenant_id).redeemed(redemption)
+            await self._release(session, ledger, redemption, "expired", f"兑换码过期, 积分退回: {label}")
             return 1
 
     async def _release(

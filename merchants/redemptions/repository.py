@@ -36,10 +36,10 @@ REWARD_TERMS_AND_MEMBER_PATHS = DriverStatement(
     )
     SELECT r.id, r.merchant_id, r.title, r.points_price, r.stock, r.per_member_limit, r.limit_period,
            r.status, r.valid_until, r.redemption_window_hours, r.merchant_status, r.merchant_path,
-           p.ids AS member_ids, p.paths AS member_paths
+           r.merchant_name, p.ids AS member_ids, p.paths AS member_paths
       FROM member_paths p
       LEFT JOIN (
-            SELECT w.*, m.status AS merchant_status, u.path AS merchant_path
+            SELECT w.*, m.status AS merchant_status, u.path AS merchant_path, m.name AS merchant_name
               FROM rewards w
               JOIN merchants m ON m.tenant_id = w.tenant_id AND m.id = w.merchant_id
               JOIN org_units u ON u.tenant_id = m.tenant_id AND u.id = m.org_unit_id
@@ -98,9 +98,15 @@ class RewardTerms:
     redemption_window_hours: int
     merchant_status: str
     merchant_path: str
+    merchant_name: str
 
 
 _REWARD_TERMS_FIELDS = tuple(field.name for field in fields(RewardTerms))
+
+
+def redeemed_label(title: str, quantity: int, merchant_name: str) -> str:
+    """A redemption in the member's history: the reward, how many, and the shop."""
+    return f"{title} × {quantity}（{merchant_name}）"
 
 
 class RedemptionRepository:
@@ -177,6 +183,17 @@ class RedemptionRepository:
                 Redemption.member_id == member_id,
             )
         )
+
+    async def redeemed(self, redemption: Redemption) -> str:
+        """What a redemption is for, as the member's history names it: "大米5斤 × 1（红星超市）"."""
+        row = (
+            await self._session.execute(
+                select(Reward.title, Merchant.name)
+                .join(Merchant, (Merchant.tenant_id == Reward.tenant_id) & (Merchant.id == Reward.merchant_id))
+                .where(Reward.tenant_id == self._tenant_id, Reward.id == redemption.reward_id)
+            )
+        ).first()
+        return "" if row is None else redeemed_label(row[0], redemption.quantity, row[1])
 
     async def at_counter(self, merchant_id: uuid.UUID, code: str) -> tuple[Redemption, str, str, str] | None:
         """The merchant's redemption with this code: it, its reward's title, its member's name and

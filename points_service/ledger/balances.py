@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from points_service.database.reads import ReadPool
 from points_service.errors import NotFound
@@ -29,6 +30,13 @@ class HistoryLine:
     kind: str
     rule_code: str | None
     memo: str | None
+    # What explains the line (ledger/explain.py): the change of held points (a fulfilment moves only
+    # those), the rule's name, unit and the quantity paid, and the work it paid for (`wish:<id>`).
+    held_amount: int = 0
+    rule_name: str | None = None
+    rule_unit: str | None = None
+    quantity: Decimal | None = None
+    source: str | None = None
 
 
 async def member_balance(pool: ReadPool, clock: TenantClock, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Balance:

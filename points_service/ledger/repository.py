@@ -334,13 +334,22 @@ class LedgerRepository:
             await self.session.execute(
                 text(
                     f"""
-                    SELECT t.id, t.created_at, t.kind, t.rule_code, t.memo, coalesce(e.amount, 0) AS amount
+                    SELECT t.id, t.created_at, t.kind, t.rule_code, t.memo, coalesce(e.amount, 0) AS amount,
+                           coalesce(h.amount, 0) AS held_amount, t.quantity, t.source, r.name AS rule_name,
+                           r.unit AS rule_unit
                       FROM ledger_transactions t
                       LEFT JOIN ledger_entries e
                         ON e.tenant_id = t.tenant_id AND e.transaction_id = t.id
                        AND e.account_id = (SELECT a.id FROM ledger_accounts a
                                             WHERE a.tenant_id = :tenant AND a.member_id = :member
                                               AND a.kind = 'member_available')
+                      -- A fulfilment moves held points only: the held side says what it cost.
+                      LEFT JOIN ledger_entries h
+                        ON h.tenant_id = t.tenant_id AND h.transaction_id = t.id
+                       AND h.account_id = (SELECT a.id FROM ledger_accounts a
+                                            WHERE a.tenant_id = :tenant AND a.member_id = :member
+                                              AND a.kind = 'member_held')
+                      LEFT JOIN rules r ON r.tenant_id = t.tenant_id AND r.id = t.rule_id
                      WHERE t.tenant_id = :tenant AND t.member_id = :member
                        {"AND (t.created_at, t.id) < (:before_at, :before_id)" if before else ""}
                      ORDER BY t.created_at DESC, t.id DESC

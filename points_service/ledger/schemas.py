@@ -9,6 +9,7 @@ from typing import cast
 import msgspec
 
 from points_service.ledger.balances import HistoryLine
+from points_service.ledger.explain import description
 from points_service.ledger.models import TransactionKind
 from points_service.ledger.postings import Posted
 from points_service.pagination import next_page
@@ -22,6 +23,9 @@ class LedgerLine(msgspec.Struct):
     kind: TransactionKind
     rule_code: str | None
     memo: str | None
+    # What the line was for, in words (Chinese): the rule with its hours or quantity and the work's
+    # note; a hold, release or fulfilment said plainly (a fulfilment by the held points it used).
+    description: str
 
 
 class LedgerPage(msgspec.Struct):
@@ -44,7 +48,13 @@ class PointsPosted(msgspec.Struct):
 def ledger_page(lines: list[HistoryLine], limit: int) -> LedgerPage:
     items = [
         LedgerLine(
-            line.transaction_id, line.at, line.amount, cast(TransactionKind, line.kind), line.rule_code, line.memo
+            line.transaction_id,
+            line.at,
+            line.amount,
+            cast(TransactionKind, line.kind),
+            line.rule_code,
+            line.memo,
+            description(line),
         )
         for line in lines
     ]

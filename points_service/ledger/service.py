@@ -80,4 +80,19 @@ class LedgerService(AwardPostings, RedemptionPostings):
     ) -> list[HistoryLine]:
         # Callers have checked the member exists and is theirs to see; an unknown one has no lines.
         rows = await self._repo.history(member_id, limit, before)
-        return [HistoryLine(row.id, row.created_at, int(row.amount), row.kind, row.rule_code, row.memo) for row in rows]
+        return [
+            HistoryLine(
+                row.id,
+                row.created_at,
+                int(row.amount),
+                row.kind,
+                row.rule_code,
+                row.memo,
+                int(row.held_amount),
+                row.rule_name,
+                row.rule_unit,
+                row.quantity,
+                row.source,
+            )
+            for row in rows
+        ]

@@ -24,16 +24,21 @@ from points_service.activities.schemas import ForMember
 from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.deps import ledger_for, tenant_clock_of
+from points_service.duty.models import Shift
 from points_service.duty.service import DutyService
-from points_service.duty.shifts import shift_status
+from points_service.duty.shifts import OutsideShiftWindow, shift_status
 from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
+from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
 from points_service.mobile.activity_screen import activity_path
+from points_service.mobile.community import acting_for, shift_check_in_refusal
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
+from points_service.org.service import OrgService
+from points_service.proxies.service import ProxyService
 from points_service.tenancy.periods import TenantClock
 from points_service.web import Message, SignInRequired, local_time
 
@@ -97,15 +102,18 @@ class HomeController(Controller):
         clock = await tenant_clock_of(state, member.tenant_id)
         ledger = await ledger_for(state, db_session, member.tenant_id, member.account_id)
         history = await ledger.history(member.member_id, lines + 1, None)
+        org = OrgService(db_session, member)
         return MEMBER_PAGE.render(
             request,
             "home",
             user=member,
+            acting=await acting_for(request, db_session, member, ProxyService(db_session, member, org)),
             card=await member_card(db_session, member.tenant_id, member.member_id),
             balance=await member_balance(state.read_pool, clock, member.tenant_id, member.member_id),
             rank=await month_rank(db_session, state, member, clock),
             history=history[:lines],
             more_lines=lines + HISTORY_STEP if len(history) > lines and lines < HISTORY_MOST else None,
+            explain=explain,
             local=local_time(clock),
             tab="home",
         )
@@ -187,10 +195,23 @@ class ActivitiesController(Controller):
 
     @post("/shifts/{shift_id:uuid}/check-in", name="member_page:shift_check_in")
     async def shift_check_in(
-        self, request: AnyRequest, shift_id: uuid.UUID, duty: DutyService, db_session: AsyncSession
+        self,
+        request: AnyRequest,
+        shift_id: uuid.UUID,
+        duty: DutyService,
+        db_session: AsyncSession,
+        principal: Principal,
+        clock: TenantClock,
     ) -> Redirect:
         async def check_in() -> Message:
-            await duty.check_in(shift_id, None, datetime.now(UTC))
+            now = datetime.now(UTC)
+            try:
+                await duty.check_in(shift_id, None, now)
+            except OutsideShiftWindow:
+                # Said with the time it opens (the service found the shift is the member's before refusing).
+                shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
+                assert shift is not None
+                return shift_check_in_refusal(shift, clock, now)
             return Message.done("checked_in")
 
         return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)

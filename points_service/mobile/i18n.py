@@ -6,7 +6,7 @@ The rewards screens are served by the merchants package and bring their own word
 
 from __future__ import annotations
 
-from points_service.mobile import words_activities
+from points_service.mobile import words_activities, words_phone
 from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
@@ -152,4 +152,9 @@ EN: dict[str, str] = {
     "not_found": "Not found, or not yours to see",
 }
 
-MEMBER_WORDS = Catalogue({"zh-CN": ZH_CN | words_activities.ZH_CN, "en": EN | words_activities.EN})
+MEMBER_WORDS = Catalogue(
+    {
+        "zh-CN": ZH_CN | words_activities.ZH_CN | words_phone.ZH_CN,
+        "en": EN | words_activities.EN | words_phone.EN,
+    }
+)

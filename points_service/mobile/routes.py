@@ -10,18 +10,25 @@ from points_service.activities.routes import provide_activities
 from points_service.deps import earning_dependencies, earning_service
 from points_service.duty.service import DutyService
 from points_service.mobile.activity_screen import ActivityScreen
+from points_service.mobile.community import COMMUNITY_CONTROLLERS
 from points_service.mobile.controllers import MEMBER_CONTROLLERS
 from points_service.mobile.page import MEMBER_PAGE
+from points_service.registration.service import RegistrationService
+from points_service.reports.service import ReportService
+from points_service.wishes.service import WishService
 
 
 def member_page_routers() -> list[Router]:
     """Sign-in and sign-out, home, activities and shifts, and the page's static files."""
     return MEMBER_PAGE.routers(
-        [*MEMBER_CONTROLLERS, ActivityScreen],
+        [*MEMBER_CONTROLLERS, ActivityScreen, *COMMUNITY_CONTROLLERS],
         dependencies={
             "principal": Provide(MEMBER_PAGE.user),
             **earning_dependencies(),
             "activities": Provide(provide_activities),
             "duty": earning_service(DutyService),
+            "wishes": earning_service(WishService),
+            "reports": earning_service(ReportService),
+            "registrations": earning_service(RegistrationService),
         },
     )

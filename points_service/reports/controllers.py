@@ -7,12 +7,16 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import QueryParameter
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
 
 from points_service.auth.guards import member_or_staff, require_staff
+from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
+from points_service.reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoStore
 from points_service.reports.schemas import (
     Accept,
     Escalate,
@@ -21,6 +25,7 @@ from points_service.reports.schemas import (
     ReportCreate,
     ReportPage,
     ReportPaid,
+    ReportPhotos,
     ReportStats,
     ReportWithEvents,
     Resolve,
@@ -31,6 +36,9 @@ from points_service.reports.schemas import (
     report_paid,
 )
 from points_service.reports.service import ReportService
+
+# Three photos at their limit and the multipart framing around them.
+PHOTOS_BODY_MOST = MAX_PHOTOS * MAX_PHOTO_BYTES + 64 * 1024
 
 
 class ReportController(Controller):
@@ -75,10 +83,45 @@ class ReportController(Controller):
         )
 
     @get("/{report_id:uuid}", guards=[member_or_staff], summary="One report and how it travelled")
-    async def read(self, report_id: uuid.UUID, reports: ReportService) -> ReportWithEvents:
+    async def read(
+        self, report_id: uuid.UUID, reports: ReportService, principal: Principal, state: State
+    ) -> ReportWithEvents:
         report = await reports.visible(report_id)
         events = [event_answer(e) for e in await reports.events(report_id)]
-        return ReportWithEvents(**report_fields(report), events=events)
+        photos = await PhotoStore(state.settings.report_photos).names(principal.tenant_id, report_id)
+        return ReportWithEvents(**report_fields(report), events=events, photos=photos)
+
+    @get(
+        "/{report_id:uuid}/photos/{name:str}",
+        guards=[member_or_staff],
+        summary="One of a report's photos (a JPEG, PNG or WebP image), for those who may see the report",
+    )
+    async def photo(
+        self, report_id: uuid.UUID, name: str, reports: ReportService, principal: Principal, state: State
+    ) -> Response[bytes]:
+        await reports.visible(report_id)
+        photo = await PhotoStore(state.settings.report_photos).read(principal.tenant_id, report_id, name)
+        return Response(photo.data, media_type=photo.media_type, headers={"Cache-Control": "private, no-store"})
+
+    @post(
+        "/{report_id:uuid}/photos",
+        guards=[member_or_staff],
+        request_max_body_size=PHOTOS_BODY_MOST,
+        summary="Add photos to a report one has filed and nobody has decided yet: JPEG, PNG or WebP, at most "
+        "5 MiB each, three in all (multipart/form-data, each file part a photo)",
+    )
+    async def add_photos(
+        self,
+        report_id: uuid.UUID,
+        data: Annotated[list[UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        reports: ReportService,
+        principal: Principal,
+        state: State,
+    ) -> ReportPhotos:
+        await reports.for_photos(report_id)
+        photos = [await upload.read(MAX_PHOTO_BYTES + 1) for upload in data]
+        names = await PhotoStore(state.settings.report_photos).save(principal.tenant_id, report_id, photos)
+        return ReportPhotos(report_id, names)
 
     @post(
         "/{report_id:uuid}/accept",

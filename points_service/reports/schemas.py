@@ -81,9 +81,18 @@ class ReportEvent(msgspec.Struct):
 
 
 class ReportWithEvents(Report):
-    """A report and how it travelled, oldest step first."""
+    """A report and how it travelled, oldest step first, with the names of its photos (each at
+    `/api/v1/reports/{id}/photos/{name}`)."""
 
     events: list[ReportEvent]
+    photos: list[str] = msgspec.field(default_factory=list)
+
+
+class ReportPhotos(msgspec.Struct):
+    """A report's photos after an upload, each at `/api/v1/reports/{report_id}/photos/{name}`."""
+
+    report_id: uuid.UUID
+    photos: list[str]
 
 
 class ReportPaid(Report):

@@ -82,6 +82,23 @@ class ReportService(EarningService):
         await self._session.flush()
         return report
 
+    async def for_photos(self, report_id: uuid.UUID) -> ProblemReport:
+        """The report, locked so photos are numbered one upload at a time, if the caller filed it (or it
+        is theirs) and nobody has decided it yet."""
+        report = await self._session.scalar(
+            select(ProblemReport)
+            .where(ProblemReport.tenant_id == self._tenant_id, ProblemReport.id == report_id)
+            .with_for_update()
+        )
+        if report is None or (
+            report.filed_by != self._principal.account_id
+            and (self._principal.member_id is None or report.member_id != self._principal.member_id)
+        ):
+            raise NotFound(f"No such report: {report_id}")
+        if report.status != "submitted":
+            raise WrongReportStatus(f"The report is {report.status}: photos go with a new report")
+        return report
+
     def _record(
         self, report: ProblemReport, action: str, note: str | None, transaction_id: uuid.UUID | None = None
     ) -> None:

@@ -27,6 +27,7 @@ LAYER_ZH_CN: dict[str, str] = {
     "forbidden": "您没有权限进行这项操作",
     "conflict": "当前状态下不能这样做，请刷新后再看",
     "invalid_input": "填写有误，请检查后再试",
+    "too_large": "提交的内容太大了",
     "try_again": "操作未完成，请重试",
     "back": "返回",
 }
@@ -45,6 +46,7 @@ LAYER_EN: dict[str, str] = {
     "forbidden": "You may not do that",
     "conflict": "Not possible in its current state; please reload and look again",
     "invalid_input": "Please check the form and try again",
+    "too_large": "What you sent is too large",
     "try_again": "That did not go through; please try again",
     "back": "Back",
 }

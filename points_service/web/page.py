@@ -56,7 +56,14 @@ TEMPLATE_DIRECTORY = Path(__file__).parent / "templates"
 STATIC_DIRECTORY = Path(__file__).parent / "static"
 LANGUAGE_COOKIE_SECONDS = 365 * 86400
 # What a refusal says when its own code has no words in the page's catalogue, by HTTP status.
-STATUS_WORDS = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_input"}
+STATUS_WORDS = {
+    400: "invalid_input",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid_input",
+}
 
 
 def local_time(clock: TenantClock) -> Callable[..., str]:
