@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admin.console import words_desk as desk
 from points_service.web import Catalogue
 
 ZH_CN: dict[str, str] = {
@@ -344,5 +345,5 @@ EN: dict[str, str] = {
     "cap_reached": "The rule's cap is reached",
 }
 
-MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN, "en": EN}
+MESSAGES: dict[str, dict[str, str]] = {"zh-CN": ZH_CN | desk.ZH_CN, "en": EN | desk.EN}
 CATALOGUE = Catalogue(MESSAGES)

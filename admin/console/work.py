@@ -19,6 +19,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.console.desk_records import DeskRecords
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
@@ -47,6 +48,8 @@ POST_STATUSES = ("active", "closed")
 SHIFTS_BACK = timedelta(days=14)
 SHIFTS_AHEAD = timedelta(days=14)
 ATTENDANCE_DAYS = timedelta(days=30)
+# The posts a community runs (定岗定责定时), offered as names when staff create one.
+SEED_POSTS = ("文明监督岗", "民事调解岗", "环境卫生岗", "安全信息岗", "便民服务岗", "敲门问帮岗", "移风易俗岗")
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,16 @@ class ConsolePosts(Controller):
     async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
         active = {"active": True, "closed": False}.get(listing.status_among(POST_STATUSES) or "")
         rows = await work.duty.posts(PAGE, listing.cursor, listing.unit_id, active)
+        rules = await work.rules.all()
         return STAFF_PAGE.render(
-            request, "posts", rows=rows[:PAGE], **listing.shown(POST_STATUSES, rows, lambda row: row[0])
+            request,
+            "posts",
+            rows=rows[:PAGE],
+            rule_names={rule.code: rule.name for rule in rules},
+            rules=paying_rules(rules, "duty"),
+            all_units=await DeskRecords(work.db_session, work.staff).units_under(await work.org.reach()),
+            seed_posts=SEED_POSTS,
+            **listing.shown(POST_STATUSES, rows, lambda row: row[0]),
         )
 
     @get("/{post_id:uuid}", name="console:post")
@@ -219,12 +230,18 @@ class ConsolePosts(Controller):
             for due, attended, hours in [counted.get(member_id, (0, 0, 0))]
         ]
         units = await work.records.units([found.org_unit_id])
+        rule_code = await work.duty.rule_code(found)
+        rule_names = {rule.code: rule.name for rule in await work.rules.all()}
+        members = await DeskRecords(work.db_session, work.staff).members_under(units[found.org_unit_id].path)
         return STAFF_PAGE.render(
             request,
             "post",
             post=found,
             unit=units[found.org_unit_id],
-            rule_code=await work.duty.rule_code(found),
+            rule_name=rule_names.get(rule_code, rule_code),
+            holders=holders,
+            members=[member for member in members if member[0] not in holders],
+            today=work.clock.today(),
             claims=claims,
             shifts=[(shift, name, shift_status(shift, now)) for shift, name in shifts],
             attendance=attendance,
@@ -274,6 +291,7 @@ class ConsoleWishes(Controller):
                 for wish, unit_name in rows[:PAGE]
             ],
             rules=paying_rules(await work.rules.all(), "wish"),
+            all_units=await DeskRecords(work.db_session, work.staff).units_under(await work.org.reach()),
             back=here(request),
             **listing.shown(WISH_STATUSES, rows, lambda row: row[0]),
         )
