@@ -169,8 +169,12 @@ async def reject_claim(work: Work, claim_id: uuid.UUID, form: Any) -> None:
 
 
 CLAIM_BUTTONS = [
-    work_button("/claims/{item_id:uuid}/approve", "console:approve_claim", "/admin/approvals", "approve_done", approve_claim),
-    work_button("/claims/{item_id:uuid}/reject", "console:reject_claim", "/admin/approvals", "reject_done", reject_claim),
+    work_button(
+        "/claims/{item_id:uuid}/approve", "console:approve_claim", "/admin/approvals", "approve_done", approve_claim
+    ),
+    work_button(
+        "/claims/{item_id:uuid}/reject", "console:reject_claim", "/admin/approvals", "reject_done", reject_claim
+    ),
 ]
 
 

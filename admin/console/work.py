@@ -48,8 +48,8 @@ POST_STATUSES = ("active", "closed")
 SHIFTS_BACK = timedelta(days=14)
 SHIFTS_AHEAD = timedelta(days=14)
 ATTENDANCE_DAYS = timedelta(days=30)
-# The posts a community runs (定岗定责定时), offered as names when staff create one.
-SEED_POSTS = ("文明监督岗", "民事调解岗", "环境卫生岗", "安全信息岗", "便民服务岗", "敲门问帮岗", "移风易俗岗")
+# The seven posts a community runs (定岗定责定时), offered as names when staff create one.
+SEED_POSTS = ("文明监督", "民事调解", "环境卫生", "安全信息", "便民服务", "敲门问帮", "移风易俗")
 
 
 @dataclass(frozen=True)

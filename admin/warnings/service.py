@@ -211,4 +211,10 @@ class Checks:
                  WHERE r.tenant_id = :tenant AND starts_with(u.path, :path)
                    AND r.status = 'active' AND mc.status = 'active' AND r.stock = 0
                  ORDER BY mc.name, r.title, r.id""")
-        return [Finding(r.path, {"reward_id": str(r.id), "title": r.title, "merchant": r.merchant, "merchant_id": str(r.merchant_id)}) for r in rows]
+        return [
+            Finding(
+                r.path,
+                {"reward_id": str(r.id), "title": r.title, "merchant": r.merchant, "merchant_id": str(r.merchant_id)},
+            )
+            for r in rows
+        ]

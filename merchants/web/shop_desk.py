@@ -65,7 +65,8 @@ ZH_CN: dict[str, str] = {
     "shop_wrong_status": "商户当前的状态不能这样操作",
     "invite_shop": "邀请商户入驻",
     "invite_title": "欢迎加入{unit}红色积分商户",
-    "invite_text": "用手机扫描二维码，或在浏览器打开下面的链接，填写店名、地址和登录账号即可申请。社区审核通过后，党员群众就能在本店用积分兑换商品和服务。",
+    "invite_text": "用手机扫描二维码，或在浏览器打开下面的链接，填写店名、地址和登录账号即可申请。"
+    "社区审核通过后，党员群众就能在本店用积分兑换商品和服务。",
     "invite_for": "邀请哪个组织的商户",
     "print": "打印",
 }
@@ -230,9 +231,7 @@ async def _units(db_session: AsyncSession, staff: Principal, unit_ids: set[uuid.
     if not unit_ids:
         return []
     return list(
-        await db_session.scalars(
-            select(OrgUnit).where(OrgUnit.tenant_id == staff.tenant_id, OrgUnit.id.in_(unit_ids))
-        )
+        await db_session.scalars(select(OrgUnit).where(OrgUnit.tenant_id == staff.tenant_id, OrgUnit.id.in_(unit_ids)))
     )
 
 
