@@ -87,14 +87,15 @@ SOURCES = (
         _pending_claims,
         Claim.created_at,
         "/api/v1/claims/{id}",
-        lambda claim, rule_name, rule_code: f"{rule_name} ({rule_code}) × {claim.quantity.normalize():f}",
+        # Read by people (the console shows it): the rule by its name, never its code.
+        lambda claim, rule_name, _rule_code: f"积分申请: {rule_name} × {claim.quantity.normalize():f}",
     ),
     PendingSource(
         "attendance",
         _attendance_to_confirm,
         Activity.ends_at,
         "/api/v1/activities/{id}/confirm",
-        lambda activity, count: f"{activity.title}: {count} signed up",
+        lambda activity, count: f"活动: {activity.title}（{count} 人报名待确认）",
     ),
     PendingSource(
         "post_claim",
