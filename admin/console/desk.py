@@ -69,7 +69,7 @@ class DeskPosts(Controller):
                 optional_text(form, "schedule", 200),
                 text_field(form, "rule_code", 64),
             )
-            return f"/admin/posts/{created.id}", Message.done("post_created", name=created.name)
+            return f"/admin/posts/{created.id}", Message.done("post_created")
 
         return await act_then(request, work, "/admin/posts", create)
 
@@ -150,7 +150,7 @@ class DeskWishes(Controller):
                 "description": optional_text(form, "description", 2000) or None,
             }
             wish = await work.wishes.post(fields, chosen_rule(form))
-            return "/admin/wishes?status=open", Message.done("wish_posted", title=wish.title)
+            return "/admin/wishes?status=open", Message.done("wish_posted")
 
         return await act_then(request, work, "/admin/wishes", create)
 
