@@ -21,6 +21,7 @@ ZH_CN: dict[str, str] = {
     "release_holder": "撤下",
     "holder_released": "已撤下在岗人，已排的班次保留在记录里",
     "choose_member": "选择党员群众",
+    "no_member_to_choose": "本组织的党员群众都已在岗或已认领；要添加人员，请先在名册中录入",
     "no_holder_yet": "还没有在岗人：在下面选择党员群众设为在岗人",
     "weekly_shifts": "安排每周值守",
     "weekday": "星期",
@@ -78,6 +79,7 @@ ZH_CN: dict[str, str] = {
     "appointed": "任命时间",
     "appoint_proxy": "任命代办员",
     "proxy_appointed": "已任命代办员",
+    "no_member_to_appoint": "还没有党员群众可以任命：请先在名册中录入",
     "remove_proxy": "取消任命",
     "proxy_removed": "已取消该代办员的任命",
     "no_proxies": "还没有代办员。用下面的表单任命一位党员，替行动不便或没有手机的老人报名、签到、认领和申请。",
@@ -123,6 +125,8 @@ EN: dict[str, str] = {
     "release_holder": "Remove",
     "holder_released": "Holder removed; their scheduled shifts stay on record",
     "choose_member": "Choose a member",
+    "no_member_to_choose": "Every member of this unit already holds or has claimed the post; add people to the "
+    "roster first",
     "no_holder_yet": "No holder yet: choose a member below to hold this post",
     "weekly_shifts": "Weekly shifts",
     "weekday": "Weekday",
@@ -180,6 +184,7 @@ EN: dict[str, str] = {
     "appointed": "Appointed",
     "appoint_proxy": "Appoint a proxy",
     "proxy_appointed": "Proxy appointed",
+    "no_member_to_appoint": "No member to appoint yet: add people to the roster first",
     "remove_proxy": "Remove",
     "proxy_removed": "Proxy removed",
     "no_proxies": "No proxy yet. Appoint a member below to sign up, check in, claim and file for elders "
