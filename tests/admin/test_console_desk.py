@@ -316,3 +316,29 @@ async def test_staff_post_a_wish_for_a_resident_and_appoint_a_proxy_whose_acts_a
     assert "周代办" in listed.text and "代为民情上报" in listed.text and "3号楼楼道" in listed.text
     assert f'href="/admin/members/{elder["id"]}"' in listed.text
     assert 'id="proxy_removed"' in removed.text and 'id="no-proxies"' in removed.text
+
+
+async def test_the_approvals_page_pays_a_claim_and_links_an_ended_activity_without_raw_codes(
+    community: Community, served: ServedApp
+) -> None:
+    from tests.points_service.test_claims import file_claim
+    from tests.points_service.test_activities import create_activity
+
+    unit = await community.org_unit("红旗社区")
+    rule = await community.rule(points=5, requires_approval=True, name="参加组织生活会")
+    member, phone = await member_with_points(community, unit, 0, name="吴申请")
+    claim = await file_claim(phone, rule, note="十一月")
+    ended = await create_activity(community.admin, unit, await community.rule(), starts_in=-120, lasts=60)
+    web = await signed_in_web(served, await staff_login(community, unit))
+    try:
+        page = await web.get("/admin/approvals")
+        paid = await form_post(web, "/admin/approvals", f"/admin/claims/{claim['id']}/approve")
+        twice = await form_post(web, "/admin/approvals", f"/admin/claims/{claim['id']}/approve")
+    finally:
+        await web.aclose()
+
+    assert "积分申请" in page.text and "参加组织生活会" in page.text and rule not in page.text
+    assert "活动待确认出勤" in page.text and f'href="/admin/activities/{ended["id"]}"' in page.text
+    assert 'id="approve_done"' in paid.text and f'data-item="{claim["id"]}"' not in paid.text
+    assert 'id="error"' in twice.text
+    assert (await community.balance(member))["available"] == 5
