@@ -26,6 +26,17 @@ from points_service.web import Message, local_time
 
 AnyRequest = Request[Any, Any, Any]
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
+# The seven posts a community runs (定岗定责定时), with their duty and usual time: created in one go for a
+# community that starts, then each given holders and shifts.
+SEVEN_POSTS = (
+    ("文明监督岗", "劝导乱扔垃圾、乱停车等不文明行为", "每周六 9:00-11:00"),
+    ("民事调解岗", "调解邻里纠纷，记录调解结果", "每周三 14:00-16:00"),
+    ("环境卫生岗", "巡查楼道和公共区域卫生", "每周六 8:00-10:00"),
+    ("安全信息岗", "巡查消防通道、电动车充电等安全隐患并上报", "每周五 19:00-21:00"),
+    ("便民服务岗", "为老人代购代办、测血压、修小家电", "每周日 9:00-11:00"),
+    ("敲门问帮岗", "走访独居老人和困难家庭，记录需求", "每周四 15:00-17:00"),
+    ("移风易俗岗", "宣传婚事新办、丧事简办，劝导燃放烟花", "每月最后一个周六 9:00-11:00"),
+)
 QUEUE_SHOWN = 200
 
 
@@ -70,6 +81,24 @@ class DeskPosts(Controller):
                 text_field(form, "rule_code", 64),
             )
             return f"/admin/posts/{created.id}", Message.done("post_created")
+
+        return await act_then(request, work, "/admin/posts", create)
+
+    @post("/seven", name="console:create_seven_posts")
+    async def create_seven(self, request: AnyRequest, work: Work) -> Redirect:
+        """The seven posts in one unit; those it already has are left as they are."""
+
+        async def create(form: Any) -> tuple[str, Message]:
+            unit_id, rule_code = form_id(form, "org_unit_id"), text_field(form, "rule_code", 64)
+            await work.org.unit_in_reach(unit_id)
+            # Skipped by name beforehand: a refused insert would end the savepoint the whole action runs in.
+            existing = await DeskRecords(work.db_session, work.staff).post_names(unit_id)
+            created = 0
+            for name, duty, schedule in SEVEN_POSTS:
+                if name not in existing:
+                    await work.duty.create_post(unit_id, name, duty, schedule, rule_code)
+                    created += 1
+            return f"/admin/posts?unit={unit_id}", Message.done("seven_created", count=created)
 
         return await act_then(request, work, "/admin/posts", create)
 

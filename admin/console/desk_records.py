@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.principal import Principal
+from points_service.duty.models import Post
 from points_service.org.models import Member, OrgUnit
 from points_service.org.reach import Subtree
 
@@ -44,6 +45,13 @@ class DeskRecords:
             .limit(CHOICES)
         )
         return [(member_id, name, unit_name) for member_id, name, unit_name in rows]
+
+    async def post_names(self, unit_id: uuid.UUID) -> set[str]:
+        """The names of a unit's posts (a unit has each name once)."""
+        rows = await self._session.scalars(
+            select(Post.name).where(Post.tenant_id == self._tenant_id, Post.org_unit_id == unit_id)
+        )
+        return set(rows)
 
     async def units_under(self, reach: Subtree) -> list[OrgUnit]:
         """The units of the caller's reach, top first: where new work may be posted."""

@@ -342,3 +342,39 @@ async def test_the_approvals_page_pays_a_claim_and_links_an_ended_activity_witho
     assert 'id="approve_done"' in paid.text and f'data-item="{claim["id"]}"' not in paid.text
     assert 'id="error"' in twice.text
     assert (await community.balance(member))["available"] == 5
+
+
+async def test_the_seven_standing_posts_are_created_once(community: Community, served: ServedApp) -> None:
+    unit = await community.org_unit("红旗社区")
+    rule = await community.rule(points=10, category="duty", unit="hour")
+    web = await signed_in_web(served, await staff_login(community, unit))
+    try:
+        first = await form_post(web, "/admin/posts", "/admin/posts/seven", org_unit_id=unit, rule_code=rule)
+        again = await form_post(web, "/admin/posts", "/admin/posts/seven", org_unit_id=unit, rule_code=rule)
+    finally:
+        await web.aclose()
+
+    assert "已创建 7 个岗位" in first.text and "已创建 0 个岗位" in again.text
+    posts = (await community.admin.get("/api/v1/posts")).json()["items"]
+    assert sorted(post["name"] for post in posts) == sorted(
+        ["文明监督岗", "民事调解岗", "环境卫生岗", "安全信息岗", "便民服务岗", "敲门问帮岗", "移风易俗岗"]
+    )
+
+
+async def test_setting_a_holder_who_already_claimed_says_so(community: Community, served: ServedApp) -> None:
+    from tests.points_service.test_duty import create_post
+
+    unit = await community.org_unit("红旗社区")
+    post = await create_post(community.admin, unit, await community.rule(category="duty"), "敲门问帮岗")
+    member, phone = await member_with_points(community, unit, 0, name="郑已认领")
+    assert (await phone.post(f"/api/v1/posts/{post['id']}/claims")).status_code == 201
+    page = f"/admin/posts/{post['id']}"
+    web = await signed_in_web(served, await staff_login(community, unit))
+    try:
+        refused = await form_post(web, page, f"{page}/holders", member_id=member["id"])
+        released = await web.get(page)
+    finally:
+        await web.aclose()
+
+    assert refused.status_code == 200 and 'id="error"' in refused.text
+    assert "郑已认领" in released.text
