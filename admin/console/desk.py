@@ -178,7 +178,7 @@ class DeskWishes(Controller):
                 "resident_contact": optional_text(form, "resident_contact", 200) or None,
                 "description": optional_text(form, "description", 2000) or None,
             }
-            wish = await work.wishes.post(fields, chosen_rule(form))
+            await work.wishes.post(fields, chosen_rule(form))
             return "/admin/wishes?status=open", Message.done("wish_posted")
 
         return await act_then(request, work, "/admin/wishes", create)

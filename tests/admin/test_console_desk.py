@@ -321,8 +321,8 @@ async def test_staff_post_a_wish_for_a_resident_and_appoint_a_proxy_whose_acts_a
 async def test_the_approvals_page_pays_a_claim_and_links_an_ended_activity_without_raw_codes(
     community: Community, served: ServedApp
 ) -> None:
-    from tests.points_service.test_claims import file_claim
     from tests.points_service.test_activities import create_activity
+    from tests.points_service.test_claims import file_claim
 
     unit = await community.org_unit("红旗社区")
     rule = await community.rule(points=5, requires_approval=True, name="参加组织生活会")
