@@ -108,6 +108,10 @@ ZH_CN: dict[str, str] = {
     "never_earned": "从未获得积分",
     "attended_of": "出勤 {attended}/{due}",
     "more_listed": "只列出前 {count} 项",
+    "entry_award": "奖励",
+    "entry_penalty": "扣分",
+    "entry_adjustment": "调整",
+    "entry_reversal": "冲正",
 }
 
 EN: dict[str, str] = {
@@ -218,4 +222,8 @@ EN: dict[str, str] = {
     "never_earned": "Never earned",
     "attended_of": "Attended {attended}/{due}",
     "more_listed": "Only the first {count} are listed",
+    "entry_award": "Award",
+    "entry_penalty": "Penalty",
+    "entry_adjustment": "Adjustment",
+    "entry_reversal": "Reversal",
 }
