@@ -378,3 +378,23 @@ async def test_setting_a_holder_who_already_claimed_says_so(community: Community
 
     assert refused.status_code == 200 and 'id="error"' in refused.text
     assert "郑已认领" in released.text
+
+
+async def test_the_desk_pages_speak_english_too(community: Community, served: ServedApp) -> None:
+    unit = await community.org_unit("红旗社区")
+    await apply(community, unit, "幸福小卖部")
+    web = await signed_in_web(served, await staff_login(community, unit))
+    try:
+        pages = {
+            path: await web.get(path, params={"lang": "en"})
+            for path in ("/admin/approvals", "/admin/shops", "/admin/shops/invite", "/admin/posts", "/admin/proxies")
+        }
+    finally:
+        await web.aclose()
+
+    for path, answer in pages.items():
+        assert answer.status_code == 200, path
+        assert 'lang="en"' in answer.text, path
+    assert "Shop application" in pages["/admin/approvals"].text
+    assert "Applications waiting for approval" in pages["/admin/shops"].text
+    assert "Create the seven standing posts" in pages["/admin/posts"].text
