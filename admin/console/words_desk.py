@@ -17,8 +17,8 @@ ZH_CN: dict[str, str] = {
     "post_reopened": "岗位已重新启用",
     "close_post": "关闭岗位",
     "reopen_post": "重新启用",
-    "no_posts": "还没有岗位。用上面的表单新建岗位"
-    "（如文明监督、民事调解、环境卫生、安全信息、便民服务、敲门问帮、移风易俗）。",
+    "no_posts": "还没有岗位。用上面的表单新建岗位，或一键创建七个常设岗位"
+    "（文明监督、民事调解、环境卫生、安全信息、便民服务、敲门问帮、移风易俗）。",
     "set_holder": "设置在岗人",
     "holder_set": "已设置在岗人",
     "release_holder": "撤下",
@@ -129,8 +129,8 @@ EN: dict[str, str] = {
     "post_reopened": "Post reopened",
     "close_post": "Close the post",
     "reopen_post": "Reopen",
-    "no_posts": "No post yet. Create one with the form above (e.g. civility watch, mediation, sanitation, "
-    "safety, neighbourly help, door-knocking, customs reform).",
+    "no_posts": "No post yet. Create one with the form above, or the seven standing posts at once (civility "
+    "watch, mediation, sanitation, safety, neighbourly help, door-knocking, customs reform).",
     "set_holder": "Set a holder",
     "holder_set": "Holder set",
     "release_holder": "Remove",

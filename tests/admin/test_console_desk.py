@@ -94,6 +94,13 @@ async def test_a_post_created_with_weekly_shifts_shows_them_on_the_holders_phone
     finally:
         await phone.context.close()
 
+    await desk.click("#claims button.release")
+    await expect(desk.locator("#holder_released")).to_be_visible()
+    await expect(desk.locator("#claims")).to_have_count(0)
+    await desk.click("main .actions button.secondary")
+    await expect(desk.locator("#post_closed")).to_be_visible()
+    await expect(desk.locator("#post-name")).to_contain_text("已关闭")
+
 
 async def test_a_shop_that_applied_is_approved_from_the_queue_and_its_clerk_fulfils_a_code(
     community: Community, desk: Any, browser: Any, served: ServedApp
