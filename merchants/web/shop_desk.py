@@ -134,7 +134,9 @@ def shop_desk(console: Page) -> Router:
     ) -> Redirect:
         form = await request.form()
         back = str(form.get("back") or "")
-        back = back if back.startswith("/admin/") and not back.startswith("//") else SHOPS_PATH
+        # Back to the console page the form was on (the shops or the approvals queue), never elsewhere.
+        inside = back.startswith(console.home) and not back.startswith("//") and "\\" not in back
+        back = back if inside else SHOPS_PATH
         note = str(form.get("reason") or "").strip()[:1000] or None
         said = {"active": "shop_approved", "refused": "shop_refused", "suspended": "shop_suspended"}[status]
 
