@@ -124,6 +124,7 @@ async def test_a_shop_that_applied_is_approved_from_the_queue_and_its_clerk_fulf
         application = desk.locator("#approvals tr[data-kind='shop_application']")
         await expect(application).to_contain_text("幸福小卖部")
         await expect(application).to_contain_text("商户入驻申请")
+        await screenshot(desk, "23-approvals")
         await application.locator("button.approve-shop").click()
         await expect(desk.locator("#shop_approved")).to_be_visible()
         await expect(desk.locator("#no-approvals")).to_be_visible()
