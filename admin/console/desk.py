@@ -234,7 +234,7 @@ class DeskProxies(Controller):
     path = "/proxies"
 
     @get("/", name="console:proxies")
-    async def listed(self, request: AnyRequest, work: Work) -> Template:
+    async def listed(self, request: AnyRequest, work: Work, q: str | None = None) -> Template:
         proxies = ProxyService(work.db_session, work.staff, work.org)
         appointments = (await proxies.listed(QUEUE_SHOWN, None))[:QUEUE_SHOWN]
         records = DeskRecords(work.db_session, work.staff)
@@ -245,7 +245,8 @@ class DeskProxies(Controller):
             + [appointment.member_id for appointment in appointments]
         )
         unit_names = {unit.id: unit.name for unit in units}
-        members = await records.members_under(units[0].path) if units else []
+        named = (q or "").strip()[:50] or None
+        members = await records.members_under(units[0].path, named) if units else []
         acts = await records.proxy_acts(sorted({appointment.proxy_member_id for appointment in appointments}))
         return STAFF_PAGE.render(
             request,
@@ -262,6 +263,7 @@ class DeskProxies(Controller):
             acts=acts,
             names=names,
             members=members,
+            named=named or "",
             units=units,
             back="/admin/proxies",
             local=local_time(work.clock),

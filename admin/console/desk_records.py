@@ -35,15 +35,19 @@ class DeskRecords:
         self._session = session
         self._tenant_id = principal.tenant_id
 
-    async def members_under(self, path: str) -> list[tuple[uuid.UUID, str, str]]:
-        """(id, name, unit name) of the members in a subtree, by name: who a form may name."""
-        rows = await self._session.execute(
+    async def members_under(self, path: str, named: str | None = None) -> list[tuple[uuid.UUID, str, str]]:
+        """(id, name, unit name) of the members in a subtree, by name: who a form may name. A large
+        subtree offers its first CHOICES; `named` narrows it to names containing that text."""
+        statement = (
             select(Member.id, Member.name, OrgUnit.name)
             .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
             .where(Member.tenant_id == self._tenant_id, Subtree(path).clause(OrgUnit.path))
             .order_by(Member.name, Member.id)
             .limit(CHOICES)
         )
+        if named:
+            statement = statement.where(Member.name.contains(named, autoescape=True))
+        rows = await self._session.execute(statement)
         return [(member_id, name, unit_name) for member_id, name, unit_name in rows]
 
     async def post_names(self, unit_id: uuid.UUID) -> set[str]:

@@ -215,7 +215,7 @@ class ConsolePosts(Controller):
         )
 
     @get("/{post_id:uuid}", name="console:post")
-    async def one(self, request: AnyRequest, post_id: uuid.UUID, work: Work) -> Template:
+    async def one(self, request: AnyRequest, post_id: uuid.UUID, work: Work, q: str | None = None) -> Template:
         now = datetime.now(UTC)
         found = await work.duty.post_in_reach(post_id)
         claims = await work.duty.holders(post_id)
@@ -232,7 +232,8 @@ class ConsolePosts(Controller):
         units = await work.records.units([found.org_unit_id])
         rule_code = await work.duty.rule_code(found)
         rule_names = {rule.code: rule.name for rule in await work.rules.all()}
-        members = await DeskRecords(work.db_session, work.staff).members_under(units[found.org_unit_id].path)
+        named = (q or "").strip()[:50] or None
+        members = await DeskRecords(work.db_session, work.staff).members_under(units[found.org_unit_id].path, named)
         return STAFF_PAGE.render(
             request,
             "post",
@@ -241,6 +242,7 @@ class ConsolePosts(Controller):
             rule_name=rule_names.get(rule_code, rule_code),
             holders=holders,
             members=[member for member in members if member[0] not in holders],
+            named=named or "",
             today=work.clock.today(),
             claims=claims,
             shifts=[(shift, name, shift_status(shift, now)) for shift, name in shifts],

@@ -67,8 +67,8 @@ async def test_a_post_created_with_weekly_shifts_shows_them_on_the_holders_phone
     # The rule by its name, never its code.
     await expect(desk.locator("main")).to_contain_text("岗位值守(每小时)")
 
-    await desk.select_option("#set-holder select[name=member_id]", member["id"])
-    await desk.click("#set-holder button[type=submit]")
+    await desk.select_option("#holder-form select[name=member_id]", member["id"])
+    await desk.click("#holder-form button[type=submit]")
     await expect(desk.locator("#holder_set")).to_be_visible()
     await expect(desk.locator("#claims")).to_contain_text("李值守")
     await expect(desk.locator("#claims")).to_contain_text("在岗")
@@ -376,16 +376,21 @@ async def test_setting_a_holder_who_already_claimed_says_so(community: Community
     post = await create_post(community.admin, unit, await community.rule(category="duty"), "敲门问帮岗")
     member, phone = await member_with_points(community, unit, 0, name="郑已认领")
     assert (await phone.post(f"/api/v1/posts/{post['id']}/claims")).status_code == 201
+    await community.member(unit, name="冯另一位")
     page = f"/admin/posts/{post['id']}"
     web = await signed_in_web(served, await staff_login(community, unit))
     try:
         refused = await form_post(web, page, f"{page}/holders", member_id=member["id"])
-        released = await web.get(page)
+        found = await web.get(page, params={"q": "另一"})
+        missed = await web.get(page, params={"q": "没有此人"})
     finally:
         await web.aclose()
 
     assert refused.status_code == 200 and 'id="error"' in refused.text
-    assert "郑已认领" in released.text
+    assert "郑已认领" in refused.text
+    chooser = found.text.split('id="set-holder"', 1)[1].split("</section>", 1)[0]
+    assert "冯另一位" in chooser and "郑已认领" not in chooser
+    assert "没有找到这个姓名" in missed.text
 
 
 async def test_the_desk_pages_speak_english_too(community: Community, served: ServedApp) -> None:
