@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
+from admin.console.page import STAFF_PAGE
 from admin.console.routes import console_routers
 from admin.evaluations import models as evaluation_models
 from admin.points.group_awards import StaffAwardBatches, staff_award_batches
@@ -27,6 +28,7 @@ from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
+from points_service.web import Page
 
 
 class AdminState(AppState):
@@ -61,10 +63,14 @@ class AdminPlugin(PackagePlugin):
     models = (evaluation_models, warning_models)
 
     def api_routers(self) -> Sequence[ControllerRouterHandler]:
-        return [admin_router(), *public_api_routers()]
+        return [admin_router(self.offered.pending), *public_api_routers()]
 
     def page_routers(self) -> Sequence[ControllerRouterHandler]:
-        return [*console_routers(), *public_page_routers()]
+        return [*console_routers(self.offered.pending), *public_page_routers()]
+
+    def lends(self) -> Mapping[str, Page]:
+        # The console is where staff work: other packages add their staff screens to it (shops).
+        return {"console": STAFF_PAGE}
 
     def template_directories(self) -> Sequence[Path]:
         return [CONSOLE_TEMPLATES, PUBLIC_TEMPLATES]

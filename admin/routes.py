@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+
 from litestar import Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -19,6 +21,7 @@ from admin.points.service import StaffPointsService
 from admin.rules.controllers import RuleController
 from admin.settings.controllers import SettingsController
 from admin.warnings.controllers import WarningController
+from points_service.approvals import PendingSource
 from points_service.auth.guards import require_staff
 from points_service.auth.principal import Principal
 from points_service.deps import provide_idempotent, provide_ledger, provide_org
@@ -38,11 +41,16 @@ async def provide_evaluations(db_session: AsyncSession, principal: Principal, or
     return EvaluationService(db_session, principal, org)
 
 
-async def provide_approvals(db_session: AsyncSession, principal: Principal, org: OrgService) -> ApprovalQueue:
-    return ApprovalQueue(db_session, principal.tenant_id, org)
+def approvals_provider(offered: Sequence[PendingSource]) -> Callable[..., Awaitable[ApprovalQueue]]:
+    """The queue's dependency: the core's pending sources and those other packages offer."""
+
+    async def provide_approvals(db_session: AsyncSession, principal: Principal, org: OrgService) -> ApprovalQueue:
+        return ApprovalQueue(db_session, principal.tenant_id, org, offered)
+
+    return provide_approvals
 
 
-def admin_router() -> Router:
+def admin_router(offered: Sequence[PendingSource] = ()) -> Router:
     return Router(
         path="/admin",
         guards=[require_staff],
@@ -52,7 +60,7 @@ def admin_router() -> Router:
             "idempotent": Provide(provide_idempotent),
             "staff_points": Provide(provide_staff_points),
             "evaluations": Provide(provide_evaluations),
-            "approvals": Provide(provide_approvals),
+            "approvals": Provide(approvals_provider(offered)),
             "roster": Provide(provide_roster),
         },
         route_handlers=[

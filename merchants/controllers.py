@@ -71,7 +71,7 @@ class MerchantAdminController(Controller):
     async def list_merchants(
         self,
         merchant_accounts: MerchantService,
-        status: Literal["pending", "active", "suspended"] | None = None,
+        status: Literal["pending", "active", "suspended", "refused"] | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> MerchantPage:

@@ -26,3 +26,9 @@ class NotPending(DomainError):
 class MerchantSuspended(DomainError):
     code = "merchant_suspended"
     title = "Merchant is suspended"
+
+
+class ShopWrongStatus(DomainError):
+    status_code = 409
+    code = "shop_wrong_status"
+    title = "Not possible in the shop's current state"

@@ -5,7 +5,7 @@ reconcile` proves about its redemptions."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,10 +20,13 @@ from merchants.redemptions.sweep import sweep_expired, sweep_forever
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
+from merchants.web.shop_desk import SHOP_APPLICATIONS, shop_screens
+from points_service.approvals import PendingSource
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
+from points_service.web import Page
 
 
 class MerchantsState(AppState):
@@ -53,6 +56,12 @@ class MerchantsPlugin(PackagePlugin):
 
     def commands(self) -> Sequence[click.Command]:
         return [sweep]
+
+    def screens_on(self, pages: Mapping[str, Page]) -> Sequence[ControllerRouterHandler]:
+        return shop_screens(pages)
+
+    def pending_sources(self) -> Sequence[PendingSource]:
+        return [SHOP_APPLICATIONS]
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         return REDEMPTION_CHECKS

@@ -92,7 +92,7 @@ class CodeRequest(msgspec.Struct):
     code: Code
 
 
-MerchantStatus = Literal["pending", "active", "suspended"]
+MerchantStatus = Literal["pending", "active", "suspended", "refused"]
 
 
 class MerchantView(msgspec.Struct):

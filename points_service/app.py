@@ -37,7 +37,7 @@ from points_service.observability.metrics import metrics, sampling_pools
 from points_service.observability.requests import observe_requests
 from points_service.openapi import ProblemAnswers
 from points_service.org import models as org_models
-from points_service.package_plugin import PackagePlugin, api_router
+from points_service.package_plugin import PackagePlugin, api_router, introduced
 from points_service.rules import models as rules_models
 from points_service.settings import Settings, SettingsError
 from points_service.state import opened_state
@@ -51,7 +51,7 @@ CORE_MODELS = (tenancy_models, org_models, auth_models, rules_models, ledger_mod
 
 
 def plugins() -> list[PackagePlugin]:
-    return [MemberSidePlugin(), MerchantsPlugin(), AdminPlugin()]
+    return introduced([MemberSidePlugin(), MerchantsPlugin(), AdminPlugin()])
 
 
 async def reconcile_all(

@@ -5,15 +5,17 @@ API routers (mounted under /api/v1 with the bearer-token principal), its page ro
 static files), its template folder, its click commands, its model modules (imported so that
 `Base.metadata` holds their tables), the invariants `points-service reconcile` proves over its tables
 and the work it runs while the process lives (background loops, batchers), each by overriding one
-member below.
+member below. Packages never import one another; what one offers the others (a page lent for their
+screens, the items it has waiting for staff) is gathered by the composition root (`introduced`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,9 +29,11 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from points_service.approvals import PendingSource
 from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
+from points_service.web import Page
 
 API_PREFIX = "/api/v1"
 
@@ -66,8 +70,20 @@ async def in_background(*work: Coroutine[Any, Any, None]) -> AsyncIterator[None]
                 await task
 
 
+@dataclass(frozen=True)
+class Offered:
+    """What the packages offer one another: pages lent for other packages' screens (by page name) and
+    every package's sources of items waiting for a staff decision."""
+
+    pages: Mapping[str, Page] = field(default_factory=dict)
+    pending: tuple[PendingSource, ...] = ()
+
+
 class PackagePlugin(InitPlugin, CLIPlugin):
     """A package overrides what it brings; each default brings nothing."""
+
+    # Set by `introduced` before the app is built.
+    offered: Offered = Offered()
 
     # The modules that declare the package's tables. The plugin's module imports them, so the
     # composition root, by importing the plugin, maps them (tests/test_architecture.py checks none is missed).
@@ -85,6 +101,18 @@ class PackagePlugin(InitPlugin, CLIPlugin):
     def commands(self) -> Sequence[click.Command]:
         return ()
 
+    def lends(self) -> Mapping[str, Page]:
+        """The package's pages other packages may add screens to (their sign-in, frame and words)."""
+        return {}
+
+    def screens_on(self, pages: Mapping[str, Page]) -> Sequence[ControllerRouterHandler]:
+        """Screens the package adds to pages other packages lend (absent pages: none)."""
+        return ()
+
+    def pending_sources(self) -> Sequence[PendingSource]:
+        """What of the package's waits for a staff decision (the staff approvals queue lists it)."""
+        return ()
+
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         """Checks over the package's own tables, run after the ledger's by `points-service reconcile`."""
         return ()
@@ -99,6 +127,7 @@ class PackagePlugin(InitPlugin, CLIPlugin):
         if api := self.api_routers():
             app_config.route_handlers.append(api_router(api))
         app_config.route_handlers.extend(self.page_routers())
+        app_config.route_handlers.extend(self.screens_on(self.offered.pages))
         for directory in self.template_directories():
             add_template_directory(app_config, directory)
         app_config.lifespan.append(self._lifespan)
@@ -110,3 +139,14 @@ class PackagePlugin(InitPlugin, CLIPlugin):
     def on_cli_init(self, cli: click.Group) -> None:
         for command in self.commands():
             cli.add_command(command)
+
+
+def introduced(plugins: list[PackagePlugin]) -> list[PackagePlugin]:
+    """The plugins, each told what the others offer."""
+    offered = Offered(
+        {name: page for plugin in plugins for name, page in plugin.lends().items()},
+        tuple(source for plugin in plugins for source in plugin.pending_sources()),
+    )
+    for plugin in plugins:
+        plugin.offered = offered
+    return plugins

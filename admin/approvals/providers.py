@@ -3,90 +3,24 @@
 The approvals queue asks every provider in `PROVIDERS` for the oldest pending items of the caller's
 subtree after the cursor, merges them by (created_at, id) and pages the result. To put another area's
 pending work in the queue, declare its source (which rows wait, since when, how each reads) and add it
-to `PROVIDERS`; nothing else changes. A provider is any callable with `Provider`'s signature.
+to `SOURCES`, or, for another package, return it from its plugin's `pending_sources`; nothing else
+changes. A provider is any callable with `Provider`'s signature (points_service/approvals.py).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, null, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from points_service.activities.models import Activity, ActivitySignup
+from points_service.approvals import PendingItem, PendingQuery, PendingSource, Provider
 from points_service.claims.models import Claim
 from points_service.duty.models import Post, PostClaim
 from points_service.org.models import Member, OrgUnit
-from points_service.org.reach import Subtree
 from points_service.reports.models import ProblemReport
 from points_service.rules.models import Rule
 from points_service.wishes.models import Wish
-
-
-@dataclass(frozen=True)
-class PendingQuery:
-    session: AsyncSession
-    tenant_id: uuid.UUID
-    reach: Subtree  # the caller's
-    after: tuple[datetime, uuid.UUID] | None  # the cursor: items strictly after this (created_at, id)
-    limit: int  # return at most this many (the queue asks for one more than a page)
-    now: datetime
-
-
-@dataclass(frozen=True)
-class PendingItem:
-    kind: str
-    id: uuid.UUID
-    created_at: datetime  # when it started waiting; the queue is oldest first
-    unit_id: uuid.UUID
-    unit_name: str
-    link: str  # the API path that shows or decides it
-    summary: str
-    member_id: uuid.UUID | None = None
-    # Staff read the queue, and staff see names unmasked (docs/api.md, "Masking").
-    member_name: str | None = None
-
-
-Provider = Callable[[PendingQuery], Awaitable[list[PendingItem]]]
-
-
-@dataclass(frozen=True)
-class PendingSource:
-    """One area's pending work, declared. `rows` selects, for the tenant, the waiting rows as
-    (row, unit id, unit name, member id, member name, *details) with `OrgUnit` joined as the unit that
-    handles them: the caller's reach is applied to that unit. The queue's order is (`waiting_since`, id)."""
-
-    kind: str
-    rows: Callable[[PendingQuery], Select[Any]]
-    waiting_since: InstrumentedAttribute[datetime]
-    link: str  # the API path that shows or decides an item, with `{id}`
-    summary: Callable[..., str]  # (row, *details) -> how the item reads in the queue
-
-    async def __call__(self, query: PendingQuery) -> list[PendingItem]:
-        order = (self.waiting_since, self.waiting_since.class_.id)
-        statement = self.rows(query).where(query.reach.clause(OrgUnit.path))
-        if query.after is not None:
-            statement = statement.where(func.row(*order) > func.row(*query.after))
-        statement = statement.order_by(*order).limit(query.limit)
-        return [
-            PendingItem(
-                kind=self.kind,
-                id=row.id,
-                created_at=getattr(row, self.waiting_since.key),
-                unit_id=unit_id,
-                unit_name=unit_name,
-                link=self.link.format(id=row.id),
-                summary=self.summary(row, *details),
-                member_id=member_id,
-                member_name=member_name,
-            )
-            for row, unit_id, unit_name, member_id, member_name, *details in await query.session.execute(statement)
-        ]
 
 
 def _pending_claims(query: PendingQuery) -> Select[Any]:
@@ -158,14 +92,15 @@ SOURCES = (
         _pending_claims,
         Claim.created_at,
         "/api/v1/claims/{id}",
-        lambda claim, rule_name, rule_code: f"{rule_name} ({rule_code}) × {claim.quantity.normalize():f}",
+        # Read by people (the console shows it): the rule by its name, never its code.
+        lambda claim, rule_name, _rule_code: f"积分申请: {rule_name} × {claim.quantity.normalize():f}",
     ),
     PendingSource(
         "attendance",
         _attendance_to_confirm,
         Activity.ends_at,
         "/api/v1/activities/{id}/confirm",
-        lambda activity, count: f"{activity.title}: {count} signed up",
+        lambda activity, count: f"活动: {activity.title}（{count} 人报名待确认）",
     ),
     PendingSource(
         "post_claim",
@@ -186,3 +121,5 @@ SOURCES = (
     ),
 )
 PROVIDERS: dict[str, Provider] = {source.kind: source for source in SOURCES}
+
+__all__ = ["PROVIDERS", "SOURCES", "PendingItem", "PendingQuery", "PendingSource", "Provider"]

@@ -33,6 +33,7 @@ from points_service.errors import Forbidden, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
 from points_service.org.service import OrgService
+from points_service.rules.service import RuleService
 from points_service.tenancy.service import tenant_clock
 from points_service.web import Message, local_time
 
@@ -281,7 +282,11 @@ class ConsoleEvaluations(Controller):
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
         evaluation = await service.get(evaluation_id)
         explained = await service.breakdown(evaluation_id, member_id)
-        return STAFF_PAGE.render(request, "breakdown", evaluation=evaluation, explained=explained)
+        # Records name their rule by code; the page says the rule's name.
+        rule_names = {rule.code: rule.name for rule in await RuleService(db_session, staff.tenant_id).all()}
+        return STAFF_PAGE.render(
+            request, "breakdown", evaluation=evaluation, explained=explained, rule_names=rule_names
+        )
 
     @get("/{evaluation_id:uuid}/export/{kind:str}", name="console:export")
     async def export(

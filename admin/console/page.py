@@ -37,12 +37,15 @@ STAFF_PAGE = Page(
 
 
 AnyRequest = Request[Any, Any, Any]
+CONSOLE_HOME = STAFF_PAGE.home
 
 
 def back_to(form: Any, default: str) -> str:
     """Where a form returns to: the list it was sent from (filters kept), never another site."""
     back = str(form.get("back") or "")
-    return back if back.startswith(default) and not back.startswith("//") else default
+    # Another console page may send it too (the approvals queue acts on posts, wishes and reports).
+    inside = back.startswith((default, CONSOLE_HOME))
+    return back if inside and not back.startswith("//") and "\\" not in back else default
 
 
 async def staff_action(

@@ -19,6 +19,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.console.desk_records import DeskRecords
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from points_service.auth.principal import Principal
@@ -48,6 +49,8 @@ POST_STATUSES = ("active", "closed")
 SHIFTS_BACK = timedelta(days=14)
 SHIFTS_AHEAD = timedelta(days=14)
 ATTENDANCE_DAYS = timedelta(days=30)
+# The seven posts a community runs (定岗定责定时), offered as names when staff create one.
+SEED_POSTS = ("文明监督", "民事调解", "环境卫生", "安全信息", "便民服务", "敲门问帮", "移风易俗")
 
 
 @dataclass(frozen=True)
@@ -200,12 +203,20 @@ class ConsolePosts(Controller):
     async def listed(self, request: AnyRequest, work: Work, listing: WorkList) -> Template:
         active = {"active": True, "closed": False}.get(listing.status_among(POST_STATUSES) or "")
         rows = await work.duty.posts(PAGE, listing.cursor, listing.unit_id, active)
+        rules = await work.rules.all()
         return STAFF_PAGE.render(
-            request, "posts", rows=rows[:PAGE], **listing.shown(POST_STATUSES, rows, lambda row: row[0])
+            request,
+            "posts",
+            rows=rows[:PAGE],
+            rule_names={rule.code: rule.name for rule in rules},
+            rules=paying_rules(rules, "duty"),
+            all_units=await DeskRecords(work.db_session, work.staff).units_under(await work.org.reach()),
+            seed_posts=SEED_POSTS,
+            **listing.shown(POST_STATUSES, rows, lambda row: row[0]),
         )
 
     @get("/{post_id:uuid}", name="console:post")
-    async def one(self, request: AnyRequest, post_id: uuid.UUID, work: Work) -> Template:
+    async def one(self, request: AnyRequest, post_id: uuid.UUID, work: Work, q: str | None = None) -> Template:
         now = datetime.now(UTC)
         found = await work.duty.post_in_reach(post_id)
         claims = await work.duty.holders(post_id)
@@ -220,12 +231,20 @@ class ConsolePosts(Controller):
             for due, attended, hours in [counted.get(member_id, (0, 0, 0))]
         ]
         units = await work.records.units([found.org_unit_id])
+        rule_code = await work.duty.rule_code(found)
+        rule_names = {rule.code: rule.name for rule in await work.rules.all()}
+        named = (q or "").strip()[:50] or None
+        members = await DeskRecords(work.db_session, work.staff).members_under(units[found.org_unit_id].path, named)
         return STAFF_PAGE.render(
             request,
             "post",
             post=found,
             unit=units[found.org_unit_id],
-            rule_code=await work.duty.rule_code(found),
+            rule_name=rule_names.get(rule_code, rule_code),
+            holders=holders,
+            members=[member for member in members if member[0] not in holders],
+            named=named or "",
+            today=work.clock.today(),
             claims=claims,
             shifts=[(shift, name, shift_status(shift, now)) for shift, name in shifts],
             attendance=attendance,
@@ -275,6 +294,7 @@ class ConsoleWishes(Controller):
                 for wish, unit_name in rows[:PAGE]
             ],
             rules=paying_rules(await work.rules.all(), "wish"),
+            all_units=await DeskRecords(work.db_session, work.staff).units_under(await work.org.reach()),
             back=here(request),
             **listing.shown(WISH_STATUSES, rows, lambda row: row[0]),
         )

@@ -204,11 +204,17 @@ class Checks:
         ]
 
     async def rewards_without_stock(self) -> list[Finding]:
-        rows = await self._rows("""SELECT r.id, r.title, mc.name AS merchant, u.path
+        rows = await self._rows("""SELECT r.id, r.title, mc.id AS merchant_id, mc.name AS merchant, u.path
                   FROM rewards r
                   JOIN merchants mc ON mc.tenant_id = r.tenant_id AND mc.id = r.merchant_id
                   JOIN org_units u ON u.tenant_id = mc.tenant_id AND u.id = mc.org_unit_id
                  WHERE r.tenant_id = :tenant AND starts_with(u.path, :path)
                    AND r.status = 'active' AND mc.status = 'active' AND r.stock = 0
                  ORDER BY mc.name, r.title, r.id""")
-        return [Finding(r.path, {"reward_id": str(r.id), "title": r.title, "merchant": r.merchant}) for r in rows]
+        return [
+            Finding(
+                r.path,
+                {"reward_id": str(r.id), "title": r.title, "merchant": r.merchant, "merchant_id": str(r.merchant_id)},
+            )
+            for r in rows
+        ]

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Uuid
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from points_service.database.base import Base, TenantScoped
 
-MERCHANT_STATUSES = ("pending", "active", "suspended")
+# `refused`: an application staff turned down (its clerk still signs in, to read why).
+MERCHANT_STATUSES = ("pending", "active", "suspended", "refused")
 
 
 class Merchant(TenantScoped, Base):
@@ -27,3 +28,5 @@ class Merchant(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     # Titles such as 诚信商户 or 党员经营户, shown to members beside the merchant's name.
     honours: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False, default=list)
+    # Why staff refused the application or suspended the shop; shown to its clerk.
+    status_note: Mapped[str | None] = mapped_column(Text, nullable=True)

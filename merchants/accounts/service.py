@@ -9,10 +9,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from merchants.accounts.models import Merchant
+from merchants.errors import ShopWrongStatus
 from points_service.auth.accounts import create_login, locked_login, set_login_active
 from points_service.auth.models import LoginAccount
 from points_service.auth.revocation import AccountStates
-from points_service.errors import NotFound
+from points_service.errors import InvalidInput, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import OrgUnit
 from points_service.org.service import OrgService
@@ -84,6 +85,22 @@ class MerchantService:
     async def add_clerk(self, merchant_id: uuid.UUID, username: str, password: str) -> LoginAccount:
         await self.in_reach(merchant_id)
         return await create_login(self._session, self._tenant_id, username, password, "clerk", merchant_id=merchant_id)
+
+    async def decide(self, merchant_id: uuid.UUID, status: str, note: str | None) -> Merchant:
+        """A staff decision on a shop: approve (`active`) or refuse (`refused`, with a reason) an application,
+        suspend an active shop (with a reason), reactivate a suspended one. Any other step is refused."""
+        allowed = {"active": ("pending", "suspended"), "refused": ("pending",), "suspended": ("active",)}
+        if status not in allowed:
+            raise InvalidInput("status", "active, refused or suspended")
+        if status in ("refused", "suspended") and not (note and note.strip()):
+            raise InvalidInput("reason", "must not be empty")
+        merchant = await self.in_reach(merchant_id)
+        if merchant.status not in allowed[status]:
+            raise ShopWrongStatus(f"The shop is {merchant.status}")
+        merchant.status = status
+        merchant.status_note = note.strip() if note and status != "active" else None
+        await self._session.flush()
+        return merchant
 
     async def update(
         self,

@@ -36,6 +36,7 @@ ZH_CN: dict[str, str] = {
     "code_expired": "该兑换码已过期",
     "code_cancelled": "该兑换码已被会员取消",
     "merchant_suspended": "本店已被暂停，暂不能核销兑换码，请联系社区",
+    "merchant_refused": "本店的入驻申请未通过审核",
     "merchant_pending": "本店的入驻申请正在等待社区审核，审核通过前不能核销兑换码，商品也不会展示给党员群众",
     "apply_title": "商户入驻申请",
     "apply_intro": "申请加入 {community} 的积分兑换联盟。审核通过后，居民即可在您的店里使用积分。",
@@ -128,6 +129,7 @@ EN: dict[str, str] = {
     "code_expired": "This code has expired",
     "code_cancelled": "The member cancelled this code",
     "merchant_suspended": "This shop is suspended and cannot redeem codes; please contact the community",
+    "merchant_refused": "This shop's application was not approved",
     "merchant_pending": "This shop's application is waiting for the community's approval; until then codes "
     "cannot be redeemed and members do not see its rewards",
     "apply_title": "Apply to join as a merchant",

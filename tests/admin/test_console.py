@@ -147,6 +147,9 @@ async def test_staff_run_an_evaluation_drill_down_and_download_the_xlsx(communit
     await expect(desk.locator("#member-name")).to_contain_text("张三")
     await expect(desk.locator("#records tbody tr")).to_have_count(1)
     await expect(desk.locator("#records tbody tr")).to_contain_text("50")
+    # The record's kind and rule in words, not `award R_...`.
+    await expect(desk.locator("#records tbody tr")).to_contain_text("奖励 · 规则")
+    await expect(desk.locator("#records tbody tr")).not_to_contain_text("award")
     await screenshot(desk, "04-breakdown")
     assert people
 
