@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
+from admin.console.account_pages import ACCOUNT_CONTROLLERS
 from admin.console.activity_pages import ACTIVITY_CONTROLLERS
 from admin.console.controllers import CONSOLE_CONTROLLERS
 from admin.console.page import STAFF_PAGE
@@ -22,6 +23,7 @@ def console_routers() -> list[Router]:
             *POINTS_CONTROLLERS,
             *ACTIVITY_CONTROLLERS,
             *ROSTER_CONTROLLERS,
+            *ACCOUNT_CONTROLLERS,
             ConsoleReportPhotos,
         ],
         dependencies={"staff": Provide(STAFF_PAGE.user), "work": Provide(work_for), "listing": Provide(work_list)},
