@@ -89,9 +89,7 @@ class AccountPages(Controller):
             await account_service(work.db_session, work.staff, work.state).set_active(member_id, active)
             return Message.done("member_switched_on" if active else "member_switched_off")
 
-        return await STAFF_PAGE.act(
-            request, work.db_session, back_to(form, f"/admin/members/{member_id}"), switch
-        )
+        return await STAFF_PAGE.act(request, work.db_session, back_to(form, f"/admin/members/{member_id}"), switch)
 
     # -- staff accounts (admins) --------------------------------------------------------------------
 
@@ -112,7 +110,9 @@ class AccountPages(Controller):
         return STAFF_PAGE.render(
             request,
             "staff",
-            accounts=[(account, names.get(account.org_unit_id) if account.org_unit_id else None) for account in accounts],
+            accounts=[
+                (account, names.get(account.org_unit_id) if account.org_unit_id else None) for account in accounts
+            ],
             units=await edits.units_with_depth(),
         )
 
@@ -154,9 +154,7 @@ class AccountPages(Controller):
     async def clerks(self, request: AnyRequest, work: Work, q: str | None = None) -> Template:
         needle = (q or "").strip()[:50]
         directory = shop_clerks(work.state)
-        shops = (
-            await directory.shops(work.db_session, work.staff, needle or None, SHOPS_SHOWN) if directory else []
-        )
+        shops = await directory.shops(work.db_session, work.staff, needle or None, SHOPS_SHOWN) if directory else []
         return STAFF_PAGE.render(request, "clerks", shops=shops, q=needle)
 
     @post("/clerks/{merchant_id:uuid}/{clerk_id:uuid}/active", name="console:clerk_active")
