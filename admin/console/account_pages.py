@@ -21,7 +21,7 @@ from admin.console.work import Work, unit_asked
 from points_service.accounts.clerks import shop_clerks
 from points_service.accounts.service import account_service
 from points_service.auth.models import LoginAccount
-from points_service.errors import DomainError, Forbidden, NotFound
+from points_service.errors import Conflict, DomainError, Forbidden, NotFound
 from points_service.org.editing import RosterEdits
 from points_service.web import Message
 
@@ -66,9 +66,12 @@ class AccountPages(Controller):
         accounts = account_service(work.db_session, work.staff, work.state)
         try:
             async with work.db_session.begin_nested():
-                had_login = await accounts.member_login(member_id) is not None
-                login = await accounts.reset_password(member_id)
                 member = await work.org.member_in_reach(member_id)
+                had_login = await accounts.member_login(member.id) is not None
+                login = await accounts.reset_password(member.id)
+        except Conflict:
+            # The only conflict of a reset: a new login named by the phone, which another account holds.
+            return STAFF_PAGE.redirect(request, back, Message.error("phone_login_taken"))
         except DomainError as error:
             return STAFF_PAGE.redirect(request, back, STAFF_PAGE.refusal(request, error))
         return STAFF_PAGE.render(

@@ -194,3 +194,42 @@ async def test_staff_switch_a_shop_clerk_off_and_on(community: Community, served
     async with httpx.AsyncClient(base_url=served.base_url, timeout=60) as anyone:
         login = await anyone.post("/api/v1/auth/login", json={"username": clerk_name, "password": PASSWORD})
         assert login.status_code == 200
+
+
+async def test_a_reset_is_refused_in_words_when_the_phone_names_another_login(
+    community: Community, served: ServedApp
+) -> None:
+    unit = await community.org_unit("红旗社区")
+    other = await community.org_unit("东风社区")
+    member = await community.member(unit, name="李四")
+    taken = await community.admin.post(
+        "/api/v1/admin/staff",
+        json={"username": member["phone"], "password": PASSWORD, "org_unit_id": unit, "role": "staff"},
+    )
+    assert taken.status_code == 201, taken.text
+    with_login = await community.member(unit, name="王五", login=True)
+    stranger = await community.member(other, name="外人", login=True)
+    web = await signed_in_web(served, await staff_login(community, unit))
+    token = await csrf(web, f"/admin/members/{member['id']}")
+
+    refused = await web.post(f"/admin/members/{member['id']}/password", data={"_csrf_token": token})
+    assert refused.status_code == 303
+    assert "这个手机号已被另一个账号用作登录名" in (await web.get(refused.headers["location"])).text
+
+    reset = await web.post(f"/admin/members/{with_login['id']}/password", data={"_csrf_token": token})
+    assert reset.status_code == 200 and "已生成临时密码" in reset.text
+    password = re.search(r'id="temporary-password">([^<]+)<', reset.text).group(1)  # type: ignore[union-attr]
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=60) as anyone:
+        old = await anyone.post("/api/v1/auth/login", json={"username": with_login["username"], "password": PASSWORD})
+        assert old.status_code == 401
+        new = await anyone.post("/api/v1/auth/login", json={"username": with_login["username"], "password": password})
+        assert new.status_code == 200 and new.json()["password_change_required"] is True
+    page = await web.get(f"/admin/members/{with_login['id']}")
+    assert "等待本人修改密码" in page.text and password not in page.text
+
+    outside = await web.post(f"/admin/members/{stranger['id']}/password", data={"_csrf_token": token})
+    assert "找不到" in (await web.get(outside.headers["location"])).text
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=60) as anyone:
+        kept = await anyone.post("/api/v1/auth/login", json={"username": stranger["username"], "password": PASSWORD})
+        assert kept.status_code == 200
+    await web.aclose()
