@@ -13,6 +13,7 @@ import click
 from litestar.types import ControllerRouterHandler
 
 from merchants.accounts import models as account_models
+from merchants.accounts.clerks import MerchantShopClerks
 from merchants.redemptions import models as redemption_models
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
@@ -21,6 +22,7 @@ from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
 from merchants.web.shop_desk import SHOP_APPLICATIONS, shop_screens
+from points_service.accounts.clerks import ShopClerks
 from points_service.approvals import PendingSource
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.ledger.reconcile import InvariantCheck
@@ -31,6 +33,8 @@ from points_service.web import Page
 
 class MerchantsState(AppState):
     redeem_batches: RedeemBatches
+    # The staff console's view of shops and their clerks (points_service/accounts/clerks.py).
+    shop_clerks: ShopClerks
 
 
 @click.command()
@@ -70,6 +74,7 @@ class MerchantsPlugin(PackagePlugin):
     async def running(self, state: AppState) -> AsyncIterator[None]:
         merchants = MerchantsState(state)
         merchants.redeem_batches = redeem_batches(merchants)
+        merchants.shop_clerks = MerchantShopClerks()
         try:
             async with in_background(sweep_forever(merchants.session_factory)):
                 yield

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from admin.console import words_accounts, words_roster
 from admin.console import words_desk as desk
-from admin.console import words_roster
 from admin.console.words_grades import EN as GRADES_EN
 from admin.console.words_grades import ZH_CN as GRADES_ZH_CN
 from admin.console.words_points import EN as POINTS_EN
@@ -351,7 +351,7 @@ EN: dict[str, str] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN | words_roster.ZH_CN | desk.ZH_CN,
-    "en": EN | GRADES_EN | POINTS_EN | words_roster.EN | desk.EN,
+    "zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN | words_roster.ZH_CN | desk.ZH_CN | words_accounts.ZH_CN,
+    "en": EN | GRADES_EN | POINTS_EN | words_roster.EN | desk.EN | words_accounts.EN,
 }
 CATALOGUE = Catalogue(MESSAGES)

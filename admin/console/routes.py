@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from litestar import Router
 from litestar.di import Provide
 
+from admin.console.account_pages import ACCOUNT_CONTROLLERS
 from admin.console.activity_pages import ACTIVITY_CONTROLLERS
 from admin.console.controllers import CONSOLE_CONTROLLERS
 from admin.console.desk import DESK_CONTROLLERS
@@ -34,6 +35,7 @@ def console_routers(offered: Sequence[PendingSource] = ()) -> list[Router]:
             *ACTIVITY_CONTROLLERS,
             *ROSTER_CONTROLLERS,
             *DESK_CONTROLLERS,
+            *ACCOUNT_CONTROLLERS,
             ConsoleReportPhotos,
         ],
         dependencies={
