@@ -27,6 +27,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from points_service.demo_scene import DemoLogin, DemoScene
 from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
@@ -87,6 +88,11 @@ class PackagePlugin(InitPlugin, CLIPlugin):
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         """Checks over the package's own tables, run after the ledger's by `points-service reconcile`."""
+        return ()
+
+    async def demo(self, scene: DemoScene) -> Sequence[DemoLogin]:
+        """The package's part of `points-service demo` (the marketplace: shops, clerks, rewards), and
+        the logins it made."""
         return ()
 
     @asynccontextmanager

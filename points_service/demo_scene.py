@@ -1,0 +1,40 @@
+"""What the small demo hands each package so it can add its part (the marketplace adds shops), and
+the logins a part hands back to be printed. Here, beside the plugin, so a package needs nothing of
+the demo loader itself."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from points_service.auth.principal import Principal
+    from points_service.ledger.service import LedgerService
+    from points_service.org.service import OrgService
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    who: str  # the role and person, in words
+    page: str  # where to go after signing in
+
+
+@dataclass(frozen=True)
+class DemoScene:
+    """The demo community as loaded so far, seen by its admin."""
+
+    session: AsyncSession
+    principal: Principal
+    org: OrgService
+    ledger: LedgerService
+    community_id: uuid.UUID
+    # The members who sign in, first the one whose page the tour opens.
+    member_ids: list[uuid.UUID]
+    # Usernames start with it, so two demos (tests) never want the same name.
+    prefix: str
+    password: str
