@@ -3,7 +3,10 @@ rewards members can redeem their points for."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from merchants.accounts.service import MerchantService
+from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
 from points_service.demo_scene import DemoLogin, DemoScene
 
@@ -21,13 +24,23 @@ async def load_shops(scene: DemoScene) -> list[DemoLogin]:
     merchants = MerchantService(scene.session, scene.principal.tenant_id, scene.org, scene.ledger)
     rewards = RewardService(scene.session, scene.principal.tenant_id)
     logins = []
+    first_reward = None
     for number, (name, address, offered) in enumerate(SHOPS, start=1):
         username = f"{scene.prefix}-clerk{number}"
         merchant = await merchants.register(name, address, scene.community_id, username, scene.password)
         for title, price, stock in offered:
-            await rewards.create(
+            reward = await rewards.create(
                 merchant.id,
                 {"title": title, "description": f"{name}兑换", "points_price": price, "stock": stock},
             )
+            if stock is None and first_reward is None:
+                first_reward = reward
         logins.append(DemoLogin(username, scene.password, f"店员 clerk · {name}", "/merchant/"))
+    # The tour's member has a code waiting at the counter, so the clerk has something to fulfil. The
+    # reward has no stock to take, so no side session commits anything outside the demo's transaction.
+    assert first_reward is not None and scene.session.bind is not None
+    redemptions = RedemptionService(
+        scene.session, scene.principal.tenant_id, scene.ledger, async_sessionmaker(scene.session.bind), scene.clock
+    )
+    await redemptions.redeem(scene.member_ids[0], first_reward.id, 1)
     return logins

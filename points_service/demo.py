@@ -119,7 +119,7 @@ async def load_demo(
         )
     )
     if marker is not None:
-        logins = await login_table(session, tenant.id, admin_username, admin_password, prefix)
+        logins = await login_table(session, tenant.id, marker, admin_username, admin_password, prefix)
         return f"demo already loaded in tenant {tenant.name!r}; nothing changed\n{logins}"
     admin = await session.scalar(
         select(LoginAccount).where(func.lower(LoginAccount.username) == admin_username.lower())
@@ -162,15 +162,15 @@ async def load_demo(
             awards += 1
     await ledger.bulk_award(member_ids[:10], rules["REPORT"], Decimal(1), "演示: 批量奖励")
     shifts = await load_posts(session, principal, clock, community.id, member_ids)
-    scene = DemoScene(session, principal, org, ledger, community.id, member_ids, prefix, DEMO_PASSWORD)
+    scene = DemoScene(session, principal, org, ledger, clock, community.id, member_ids, prefix, DEMO_PASSWORD)
     await load_community_life(scene, clock, signers)
     for part in package_parts() if parts is None else parts:
         await part(scene)
-    logins = await login_table(session, tenant.id, admin_username, admin_password, prefix)
+    logins = await login_table(session, tenant.id, community.id, admin_username, admin_password, prefix)
     return (
         f"demo loaded: tenant {tenant.name!r}, 15 org units, {len(member_ids)} members, {len(RULES) + 1} rules, "
         f"{awards + 10} awards, {len(POSTS)} posts, {shifts} shifts; activities, wishes, reports, claims, "
-        f"a proxy, shops\n{logins}\n公示 board (public, no sign-in): /public/units/{community.id}"
+        f"a proxy, shops, an evaluation\n{logins}"
     )
 
 
@@ -198,7 +198,9 @@ async def import_members(
         cadre = randomness.choice(CADRES) if index % 6 == 5 else ""
         rows.append([name, f"1380000{index + 1:04d}", groups[index // 5], PARTY_LABELS[status], cadre, ""])
     roster = RosterImport(session, principal, org)
-    await roster.import_members(read_sheet(xlsx_bytes("成员", MEMBER_COLUMNS, rows), "demo.xlsx"), community_id, False, False)
+    await roster.import_members(
+        read_sheet(xlsx_bytes("成员", MEMBER_COLUMNS, rows), "demo.xlsx"), community_id, False, False
+    )
     with_login = [
         [*row[:5], f"{prefix}{number}"] for number, row in zip((1, 2, 3), (rows[0], rows[1], rows[3]), strict=True)
     ]
@@ -223,9 +225,7 @@ async def import_members(
     return [ids[row[1]] for row in rows], signers
 
 
-async def load_community_life(
-    scene: DemoScene, clock: TenantClock, signers: dict[uuid.UUID, uuid.UUID]
-) -> None:
+async def load_community_life(scene: DemoScene, clock: TenantClock, signers: dict[uuid.UUID, uuid.UUID]) -> None:
     """What members and staff do in a week: activities (one under way, one over and waiting for its
     attendance to be confirmed), micro-wishes in each state, problem reports in each state, claims waiting
     for approval, a 双报到 registration and a proxy (代办). Each through its service, as the member (or
@@ -333,9 +333,14 @@ async def load_community_life(
 
 
 async def login_table(
-    session: AsyncSession, tenant_id: uuid.UUID, admin_username: str, admin_password: str, prefix: str
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    community_id: uuid.UUID,
+    admin_username: str,
+    admin_password: str,
+    prefix: str,
 ) -> str:
-    """The demo's logins as a table: username, password, who, which page to open."""
+    """The demo's logins as a table: username, password, who, which page to open; then the public board."""
     found = (
         await session.execute(
             select(LoginAccount, Member.name)
@@ -366,7 +371,8 @@ async def login_table(
         "Logins (fixed demo passwords, published here: this data folder is for trying the product only):\n"
         + "\n".join(table)
         + f"\n{prefix}1 is registered with the community (双报到); {prefix}2 acts for an elder (代办); "
-        f"{prefix}3 is in service but has not registered yet."
+        f"{prefix}3 is in service but has not registered yet. The tour: docs/tour.md.\n"
+        f"公示 board (public, no sign-in): /public/units/{community_id}"
     )
 
 

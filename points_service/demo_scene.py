@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from points_service.auth.principal import Principal
     from points_service.ledger.service import LedgerService
     from points_service.org.service import OrgService
+    from points_service.tenancy.periods import TenantClock
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class DemoScene:
     principal: Principal
     org: OrgService
     ledger: LedgerService
+    clock: TenantClock
     community_id: uuid.UUID
     # The members who sign in, first the one whose page the tour opens.
     member_ids: list[uuid.UUID]

@@ -96,9 +96,7 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
             # Demo logins work at once: no forced password change on the first sign-in.
             assert response.json()["password_change_required"] is False
             token = response.json()["access_token"]
-            return httpx.AsyncClient(
-                base_url=served.base_url, timeout=60, headers={"Authorization": f"Bearer {token}"}
-            )
+            return httpx.AsyncClient(base_url=served.base_url, timeout=60, headers={"Authorization": f"Bearer {token}"})
 
         # The member the tour opens: a history, an activity under way, wishes and a shop to spend in.
         async with await signed_in(f"{prefix}1") as member:
@@ -111,7 +109,7 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
             titles = [reward["title"] for reward in (await clerk.get("/api/v1/merchant/rewards")).json()["items"]]
             assert "食用油一桶 (5L)" in titles and len(titles) == 3
         async with await signed_in(f"{prefix}-staff") as staff:
-            pending = (await staff.get("/api/v1/approvals")).json()["items"]
+            pending = (await staff.get("/api/v1/admin/approvals")).json()["items"]
             kinds = {item["kind"] for item in pending}
             assert {"claim", "attendance"} <= kinds, kinds
             assert "楼道清洁日" in [item["summary"].split(":")[0] for item in pending if item["kind"] == "attendance"]
