@@ -74,6 +74,9 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
         assert username in summary
     async with sessions() as session:
         tenant_id = await session.scalar(select(Tenant.id).where(Tenant.name == tenant_name))
+        community_id = await session.scalar(
+            select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id, OrgUnit.kind == "community")
+        )
         count = await session.scalar(select(func.count()).where(Member.tenant_id == tenant_id))
         posts = list(await session.scalars(select(Post.name).where(Post.tenant_id == tenant_id).order_by(Post.name)))
         held = await session.scalar(
@@ -82,6 +85,7 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
         shifts = await session.scalar(select(func.count()).where(Shift.tenant_id == tenant_id))
         failed = [check for check in await reconcile_all(session, tenant_id=tenant_id) if not check.ok]
     assert count == 40
+    assert f"/public/units/{community_id}" in summary
     assert "文明监督岗" in posts and "移风易俗岗" in posts and len(posts) == 7
     assert (held, shifts) == (6, 24)
     assert failed == []
@@ -105,6 +109,8 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
             assert "敬老院陪伴志愿服务" in [activity["title"] for activity in activities]
             assert len((await member.get("/api/v1/wishes")).json()["items"]) >= 2
             assert len((await member.get("/api/v1/rewards")).json()["items"]) == 5
+            codes = (await member.get("/api/v1/me/redemptions")).json()["items"]
+            assert [code["status"] for code in codes] == ["pending"]  # a code to show at the counter
         async with await signed_in(f"{prefix}-clerk1") as clerk:
             titles = [reward["title"] for reward in (await clerk.get("/api/v1/merchant/rewards")).json()["items"]]
             assert "食用油一桶 (5L)" in titles and len(titles) == 3
@@ -113,6 +119,8 @@ async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, 
             kinds = {item["kind"] for item in pending}
             assert {"claim", "attendance"} <= kinds, kinds
             assert "楼道清洁日" in [item["summary"].split(":")[0] for item in pending if item["kind"] == "attendance"]
+        board = await anonymous.get(f"/api/v1/public/units/{community_id}/evaluations")
+        assert len(board.json()["items"]) == 1, board.text
         for username in (admin, f"{prefix}2", f"{prefix}3", f"{prefix}-clerk2"):
             async with await signed_in(username) as client:
                 assert (await client.get("/api/v1/me")).status_code == 200
