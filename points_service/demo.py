@@ -372,6 +372,9 @@ async def login_table(
         + "\n".join(table)
         + f"\n{prefix}1 is registered with the community (双报到); {prefix}2 acts for an elder (代办); "
         f"{prefix}3 is in service but has not registered yet. The tour: docs/tour.md.\n"
+        "The other members have no login (the elder signs in through her proxy): to give them one, export "
+        "the community's members in the console (成员 → 导出) and import the sheet again with "
+        "为没有账号的成员开通登录 ticked, which prints a slip per member.\n"
         f"公示 board (public, no sign-in): /public/units/{community_id}"
     )
 
