@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+import click
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,7 +128,10 @@ async def load_demo(
     if admin is None:
         admin = await create_login(session, tenant.id, admin_username, admin_password, "admin")
     elif admin.tenant_id != tenant.id or admin.role != "admin":
-        return f"user {admin_username!r} exists but is not an admin of {tenant.name!r}: name another --admin-username"
+        # Raised, not returned: the transaction rolls back, so no empty tenant is left behind.
+        raise click.ClickException(
+            f"user {admin_username!r} exists but is not an admin of {tenant.name!r}: name another --admin-username"
+        )
     randomness = random.Random(7)
     clock = TenantClock(tenant.timezone)
     principal = Principal(account_id=admin.id, tenant_id=tenant.id, role="admin")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import click
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -150,3 +152,10 @@ async def test_the_demo_loads_beside_a_bootstrap_admin_once(sessions: Sessions) 
     async with sessions() as session:
         members = await session.scalar(select(func.count()).where(Member.tenant_id == tenant.id))
     assert members == 40
+
+    # Another tenant's name with this admin: refused, and nothing (not even the tenant) is left behind.
+    with pytest.raises(click.ClickException, match="not an admin of"):
+        async with sessions() as session, session.begin():
+            await load_demo(session, f"别的社区 {prefix}", admin, "admin-password", prefix, parts=[])
+    async with sessions() as session:
+        assert await session.scalar(select(Tenant.id).where(Tenant.name == f"别的社区 {prefix}")) is None
