@@ -4,11 +4,11 @@ published, so the 公示 board and the members' 我的考评 have results to sho
 from __future__ import annotations
 
 from admin.evaluations.service import DEFAULT_BANDS, EvaluationService
-from points_service.demo_scene import DemoLogin, DemoScene
+from points_service.demo_scene import DemoScene
 from points_service.tenancy.periods import month_start
 
 
-async def publish_evaluation(scene: DemoScene) -> list[DemoLogin]:
+async def publish_evaluation(scene: DemoScene) -> None:
     evaluations = EvaluationService(scene.session, scene.principal, scene.org)
     today = scene.clock.today()
     evaluation = await evaluations.create(
@@ -28,4 +28,3 @@ async def publish_evaluation(scene: DemoScene) -> list[DemoLogin]:
     )
     await evaluations.run(evaluation.id)
     await evaluations.publish(evaluation.id)
-    return []

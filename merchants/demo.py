@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from merchants.accounts.service import MerchantService
 from merchants.redemptions.service import RedemptionService
 from merchants.rewards.service import RewardService
-from points_service.demo_scene import DemoLogin, DemoScene
+from points_service.demo_scene import DemoScene
 
 SHOPS = [
     (
@@ -20,10 +20,9 @@ SHOPS = [
 ]
 
 
-async def load_shops(scene: DemoScene) -> list[DemoLogin]:
+async def load_shops(scene: DemoScene) -> None:
     merchants = MerchantService(scene.session, scene.principal.tenant_id, scene.org, scene.ledger)
     rewards = RewardService(scene.session, scene.principal.tenant_id)
-    logins = []
     first_reward = None
     for number, (name, address, offered) in enumerate(SHOPS, start=1):
         username = f"{scene.prefix}-clerk{number}"
@@ -35,7 +34,6 @@ async def load_shops(scene: DemoScene) -> list[DemoLogin]:
             )
             if stock is None and first_reward is None:
                 first_reward = reward
-        logins.append(DemoLogin(username, scene.password, f"店员 clerk · {name}", "/merchant/"))
     # The tour's member has a code waiting at the counter, so the clerk has something to fulfil. The
     # reward has no stock to take, so no side session commits anything outside the demo's transaction.
     assert first_reward is not None and scene.session.bind is not None
@@ -43,4 +41,3 @@ async def load_shops(scene: DemoScene) -> list[DemoLogin]:
         scene.session, scene.principal.tenant_id, scene.ledger, async_sessionmaker(scene.session.bind), scene.clock
     )
     await redemptions.redeem(scene.member_ids[0], first_reward.id, 1)
-    return logins

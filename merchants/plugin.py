@@ -21,7 +21,7 @@ from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
-from points_service.demo_scene import DemoLogin, DemoScene
+from points_service.demo_scene import DemoScene
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
@@ -58,10 +58,10 @@ class MerchantsPlugin(PackagePlugin):
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         return REDEMPTION_CHECKS
 
-    async def demo(self, scene: DemoScene) -> Sequence[DemoLogin]:
+    async def demo(self, scene: DemoScene) -> None:
         from merchants.demo import load_shops
 
-        return await load_shops(scene)
+        await load_shops(scene)
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:

@@ -21,7 +21,7 @@ from points_service.auth.passwords import verify_password
 from points_service.auth.principal import Principal
 from points_service.bootstrap import ensure_tenant
 from points_service.claims.service import ClaimService
-from points_service.demo_scene import DemoLogin, DemoScene
+from points_service.demo_scene import DemoScene
 from points_service.duty.service import DutyService
 from points_service.duty.shifts import WeeklySchedule
 from points_service.earning import EarningContext, earning_context
@@ -93,7 +93,7 @@ APPROVAL_RULE = ("GOOD_DEED", "好人好事(需审核)", "volunteer", 20, "each"
 DEMO_CHECK_IN_SECRET = "demo-check-in"  # noqa: S105
 PAGES = {"admin": "/admin/", "staff": "/admin/", "clerk": "/merchant/", "member": "/member/"}
 ROLE_WORDS = {"admin": "管理员 admin", "staff": "社区工作人员 staff", "clerk": "店员 clerk", "member": "成员 member"}
-DemoPart = Callable[[DemoScene], Awaitable[Sequence[DemoLogin]]]
+DemoPart = Callable[[DemoScene], Awaitable[None]]
 
 
 def package_parts() -> list[DemoPart]:

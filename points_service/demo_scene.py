@@ -1,6 +1,5 @@
-"""What the small demo hands each package so it can add its part (the marketplace adds shops), and
-the logins a part hands back to be printed. Here, beside the plugin, so a package needs nothing of
-the demo loader itself."""
+"""What the small demo hands each package so it can add its part (the marketplace adds shops). Here,
+beside the plugin, so a package needs nothing of the demo loader itself."""
 
 from __future__ import annotations
 
@@ -18,14 +17,6 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class DemoLogin:
-    username: str
-    password: str
-    who: str  # the role and person, in words
-    page: str  # where to go after signing in
-
-
-@dataclass(frozen=True)
 class DemoScene:
     """The demo community as loaded so far, seen by its admin."""
 
@@ -35,7 +26,7 @@ class DemoScene:
     ledger: LedgerService
     clock: TenantClock
     community_id: uuid.UUID
-    # The members who sign in, first the one whose page the tour opens.
+    # Every member in roster order; the first is the one whose page the tour opens.
     member_ids: list[uuid.UUID]
     # Usernames start with it, so two demos (tests) never want the same name.
     prefix: str

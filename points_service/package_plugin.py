@@ -27,7 +27,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from points_service.demo_scene import DemoLogin, DemoScene
+from points_service.demo_scene import DemoScene
 from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
@@ -90,10 +90,10 @@ class PackagePlugin(InitPlugin, CLIPlugin):
         """Checks over the package's own tables, run after the ledger's by `points-service reconcile`."""
         return ()
 
-    async def demo(self, scene: DemoScene) -> Sequence[DemoLogin]:
-        """The package's part of `points-service demo` (the marketplace: shops, clerks, rewards), and
-        the logins it made."""
-        return ()
+    async def demo(self, scene: DemoScene) -> None:
+        """The package's part of `points-service demo` (the marketplace: shops, clerks and rewards; the
+        console: a published evaluation). Its logins start with `scene.prefix`, so the demo's table
+        of logins finds them."""
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:
