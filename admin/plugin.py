@@ -26,6 +26,7 @@ from admin.routes import admin_router
 from admin.warnings import models as warning_models
 from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
+from points_service.demo_scene import DemoScene
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
 from points_service.web import Page
@@ -74,6 +75,11 @@ class AdminPlugin(PackagePlugin):
 
     def template_directories(self) -> Sequence[Path]:
         return [CONSOLE_TEMPLATES, PUBLIC_TEMPLATES]
+
+    async def demo(self, scene: DemoScene) -> None:
+        from admin.demo import publish_evaluation
+
+        await publish_evaluation(scene)
 
     def commands(self) -> Sequence[click.Command]:
         return [warnings]

@@ -25,6 +25,7 @@ from merchants.web.shop_desk import SHOP_APPLICATIONS, shop_screens
 from points_service.accounts.clerks import ShopClerks
 from points_service.approvals import PendingSource
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
+from points_service.demo_scene import DemoScene
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
@@ -69,6 +70,11 @@ class MerchantsPlugin(PackagePlugin):
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         return REDEMPTION_CHECKS
+
+    async def demo(self, scene: DemoScene) -> None:
+        from merchants.demo import load_shops
+
+        await load_shops(scene)
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:

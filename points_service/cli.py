@@ -200,7 +200,8 @@ def rebuild_leaderboards() -> None:
 )
 @click.option("--members", type=click.IntRange(1, 200_000), default=None, help="District size (default 8000).")
 def demo(admin_username: str, admin_password: str, scale: str, members: int | None) -> None:
-    """Load a demo: a small community, or a district at real scale (--scale district)."""
+    """Load a demo: a small community with every page's data and printed logins (again: prints them
+    again, changes nothing), or a district at real scale (--scale district)."""
     from points_service.demo import load_demo
 
     with resolved_settings() as settings:

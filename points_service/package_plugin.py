@@ -30,6 +30,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from points_service.approvals import PendingSource
+from points_service.demo_scene import DemoScene
 from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
@@ -116,6 +117,11 @@ class PackagePlugin(InitPlugin, CLIPlugin):
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         """Checks over the package's own tables, run after the ledger's by `points-service reconcile`."""
         return ()
+
+    async def demo(self, scene: DemoScene) -> None:
+        """The package's part of `points-service demo` (the marketplace: shops, clerks and rewards; the
+        console: a published evaluation). Its logins start with `scene.prefix`, so the demo's table
+        of logins finds them."""
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:
