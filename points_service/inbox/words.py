@@ -15,10 +15,13 @@ ZH_CN: dict[str, str] = {
     "inbox_new": "新",
     "notice_points_received": "收到 {points} 积分：{what}",
     "notice_points_received_plain": "收到 {points} 积分",
-    "notice_redemption_fulfilled": "您在{shop}兑换的「{reward}」已领取（{points} 积分）",
-    "notice_redemption_expiring": "您兑换的「{reward}」将于 {at} 过期，请尽快到{shop}领取",
+    "notice_redemption_fulfilled": "您兑换的{what}已领取，用去 {points} 积分",
+    "notice_redemption_expiring": "您兑换的{what}将于 {at} 过期，请尽快领取",
     "notice_wish_claimed": "您发布的心愿「{title}」已被 {by} 认领",
-    "notice_report_answered": "您上报的「{title}」有了答复：{answer}",
+    "notice_report_answered": "您上报的「{title}」有了答复",
+    "notice_report_accepted": "您上报的「{title}」已受理",
+    "notice_report_rejected": "您上报的「{title}」未予受理：{answer}",
+    "notice_report_resolved": "您上报的「{title}」已办结：{answer}",
     "notice_activity_cancelled": "活动「{title}」已取消：{reason}",
     "notice_shift_tomorrow": "明天 {at} 您在「{post}」有值班",
     "notice_unknown": "您有一条新消息",
@@ -37,10 +40,13 @@ EN: dict[str, str] = {
     "inbox_new": "new",
     "notice_points_received": "You received {points} points: {what}",
     "notice_points_received_plain": "You received {points} points",
-    "notice_redemption_fulfilled": "Your reward “{reward}” at {shop} was handed over ({points} points)",
-    "notice_redemption_expiring": "Your reward “{reward}” expires at {at}; collect it at {shop} soon",
+    "notice_redemption_fulfilled": "Your reward {what} was handed over, for {points} points",
+    "notice_redemption_expiring": "Your reward {what} expires at {at}; collect it soon",
     "notice_wish_claimed": "Your wish “{title}” was claimed by {by}",
-    "notice_report_answered": "Your report “{title}” has an answer: {answer}",
+    "notice_report_answered": "Your report “{title}” has an answer",
+    "notice_report_accepted": "Your report “{title}” was accepted",
+    "notice_report_rejected": "Your report “{title}” was not taken up: {answer}",
+    "notice_report_resolved": "Your report “{title}” was resolved: {answer}",
     "notice_activity_cancelled": "The activity “{title}” was cancelled: {reason}",
     "notice_shift_tomorrow": "Tomorrow at {at} you are on duty at “{post}”",
     "notice_unknown": "You have a new message",
@@ -67,6 +73,8 @@ def say(kind: str, params: Mapping[str, Any], words: Mapping[str, str], local: C
     key = f"notice_{kind}"
     if kind == "points_received" and not values.get("what"):
         key = "notice_points_received_plain"
+    if kind == "report_answered" and f"notice_report_{values.get('outcome')}" in words:
+        key = f"notice_report_{values['outcome']}"
     try:
         return words[key].format(**values)
     except (KeyError, IndexError):
