@@ -5,12 +5,18 @@ large-text switch (大字) that the page remembers."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin.warnings.daily import DailyWarnings
+from merchants.redemptions.sweep import warn_expiring
+from points_service.duty.reminders import tell_tomorrows_shifts
 from points_service.inbox.models import MemberNotice
 from tests.admin.test_console import staff_login
 from tests.admin.test_console_points import csrf, notice, send
@@ -18,8 +24,11 @@ from tests.admin.test_console_work import signed_in_web
 from tests.conftest import Community, ServedApp
 from tests.merchants import test_merchant_page as merchant_page
 from tests.merchants.test_merchant_page import fits_the_phone
+from tests.merchants.test_redemption_flow import shop
 from tests.points_service.test_activities import code_of, create_activity, member_phone, sign_up
+from tests.points_service.test_duty import create_post, holder, one_shift
 from tests.points_service.test_member_page import screenshot, sign_in
+from tests.points_service.test_reports import report
 from tests.points_service.test_wishes import post_wish
 
 browser = merchant_page.browser
@@ -186,3 +195,77 @@ async def test_an_award_shows_in_the_inbox_with_a_badge_and_large_text_is_rememb
     await screenshot(page, "inbox-03-large-text")
     await page.click("#text-size-toggle")
     await expect(page.locator("#text-size-toggle")).to_have_text("大字")
+
+
+async def test_a_decided_report_tells_its_reporter_and_a_refused_decision_nobody(community: Community) -> None:
+    unit = await community.org_unit()
+    _, phone = await member_phone(community, unit, "郑上报")
+    filed = await report(phone)
+    other = await report(phone, place="5号楼")
+
+    refused = await community.admin.post(f"/api/v1/reports/{other['id']}/reject", json={"reason": ""})
+    accepted = await community.admin.post(f"/api/v1/reports/{filed['id']}/accept")
+    resolved = await community.admin.post(f"/api/v1/reports/{filed['id']}/resolve", json={"resolution": "已更换灯泡"})
+    too_late = await community.admin.post(f"/api/v1/reports/{filed['id']}/reject", json={"reason": "重复"})
+
+    assert refused.status_code == 400 and too_late.status_code == 409
+    assert accepted.status_code == 200 and resolved.status_code == 200
+    assert [item["text"] for item in (await messages(phone))["items"]] == [
+        "您上报的「3号楼东侧」已办结：已更换灯泡",
+        "您上报的「3号楼东侧」已受理",
+    ]
+
+
+async def test_a_handed_over_reward_and_a_code_about_to_expire_are_each_told_once(
+    community: Community, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    member, phone = await member_phone(community, unit, "欧阳娜娜")
+    assert (await community.adjust(member["id"], 100, "志愿服务")).status_code == 201
+    clerk, _, reward_id = await shop(community, unit, stock=5)
+    handed = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id, "quantity": 2})).json()
+    waiting = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})).json()
+    fresh = (await phone.post("/api/v1/me/redemptions", json={"reward_id": reward_id})).json()
+    async with sessions() as session, session.begin():
+        # Stands in for the clock: the code was made three days ago and has five hours left.
+        await session.execute(
+            text(
+                "UPDATE redemptions SET created_at = now() - interval '3 days', "
+                "expires_at = now() + interval '5 hours' WHERE id = :id"
+            ),
+            {"id": uuid.UUID(waiting["id"])},
+        )
+
+    fulfilled = await clerk.post("/api/v1/merchant/redemptions/fulfil", json={"code": handed["code"]})
+    again = await clerk.post("/api/v1/merchant/redemptions/fulfil", json={"code": handed["code"]})
+    warned = [await warn_expiring(sessions), await warn_expiring(sessions)]
+
+    assert fulfilled.status_code == 200 and again.status_code == 409
+    assert warned[1] == 0 and fresh["status"] == "pending"
+    texts = [item["text"] for item in (await messages(phone))["items"]]
+    assert texts[0].startswith("您兑换的大米5斤 × 1（红星超市）将于 ") and texts[0].endswith(" 过期，请尽快领取")
+    assert texts[1:] == ["您兑换的大米5斤 × 2（红星超市）已领取，用去 40 积分", "收到 100 积分：志愿服务"]
+
+
+async def test_the_daily_run_tells_tomorrows_shift_holders_once(
+    community: Community, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = await community.org_unit()
+    rule = await community.rule(points=10, category="duty", unit="hour")
+    post = await create_post(community.admin, unit, rule, "文明监督岗")
+    member, phone = await holder(community, unit, post, "冯值班")
+    tz = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(tz).date()
+    tomorrow_nine = datetime.combine(today + timedelta(days=1), time(9, 0), tz)
+    hours = (tomorrow_nine - datetime.now(UTC)).total_seconds() / 3600
+    await one_shift(community.admin, post, member["id"], hours, hours + 2)
+    await one_shift(community.admin, post, member["id"], hours + 48, hours + 50)  # the day after: not yet
+
+    async with sessions() as session, session.begin():
+        await DailyWarnings(session, community.tenant_id).run_day(today)
+    async with sessions() as session, session.begin():
+        await tell_tomorrows_shifts(session, community.tenant_id, today)  # a second try writes nothing
+
+    assert [item["text"] for item in (await messages(phone))["items"]] == [
+        f"明天 {tomorrow_nine:%Y-%m-%d} 09:00 您在「文明监督岗」有值班"
+    ]
