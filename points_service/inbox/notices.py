@@ -61,13 +61,19 @@ async def notify(session: AsyncSession, tenant_id: uuid.UUID, notices: Sequence[
 
 
 async def notify_account(
-    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, kind: str, params: dict[str, Any]
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    kind: str,
+    params: dict[str, Any],
+    unless: uuid.UUID | None = None,
 ) -> int:
-    """A notice to the member behind a login account (a wish's poster); none when it is staff's."""
+    """A notice to the member behind a login account (a wish's poster); none when it is staff's, or
+    when that member is `unless` (who caused it)."""
     member_id = await session.scalar(
         text("SELECT member_id FROM login_accounts WHERE tenant_id = :tenant AND id = :account"),
         {"tenant": tenant_id, "account": account_id},
     )
-    if member_id is None:
+    if member_id is None or member_id == unless:
         return 0
     return await notify(session, tenant_id, [Notice(member_id, kind, params)])

@@ -133,12 +133,14 @@ class WishService(EarningService):
 
     async def _tell_poster(self, wish: Wish) -> None:
         """The member who posted the wish (for themselves or as a proxy) hears who took it on; a wish
-        staff posted tells nobody."""
+        staff posted, or one its poster takes on, tells nobody."""
         claimant = await self._session.scalar(
             select(Member.name).where(Member.tenant_id == self._tenant_id, Member.id == wish.claimed_by)
         )
         params = {"title": wish.title, "by": mask_name(claimant or ""), "wish_id": str(wish.id)}
-        await notify_account(self._session, self._tenant_id, wish.posted_by, "wish_claimed", params)
+        await notify_account(
+            self._session, self._tenant_id, wish.posted_by, "wish_claimed", params, unless=wish.claimed_by
+        )
 
     async def _locked(self, wish_id: uuid.UUID) -> Wish:
         wish = await self._session.scalar(

@@ -104,9 +104,11 @@ async def test_a_claimed_wish_tells_its_poster_once_and_a_refused_claim_tells_no
     claimed = await first.post(f"/api/v1/wishes/{wish['id']}/claim")
     refused = await second.post(f"/api/v1/wishes/{wish['id']}/claim")
     staff_claimed = await second.post(f"/api/v1/wishes/{staff_wish['id']}/claim")
+    own_wish = await post_wish(poster_phone, unit, title="修水管")
+    self_claimed = await poster_phone.post(f"/api/v1/wishes/{own_wish['id']}/claim")
 
     assert refused_before.status_code == 404
-    assert claimed.status_code == 200 and staff_claimed.status_code == 200
+    assert claimed.status_code == 200 and staff_claimed.status_code == 200 and self_claimed.status_code == 200
     assert refused.status_code == 409 and code_of(refused) == "wish_taken"
     told = await notices_of(sessions, community, poster["id"], "wish_claimed")
     assert [(params["title"], params["by"]) for params in told] == [("帮忙买菜", "赵*")]
@@ -114,7 +116,8 @@ async def test_a_claimed_wish_tells_its_poster_once_and_a_refused_claim_tells_no
         "您发布的心愿「帮忙买菜」已被 赵* 认领"
     ]
     async with sessions() as session:
-        # Nobody else heard of either wish: the staff's wish has no member behind its poster.
+        # Nobody else heard of the others: the staff's wish has no member behind its poster, and the
+        # member who took on their own wish is not told of it.
         assert (
             await session.scalar(
                 select(func.count()).where(
