@@ -29,9 +29,20 @@ TEXT_SIZES = ("large", "normal")
 TEXT_SIZE_SECONDS = 400 * 24 * 3600
 
 
+UNREAD_KEY = "member_unread"
+
+
 async def unread_messages(db_session: AsyncSession, principal: Principal) -> int:
     assert principal.member_id is not None
     return await Inbox(db_session, principal.tenant_id, principal.member_id).unread()
+
+
+async def member_with_unread(request: AnyRequest, state: State, db_session: AsyncSession) -> Principal:
+    """The signed-in member (the page's own provider), and how many messages they have not read, kept
+    on the request for the frame's badge on the home tab of every screen."""
+    principal = await MEMBER_PAGE.user(request, state)
+    request.state[UNREAD_KEY] = await unread_messages(db_session, principal)
+    return principal
 
 
 class InboxScreen(Controller):

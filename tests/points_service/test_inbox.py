@@ -179,6 +179,10 @@ async def test_an_award_shows_in_the_inbox_with_a_badge_and_large_text_is_rememb
     await expect(page.locator("#go-messages")).to_contain_text("1 条未读")
     await fits_the_phone(page)
     await screenshot(page, "inbox-01-badge")
+    for tab in ("activities", "rewards", "home"):  # the badge is on the home tab of every screen
+        await page.click(f"[data-tab={tab}]")
+        await expect(page.locator(f"[data-tab={tab}]")).to_have_attribute("aria-current", "page")
+        await expect(page.locator("#unread-badge")).to_have_text("1")
     await page.click("#go-messages")
     await expect(page.locator("#message-list li.unread")).to_contain_text("收到 10 积分：清扫楼道")
     await fits_the_phone(page)
