@@ -17,7 +17,7 @@ from merchants.accounts.clerks import MerchantShopClerks
 from merchants.redemptions import models as redemption_models
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
-from merchants.redemptions.sweep import sweep_expired, sweep_forever
+from merchants.redemptions.sweep import sweep_expired, sweep_forever, warn_expiring
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
@@ -44,6 +44,7 @@ def sweep() -> None:
     with resolved_settings() as settings:
         migrate_to_head(settings)
         click.echo(f"expired {asyncio.run(with_sessions(settings, sweep_expired))} redemptions")
+        click.echo(f"reminded {asyncio.run(with_sessions(settings, warn_expiring))} codes about to expire")
 
 
 class MerchantsPlugin(PackagePlugin):

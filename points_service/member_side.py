@@ -17,10 +17,12 @@ from points_service.duty import models as duty_models
 from points_service.duty.routes import duty_routers
 from points_service.feedback import models as feedback_models
 from points_service.feedback.routes import feedback_routers
+from points_service.inbox import models as inbox_models
 from points_service.leaderboards.controllers import LeaderboardController
 from points_service.leaderboards.service import MemberNames, UnitPaths
 from points_service.leaderboards.upkeep import keep_boards_forever
 from points_service.me.controllers import MeController
+from points_service.me.messages import MessagesController
 from points_service.mobile import TEMPLATE_DIRECTORY as MEMBER_TEMPLATES
 from points_service.mobile.routes import member_page_routers
 from points_service.package_plugin import PackagePlugin, in_background
@@ -43,6 +45,7 @@ class MemberSidePlugin(PackagePlugin):
         claim_models,
         duty_models,
         feedback_models,
+        inbox_models,
         proxy_models,
         report_models,
         wish_models,
@@ -51,6 +54,7 @@ class MemberSidePlugin(PackagePlugin):
     def api_routers(self) -> Sequence[ControllerRouterHandler]:
         return [
             MeController,
+            MessagesController,
             LeaderboardController,
             *activity_routers(),
             *feedback_routers(),

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.warnings.models import WARNING_KINDS, WarningItem, WarningRun, WarningSettings
 from admin.warnings.service import Finding, Thresholds, WarningCheck, as_checks, findings
+from points_service.duty.reminders import tell_tomorrows_shifts
 from points_service.org.models import OrgUnit
 from points_service.org.reach import Subtree
 from points_service.tenancy.models import Tenant
@@ -114,6 +115,8 @@ class DailyWarnings:
         for start in range(0, len(rows), INSERT_BATCH):
             await self._session.execute(insert(WarningItem), rows[start : start + INSERT_BATCH])
         await self._forget_old_findings(day)
+        # Once a day per tenant, so the members' "on duty tomorrow" messages ride along with the run.
+        await tell_tomorrows_shifts(self._session, self._tenant_id, day)
         run = await self._session.scalar(
             update(WarningRun)
             .where(WarningRun.tenant_id == self._tenant_id, WarningRun.id == run_id)

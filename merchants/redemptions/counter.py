@@ -19,6 +19,7 @@ from merchants.redemptions.repository import RedemptionRepository
 from merchants.redemptions.schemas import CounterView
 from points_service.auth.rate_limit import FailureLimiter
 from points_service.errors import NotFound
+from points_service.inbox.notices import Notice, notify
 from points_service.ledger.service import LedgerService
 
 
@@ -87,4 +88,9 @@ class Counter:
         redemption.settled_at = datetime.now(UTC)
         redemption.settled_by = clerk_account_id
         await self._session.flush()
+        # The member's message that the reward was handed over, in the fulfilment's transaction.
+        params = {"what": label, "points": redemption.points, "redemption_id": str(redemption.id)}
+        await notify(
+            self._session, redemption.tenant_id, [Notice(redemption.member_id, "redemption_fulfilled", params)]
+        )
         return redemption

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +20,31 @@ from points_service.tenancy.service import tenant_clock
 
 logger = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 60
+
+# A pending code is worth a reminder when less than a day is left, or less than half its window for
+# codes that live a day or less (so none is reminded the moment it is made); once per code.
+WARN_EXPIRING = text(
+    """
+    INSERT INTO member_notices (tenant_id, id, member_id, kind, params, once)
+    SELECT r.tenant_id, gen_random_uuid(), r.member_id, 'redemption_expiring',
+           jsonb_build_object('what', w.title || ' × ' || r.quantity || '（' || m.name || '）',
+                              'at', r.expires_at, 'redemption_id', r.id),
+           'redemption_expiring:' || r.id
+      FROM redemptions r
+      JOIN rewards w ON w.tenant_id = r.tenant_id AND w.id = r.reward_id
+      JOIN merchants m ON m.tenant_id = r.tenant_id AND m.id = r.merchant_id
+     WHERE r.status = 'pending' AND r.expires_at > now()
+       AND r.expires_at - now() <= least(interval '24 hours', (r.expires_at - r.created_at) / 2)
+    ON CONFLICT (tenant_id, once) WHERE once IS NOT NULL DO NOTHING
+    """
+)
+
+
+async def warn_expiring(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Write each member's "your code expires soon" message, at most once per code."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(WARN_EXPIRING)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def sweep_expired(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -46,6 +71,9 @@ async def sweep_forever(sessions: async_sessionmaker[AsyncSession]) -> None:
             expired = await sweep_expired(sessions)
             if expired:
                 logger.info("expired %d redemptions", expired)
+            warned = await warn_expiring(sessions)
+            if warned:
+                logger.info("reminded %d members of codes about to expire", warned)
         except (SQLAlchemyError, OSError):
             logger.exception("redemption sweep failed; retrying in %s s", SWEEP_EVERY_SECONDS)
         await asyncio.sleep(SWEEP_EVERY_SECONDS)

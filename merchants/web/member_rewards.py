@@ -35,6 +35,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError
 from points_service.idempotency.service import KeyClaim
 from points_service.ledger.service import LedgerService
+from points_service.mobile.inbox_screen import member_with_unread
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.qr import qr_svg
 from points_service.web import Message, local_time
@@ -192,4 +193,4 @@ class MemberRewardsController(Controller):
 
 def member_reward_routers() -> list[Router]:
     """The rewards tab of the member page, mounted beside the page's own routers at /member."""
-    return [REWARDS_PAGE.screens([MemberRewardsController], {**SHARED, "principal": Provide(REWARDS_PAGE.user)})]
+    return [REWARDS_PAGE.screens([MemberRewardsController], {**SHARED, "principal": Provide(member_with_unread)})]

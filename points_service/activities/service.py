@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from points_service.activities.confirmation import Attendee, Confirmation, hours_between, pay_attendance
 from points_service.activities.models import Activity, ActivitySignup
 from points_service.activities.repository import ActivityRepository
@@ -16,6 +18,7 @@ from points_service.activities.tokens import check_in_token_valid
 from points_service.auth.rate_limit import FailureLimiter
 from points_service.earning import EarningContext, EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.inbox.notices import Notice, notify
 from points_service.ledger.service import LedgerService
 from points_service.org.reach import Subtree
 from points_service.proxies.service import Acting
@@ -182,7 +185,24 @@ class ActivityService(EarningService):
         activity.cancelled_by = self._principal.account_id
         activity.cancel_reason = reason.strip()[:500]
         await self._repo.session.flush()
+        await self._tell_signed_up(activity)
         return activity, activity.signed_up
+
+    async def _tell_signed_up(self, activity: Activity) -> None:
+        """A message to each member still signed up, in the cancellation's transaction."""
+        member_ids = await self._repo.session.scalars(
+            select(ActivitySignup.member_id).where(
+                ActivitySignup.tenant_id == activity.tenant_id,
+                ActivitySignup.activity_id == activity.id,
+                ActivitySignup.status == "signed_up",
+            )
+        )
+        params = {"title": activity.title, "reason": activity.cancel_reason, "activity_id": str(activity.id)}
+        await notify(
+            self._repo.session,
+            activity.tenant_id,
+            [Notice(member_id, "activity_cancelled", params) for member_id in member_ids],
+        )
 
     async def in_reach(self, activity_id: uuid.UUID, for_update: bool = False) -> Activity:
         """Staff: an activity in their subtree, else 404."""

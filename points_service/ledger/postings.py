@@ -17,6 +17,7 @@ from typing import Any
 
 from points_service.database.session import after_commit
 from points_service.errors import CapReached, DomainError, InsufficientPoints, NotFound
+from points_service.inbox.notices import Notice, notify
 from points_service.ledger.hashing import chained_entry_hash, transaction_digest, unchained_entry_hash
 from points_service.ledger.models import EARNING_KINDS, LOCKED_ACCOUNT_KINDS
 from points_service.ledger.repository import (
@@ -152,6 +153,7 @@ class LedgerWriter:
         usage: dict[tuple[uuid.UUID, uuid.UUID, date], int] = {}
         touched: dict[uuid.UUID, LockedAccount] = {}
         results: list[Posted | DomainError] = []
+        notices: list[Notice] = []
         for posting in postings:
             try:
                 # Checked before anything changes, so a refused posting leaves the locked
@@ -206,6 +208,8 @@ class LedgerWriter:
                 usage_key = (posting.member_id, rule_id, day)
                 usage[usage_key] = usage.get(usage_key, 0) + points
             member_change = sum(amount for account_id, amount in posting.lines if account_id == available.id)
+            if posting.kind in CREDITS_NOTICED and member_change > 0:
+                notices.append(_points_received(posting, member_change))
             results.append(
                 Posted(transaction_id, posting.member_id, member_change, available.balance, posting.reverses_id)
             )
@@ -213,6 +217,8 @@ class LedgerWriter:
             return results
 
         earned_months = await self._repo.write_postings(transactions, entries, list(touched.values()), earned, usage)
+        # The member's "points received" message, in the same transaction as the points.
+        await notify(self._repo.session, self._repo.tenant_id, notices)
         if earned and self._publish_earned is not None:
             self._queue_leaderboard_update(earned, earned_months)
         kinds = [transaction["kind"] for transaction in transactions]
@@ -282,6 +288,16 @@ class LedgerWriter:
         account.entry_count = seq
         account.last_hash = entry_hash
         return row
+
+
+# Points a member is told about: awards and staff's adjustments in their favour (a reversal or a
+# released hold gives back what was theirs and says so in the history instead).
+CREDITS_NOTICED = ("award", "adjustment")
+
+
+def _points_received(posting: Posting, points: int) -> Notice:
+    what = posting.rule.name if posting.rule is not None else posting.memo
+    return Notice(posting.member_id, "points_received", {"points": points, "what": what})
 
 
 def _capped(rule: Rule) -> bool:

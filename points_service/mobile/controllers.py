@@ -35,6 +35,7 @@ from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
 from points_service.mobile.activity_screen import activity_path
 from points_service.mobile.community import acting_for, shift_check_in_refusal
+from points_service.mobile.inbox_screen import unread_messages
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
 from points_service.org.service import OrgService
@@ -116,6 +117,7 @@ class HomeController(Controller):
             explain=explain,
             local=local_time(clock),
             tab="home",
+            unread=await unread_messages(db_session, member),
         )
 
 

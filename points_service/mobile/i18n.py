@@ -6,6 +6,7 @@ The rewards screens are served by the merchants package and bring their own word
 
 from __future__ import annotations
 
+from points_service.inbox import words as words_inbox
 from points_service.mobile import words_activities, words_phone
 from points_service.web import Catalogue
 
@@ -154,7 +155,7 @@ EN: dict[str, str] = {
 
 MEMBER_WORDS = Catalogue(
     {
-        "zh-CN": ZH_CN | words_activities.ZH_CN | words_phone.ZH_CN,
-        "en": EN | words_activities.EN | words_phone.EN,
+        "zh-CN": ZH_CN | words_activities.ZH_CN | words_phone.ZH_CN | words_inbox.ZH_CN,
+        "en": EN | words_activities.EN | words_phone.EN | words_inbox.EN,
     }
 )

@@ -12,6 +12,7 @@ from points_service.duty.service import DutyService
 from points_service.mobile.activity_screen import ActivityScreen
 from points_service.mobile.community import COMMUNITY_CONTROLLERS
 from points_service.mobile.controllers import MEMBER_CONTROLLERS
+from points_service.mobile.inbox_screen import InboxScreen, member_with_unread
 from points_service.mobile.page import MEMBER_PAGE
 from points_service.registration.service import RegistrationService
 from points_service.reports.service import ReportService
@@ -21,9 +22,9 @@ from points_service.wishes.service import WishService
 def member_page_routers() -> list[Router]:
     """Sign-in and sign-out, home, activities and shifts, and the page's static files."""
     return MEMBER_PAGE.routers(
-        [*MEMBER_CONTROLLERS, ActivityScreen, *COMMUNITY_CONTROLLERS],
+        [*MEMBER_CONTROLLERS, ActivityScreen, *COMMUNITY_CONTROLLERS, InboxScreen],
         dependencies={
-            "principal": Provide(MEMBER_PAGE.user),
+            "principal": Provide(member_with_unread),
             **earning_dependencies(),
             "activities": Provide(provide_activities),
             "duty": earning_service(DutyService),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.inbox.notices import Notice, notify
 from points_service.ledger.service import LedgerService, Posted
 from points_service.org.models import Member, OrgUnit
 from points_service.org.reach import Subtree
@@ -114,6 +115,12 @@ class ReportService(EarningService):
                 transaction_id=transaction_id,
             )
         )
+
+    async def _tell_reporter(self, report: ProblemReport, answer: str | None) -> None:
+        """The reporter's message that staff decided (accepted, rejected, resolved), in the decision's
+        transaction."""
+        params = {"title": report.place, "outcome": report.status, "answer": answer, "report_id": str(report.id)}
+        await notify(self._session, self._tenant_id, [Notice(report.member_id, "report_answered", params)])
 
     def _in_scope(self, scope: Subtree) -> Select[tuple[ProblemReport]]:
         reported, handling = aliased(OrgUnit), aliased(OrgUnit)
@@ -216,6 +223,7 @@ class ReportService(EarningService):
         report.accepted_at = datetime.now(UTC)
         self._record(report, "accepted", None, posted.transaction_id if posted else None)
         await self._session.flush()
+        await self._tell_reporter(report, None)
         return report, posted
 
     async def escalate(self, report_id: uuid.UUID, note: str | None) -> ProblemReport:
@@ -239,6 +247,7 @@ class ReportService(EarningService):
         report.status = "rejected"
         self._record(report, "rejected", reason.strip())
         await self._session.flush()
+        await self._tell_reporter(report, reason.strip())
         return report
 
     async def resolve(
@@ -268,6 +277,7 @@ class ReportService(EarningService):
         report.resolved_by_member_id = credited
         self._record(report, "resolved", report.resolution, posted.transaction_id if posted else None)
         await self._session.flush()
+        await self._tell_reporter(report, report.resolution)
         return report, posted
 
     async def stats(self, unit_id: uuid.UUID, first: date, last: date) -> ReportStats:

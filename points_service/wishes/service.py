@@ -12,8 +12,10 @@ from sqlalchemy import func, or_, select, update
 
 from points_service.earning import EarningService
 from points_service.errors import DomainError, InvalidInput, NotFound
+from points_service.inbox.notices import notify_account
 from points_service.ledger.service import LedgerService, Posted
-from points_service.org.models import OrgUnit
+from points_service.org.models import Member, OrgUnit
+from points_service.org.names import mask_name
 from points_service.rules.models import Rule
 from points_service.wishes.models import Wish
 
@@ -126,7 +128,19 @@ class WishService(EarningService):
         wish = await self._locked(wish_id)
         if claimed is None:
             raise WishTaken() if wish.status in ("claimed", "fulfilled", "verified") else WrongWishStatus()
+        await self._tell_poster(wish)
         return wish
+
+    async def _tell_poster(self, wish: Wish) -> None:
+        """The member who posted the wish (for themselves or as a proxy) hears who took it on; a wish
+        staff posted, or one its poster takes on, tells nobody."""
+        claimant = await self._session.scalar(
+            select(Member.name).where(Member.tenant_id == self._tenant_id, Member.id == wish.claimed_by)
+        )
+        params = {"title": wish.title, "by": mask_name(claimant or ""), "wish_id": str(wish.id)}
+        await notify_account(
+            self._session, self._tenant_id, wish.posted_by, "wish_claimed", params, unless=wish.claimed_by
+        )
 
     async def _locked(self, wish_id: uuid.UUID) -> Wish:
         wish = await self._session.scalar(
