@@ -62,7 +62,7 @@ def note_of(form: Any) -> str | None:
 
 
 def staff_points(work: Work, ledger: Any) -> StaffPointsService:
-    return StaffPointsService(work.staff, work.org, work.rules, ledger)
+    return StaffPointsService(work.staff, work.org, work.rules, ledger, work.db_session, work.state.redis)
 
 
 def idempotent(work: Work) -> IdempotentWrites:

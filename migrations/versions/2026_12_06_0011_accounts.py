@@ -1,7 +1,7 @@
 """Accounts: members switched off, a per-login generation that ends older sessions, a forced password change.
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-06 12:55:00
 
 """

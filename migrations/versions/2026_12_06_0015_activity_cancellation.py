@@ -1,7 +1,7 @@
 """Activities can be cancelled by staff, with the reason their members are shown.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-06 13:00:00
 
 """

@@ -1,7 +1,7 @@
 """Shop decisions: an application may be refused, and a refusal or a suspension keeps its reason.
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 13:20:00
 
 """

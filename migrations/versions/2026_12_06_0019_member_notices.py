@@ -1,7 +1,7 @@
 """The member's messages: notices written with what causes them, read on the member page.
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-06 13:50:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
