@@ -55,6 +55,9 @@ class Settings:
     # Metrics at /metrics, request ids and the access log (POINTS_METRICS=off turns them off, to
     # measure what they cost: bench/run.py, docs/operations.md).
     observe_requests: bool = True
+    # Where pg_dump and pg_restore of the server's major version live, when not found by themselves
+    # (POINTS_PG_BIN; points_service/backups.py).
+    pg_bin: Path | None = None
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +83,7 @@ class Settings:
             database_pool_size=int(env.get("POINTS_DATABASE_POOL_SIZE") or "20"),
             daily_warnings_at=daily_warnings_at(env.get("POINTS_DAILY_WARNINGS_AT") or "01:00"),
             observe_requests=switched_on(env.get("POINTS_METRICS") or "on", "POINTS_METRICS"),
+            pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
