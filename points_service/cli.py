@@ -173,13 +173,14 @@ def restore(file: Path, replace: bool) -> None:
     with resolved_database() as settings:
         try:
             tools = tools_for(run_in_session(settings, server_major), settings.pg_bin)
+            holds_tables = run_in_session(settings, tables_in)
+            if holds_tables and not replace:
+                raise BackupError(
+                    "the database already holds tables: restore into an empty database, "
+                    "or pass --replace to drop everything in it first"
+                )
             check_archive(tools, file)
-            if run_in_session(settings, tables_in):
-                if not replace:
-                    raise BackupError(
-                        "the database already holds tables: restore into an empty database, "
-                        "or pass --replace to drop everything in it first"
-                    )
+            if holds_tables:
                 run_in_session(settings, empty_public_schema)
             load(tools, settings.database_url or "", file)
         except BackupError as error:

@@ -108,22 +108,18 @@ async def test_a_backup_restores_into_a_fresh_database_that_reconciles_with_equa
         assert sorted(row[1] for row in after if len(row) == 3) == ["fulfilled", "pending"]
 
 
-async def test_a_restore_into_a_database_that_holds_tables_is_refused(services: Services, tmp_path: Path) -> None:
-    async with scratch_database(services) as database_url:
-        await asyncio.to_thread(upgrade, database_url)
-        file = tmp_path / "empty.dump"
-        assert (
-            await asyncio.to_thread(
-                points_service, "backup", str(file), database_url=database_url, redis_url=services.redis_url
-            )
-        ).returncode == 0
+async def test_a_restore_into_a_database_that_holds_tables_is_refused_before_it_is_touched(
+    services: Services, tmp_path: Path
+) -> None:
+    file = tmp_path / "any.dump"
+    file.write_bytes(b"not read: the refusal comes first")
 
-        refused = await asyncio.to_thread(
-            points_service, "restore", str(file), database_url=database_url, redis_url=services.redis_url
-        )
+    refused = await asyncio.to_thread(
+        points_service, "restore", str(file), database_url=services.database_url, redis_url=services.redis_url
+    )
 
-        assert refused.returncode != 0
-        assert "--replace" in refused.stderr
+    assert refused.returncode != 0
+    assert "--replace" in refused.stderr
 
 
 def test_without_tools_of_the_servers_version_the_message_names_the_version_needed() -> None:
