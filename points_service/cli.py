@@ -169,6 +169,7 @@ def restore(file: Path, replace: bool) -> None:
         tables_in,
         tools_for,
     )
+    from points_service.leaderboards.store import outdate_all_boards
 
     with resolved_database() as settings:
         try:
@@ -186,6 +187,8 @@ def restore(file: Path, replace: bool) -> None:
         except BackupError as error:
             raise click.ClickException(str(error)) from error
         migrate_to_head(settings)
+        # The boards in Redis describe the ledger before the restore: every process's upkeep rebuilds them.
+        run_in_session(settings, outdate_all_boards)
         checks = run_in_session(settings, lambda session: reconcile_all(session, None))
         tenants, transactions = run_in_session(settings, ledger_size)
     if not reported(checks):

@@ -17,6 +17,7 @@ from points_service.duty import models as duty_models
 from points_service.duty.routes import duty_routers
 from points_service.feedback import models as feedback_models
 from points_service.feedback.routes import feedback_routers
+from points_service.leaderboards import models as leaderboard_models
 from points_service.leaderboards.controllers import LeaderboardController
 from points_service.leaderboards.service import MemberNames, UnitPaths
 from points_service.leaderboards.upkeep import keep_boards_forever
@@ -43,6 +44,7 @@ class MemberSidePlugin(PackagePlugin):
         claim_models,
         duty_models,
         feedback_models,
+        leaderboard_models,
         proxy_models,
         report_models,
         wish_models,
