@@ -24,6 +24,7 @@ from merchants.plugin import MerchantsPlugin
 from points_service.auth import models as auth_models
 from points_service.auth.controllers import AuthController
 from points_service.auth.middleware import BearerTokenMiddleware
+from points_service.auth.passwords import bound_hashing
 from points_service.database.base import Base
 from points_service.database.session import provide_db_session
 from points_service.errors import EXCEPTION_HANDLERS
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         raise SettingsError("POINTS_JWT_SECRET is required")
 
     configure_logging()
+    bound_hashing(settings.password_hashing_threads)
 
     @asynccontextmanager
     async def core_state(app: Litestar) -> AsyncIterator[None]:
