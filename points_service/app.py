@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.plugin import AdminPlugin
 from merchants.plugin import MerchantsPlugin
+from points_service.api_headers import api_answer_headers
 from points_service.auth import models as auth_models
 from points_service.auth.controllers import AuthController
 from points_service.auth.middleware import BearerTokenMiddleware
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    app.asgi_handler = api_answer_headers(app.asgi_handler)
     if settings.observe_requests:
         # Around the router rather than in `middleware`, which Litestar runs only once a route
         # matched: a 404 gets its request id, access line and count too.
