@@ -49,6 +49,13 @@ def rss_mib(pid: int) -> float | None:
         return None
 
 
+def helper(pid: int) -> bool:
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+
+
 class RssSampler:
     """Peak resident memory of each process, sampled until stopped."""
 
@@ -153,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             service.start()
             log(f"creating {args.logins} members with a login")
             usernames = asyncio.run(create_members(service.base_url, args.logins))
-            # One worker: the app runs in the service's own process.
-            workers = service.worker_pids() or ([service.proc.pid] if service.proc else [])
+            # One worker: the app runs in the service's own process. Several: not multiprocessing's helper.
+            workers = [pid for pid in service.worker_pids() if not helper(pid)] or (
+                [service.proc.pid] if service.proc else []
+            )
             before = {pid: rss_mib(pid) or 0.0 for pid in workers}
             log(f"{args.logins} logins at once; {args.workers} workers, hashing threads per worker: {threads}")
             started = time.monotonic()
