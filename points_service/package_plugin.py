@@ -19,9 +19,10 @@ from types import ModuleType
 from typing import Any
 
 import click
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -35,10 +36,28 @@ API_PREFIX = "/api/v1"
 
 
 def api_router(route_handlers: Sequence[ControllerRouterHandler]) -> Router:
-    """The JSON API's routers: under /api/v1, the caller read from the bearer token."""
+    """The JSON API's routers: under /api/v1, the caller read from the bearer token, bodies in JSON."""
     return Router(
-        path=API_PREFIX, dependencies={"principal": Provide(provide_principal)}, route_handlers=list(route_handlers)
+        path=API_PREFIX,
+        dependencies={"principal": Provide(provide_principal)},
+        route_handlers=list(route_handlers),
+        before_request=json_bodies_only,
     )
+
+
+async def json_bodies_only(request: Request[Any, Any, Any]) -> None:
+    """A body sent to the JSON API comes as application/json (or a `+json` type), or it is refused with
+    415 instead of being guessed at: a form or text/plain post is also what another site's page can
+    send without asking the browser first. Calls without a body are left alone."""
+    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    media_type = request.content_type[0]
+    if media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json")):
+        return
+    raise HTTPException(status_code=415, detail="Send the body as JSON, with Content-Type: application/json")
 
 
 def add_template_directory(app_config: AppConfig, directory: Path) -> None:
