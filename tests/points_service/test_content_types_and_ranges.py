@@ -45,3 +45,19 @@ async def test_a_date_at_the_end_of_the_calendar_is_a_validation_error(community
 
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "validation_error"
+
+
+async def test_a_number_sent_as_a_string_is_a_validation_error_naming_the_field(community: Community) -> None:
+    unit = await community.org_unit()
+    member = await community.member(unit)
+    rule = await community.rule(points=10)
+
+    answer = await community.admin.post(
+        "/api/v1/admin/adjustments", json={"member_id": member["id"], "amount": "5", "reason": "纠正"}
+    )
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "validation_error"
+    assert [error["field"] for error in answer.json()["errors"]] == ["amount"]
+    assert await community.ledger(member["id"]) == []
+    assert (await community.award(member["id"], rule)).status_code == 201
