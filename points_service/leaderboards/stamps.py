@@ -43,23 +43,27 @@ def parse_ready(value: str | bytes | None) -> tuple[int, str]:
     return (int(generation), run_id) if generation.isdigit() else (0, "")
 
 
-def floor(tenant_id: uuid.UUID) -> tuple[int, int] | None:
-    """What was seen before a command is sent; its answer must not be older."""
-    return SEEN.get(tenant_id)
+Floor = tuple[tuple[int, int] | None, int | None]
 
 
-def judge(
-    tenant_id: uuid.UUID, ready: str | bytes, applied: int, before: tuple[int, int] | None, incremented: bool = False
-) -> Belief:
+def floor(tenant_id: uuid.UUID) -> Floor:
+    """What was seen and believed before a command is sent; its answer must not be older."""
+    return SEEN.get(tenant_id), TRUSTED.get(tenant_id)
+
+
+def judge(tenant_id: uuid.UUID, ready: str | bytes, applied: int, before: Floor, incremented: bool = False) -> Belief:
     """`incremented`: the answer is an INCR of the counter, which must be above anything seen before it."""
     generation, _ = parse_ready(ready)
-    trusted = TRUSTED.get(tenant_id)
-    if trusted is not None and generation < trusted:
+    seen, trusted_before = before
+    if trusted_before is not None and generation < trusted_before:
         return Belief.WENT_BACK
-    if before is not None and (generation, applied - 1 if incremented else applied) < before:
+    if seen is not None and (generation, applied - 1 if incremented else applied) < seen:
         return Belief.WENT_BACK
     SEEN[tenant_id] = max(SEEN.get(tenant_id, (0, 0)), (generation, applied))
-    return Belief.UNVERIFIED if trusted is None else Belief.SOUND
+    trusted = TRUSTED.get(tenant_id)
+    # Older than a build believed while the command was under way (a rebuild swapped in meanwhile): not
+    # served, but no sign of Redis going back either.
+    return Belief.SOUND if trusted is not None and generation >= trusted else Belief.UNVERIFIED
 
 
 def trust(tenant_id: uuid.UUID, generation: int) -> None:
