@@ -8,7 +8,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merchants.accounts.applications import MerchantApplications
+from merchants.accounts.applications import MerchantApplications, application_limiter
 from merchants.accounts.service import MerchantService
 from merchants.controllers import (
     ClerkController,
@@ -25,7 +25,6 @@ from merchants.web.page import CLERK_PAGE
 from merchants.web.repository import CounterRecords
 from points_service.auth.guards import allow_roles, require_member, require_staff
 from points_service.auth.principal import Principal
-from points_service.auth.rate_limit import FailureLimiter
 from points_service.deps import provide_ledger, provide_org
 from points_service.ledger.service import LedgerService
 from points_service.org.service import OrgService
@@ -38,7 +37,7 @@ async def provide_merchant_accounts(
 
 
 async def provide_applications(db_session: AsyncSession, state: State) -> MerchantApplications:
-    return MerchantApplications(db_session, FailureLimiter(state.redis))
+    return MerchantApplications(db_session, application_limiter(state.redis))
 
 
 def marketplace_routers() -> list[Router]:

@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.plugin import AdminPlugin
 from merchants.plugin import MerchantsPlugin
+from points_service.api_headers import api_answer_headers
 from points_service.auth import models as auth_models
 from points_service.auth.controllers import AuthController, PasswordController
 from points_service.auth.middleware import BearerTokenMiddleware
+from points_service.auth.passwords import bound_hashing
 from points_service.database.base import Base
 from points_service.database.session import provide_db_session
 from points_service.errors import EXCEPTION_HANDLERS
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         raise SettingsError("POINTS_JWT_SECRET is required")
 
     configure_logging()
+    bound_hashing(settings.password_hashing_threads)
 
     @asynccontextmanager
     async def core_state(app: Litestar) -> AsyncIterator[None]:
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    app.asgi_handler = api_answer_headers(app.asgi_handler)
     if settings.observe_requests:
         # Around the router rather than in `middleware`, which Litestar runs only once a route
         # matched: a 404 gets its request id, access line and count too.

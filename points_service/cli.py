@@ -1,5 +1,5 @@
-"""`points-service`: serve, migrate, create-admin, reconcile, leaderboards, demo, and the commands each
-package's plugin adds (admin: `warnings run`; merchants: `sweep`)."""
+"""`points-service`: serve, migrate, create-admin, reconcile, backup, restore, leaderboards, demo, and the
+commands each package's plugin adds (admin: `warnings run`; merchants: `sweep`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,23 @@ import os
 import sys
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from points_service.command_env import migrate_to_head, resolved_settings, run_in_session, with_sessions
+from points_service.command_env import (
+    migrate_to_head,
+    resolved_database,
+    resolved_settings,
+    run_in_session,
+    with_sessions,
+)
 from points_service.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from points_service.ledger.reconcile import Check
 
 
 @click.group()
@@ -109,16 +120,82 @@ def reconcile(seal: bool) -> None:
         # Sealing stops at yesterday in the earliest time zone, so no day is sealed while still open.
         seal_until = TenantClock("Pacific/Kiritimati").today() - timedelta(days=1) if seal else None
         checks = run_in_session(settings, lambda session: reconcile_all(session, seal_until))
-    failed = False
+    if not reported(checks):
+        sys.exit(1)
+    click.echo("ledger reconciles")
+
+
+def reported(checks: list[Check]) -> bool:
+    """Print each check; whether all of them passed."""
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"[{mark}] {check.name} ({check.examined} examined)")
         for breach in check.breaches:
             click.echo(f"       {breach}")
-        failed = failed or not check.ok
-    if failed:
+    return all(check.ok for check in checks)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Write the database to FILE with pg_dump of the server's own version (custom format).
+
+    Safe while the service runs: the dump is one consistent snapshot."""
+    from points_service.backups import BackupError, dump, server_major, tools_for
+
+    with resolved_database() as settings:
+        major = run_in_session(settings, server_major)
+        try:
+            tools = tools_for(major, settings.pg_bin)
+            size = dump(tools, settings.database_url or "", file)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"backed up to {file} ({size:,} bytes; PostgreSQL {major}, {tools.pg_dump})")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Drop everything in the database first (otherwise it must be empty).")
+def restore(file: Path, replace: bool) -> None:
+    """Restore FILE (written by `backup`) into the database, migrate it to the newest schema, and
+    reconcile the ledger; exit non-zero unless it reconciles. Stop the service first."""
+    from points_service.app import reconcile_all
+    from points_service.backups import (
+        BackupError,
+        check_archive,
+        empty_public_schema,
+        ledger_size,
+        load,
+        server_major,
+        tables_in,
+        tools_for,
+    )
+    from points_service.leaderboards.store import outdate_all_boards
+
+    with resolved_database() as settings:
+        try:
+            tools = tools_for(run_in_session(settings, server_major), settings.pg_bin)
+            holds_tables = run_in_session(settings, tables_in)
+            if holds_tables and not replace:
+                raise BackupError(
+                    "the database already holds tables: restore into an empty database, "
+                    "or pass --replace to drop everything in it first"
+                )
+            check_archive(tools, file)
+            if holds_tables:
+                run_in_session(settings, empty_public_schema)
+            load(tools, settings.database_url or "", file)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        migrate_to_head(settings)
+        # The boards in Redis describe the ledger before the restore: every process's upkeep rebuilds them.
+        run_in_session(settings, outdate_all_boards)
+        checks = run_in_session(settings, lambda session: reconcile_all(session, None))
+        tenants, transactions = run_in_session(settings, ledger_size)
+    if not reported(checks):
+        click.echo(f"restored {file}, but the ledger does NOT reconcile: do not serve from it", err=True)
         sys.exit(1)
-    click.echo("ledger reconciles")
+    click.echo(f"restored {file}: {tenants} tenants, {transactions:,} ledger transactions; ledger reconciles")
 
 
 @main.group()

@@ -31,6 +31,22 @@ def resolved_settings() -> Iterator[Settings]:
         yield replace(settings.with_services(services.database_url, services.redis_url), embedded_data_owned=True)
 
 
+@contextlib.contextmanager
+def resolved_database() -> Iterator[Settings]:
+    """Settings with a database URL alone (the external one, or the embedded PostgreSQL), for commands
+    that need no Redis."""
+    settings = Settings.from_env()
+    if settings.database_url:
+        yield settings
+        return
+    if settings.redis_url:
+        raise SettingsError("Set both DATABASE_URL and REDIS_URL, or neither for the embedded default")
+    from points_service.embedded import embedded_database
+
+    with embedded_database(settings.data_dir) as database_url:
+        yield replace(settings, database_url=database_url, embedded_data_owned=True)
+
+
 async def with_sessions(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """`work` over a small pool of its own, closed when it ends."""
     from points_service.database.session import create_engine, session_factory

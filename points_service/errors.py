@@ -366,6 +366,13 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         return problem(400, "validation_error", "Invalid input", errors[0]["message"], errors=errors)
+    if isinstance(exc, OverflowError):
+        # Date arithmetic on a client's date near year 1 or 9999 (the day after 9999-12-31): the input
+        # is out of the range the service supports, not a fault of the service.
+        message = "A date is out of the range the service supports"
+        return problem(
+            400, "validation_error", "Invalid input", message, errors=[{"field": "request", "message": message}]
+        )
     if isinstance(exc, RecursionError) and "deserializing" in str(exc):
         message = "JSON is nested too deeply"
         return problem(

@@ -18,6 +18,7 @@ from points_service.duty.routes import duty_routers
 from points_service.feedback import models as feedback_models
 from points_service.feedback.routes import feedback_routers
 from points_service.inbox import models as inbox_models
+from points_service.leaderboards import models as leaderboard_models
 from points_service.leaderboards.controllers import LeaderboardController
 from points_service.leaderboards.service import MemberNames, UnitPaths
 from points_service.leaderboards.upkeep import keep_boards_forever
@@ -46,6 +47,7 @@ class MemberSidePlugin(PackagePlugin):
         duty_models,
         feedback_models,
         inbox_models,
+        leaderboard_models,
         proxy_models,
         report_models,
         wish_models,

@@ -32,6 +32,7 @@ PROBLEM_DESCRIPTIONS = {
     409: "A refusal of the rules, named by `code` (`conflict`, `insufficient_points`, `cap_reached`, "
     "`not_pending`, `idempotency_in_progress`, ...)",
     413: "`payload_too_large`: the body is over the size limit",
+    415: "`unsupported_media_type`: the body was not sent as `application/json`",
     422: "`idempotency_key_reused`: the Idempotency-Key came before with a different body; `import_invalid`: "
     "rows of an uploaded sheet are wrong, `errors` lists each as `{row, column, code, message}`",
     429: "`too_many_attempts`: too many failures; `Retry-After` says when to try again",
@@ -58,7 +59,7 @@ def problem_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> set[int]:
     if inputs or in_path:
         statuses.add(400)
     if "data" in inputs:
-        statuses.add(413)
+        statuses |= {413, 415}
     if handler.resolve_guards():
         statuses |= {401, 403}
     if "idempotency_key" in inputs:

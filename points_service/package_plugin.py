@@ -21,9 +21,11 @@ from types import ModuleType
 from typing import Any
 
 import click
-from litestar import Litestar, Router
+import msgspec
+from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -40,10 +42,49 @@ API_PREFIX = "/api/v1"
 
 
 def api_router(route_handlers: Sequence[ControllerRouterHandler]) -> Router:
-    """The JSON API's routers: under /api/v1, the caller read from the bearer token."""
+    """The JSON API's routers: under /api/v1, the caller read from the bearer token, bodies in JSON."""
     return Router(
-        path=API_PREFIX, dependencies={"principal": Provide(provide_principal)}, route_handlers=list(route_handlers)
+        path=API_PREFIX,
+        dependencies={"principal": Provide(provide_principal)},
+        route_handlers=list(route_handlers),
+        before_request=json_bodies_only,
     )
+
+
+async def json_bodies_only(request: Request[Any, Any, Any]) -> None:
+    """A body sent to the JSON API comes as application/json (or a `+json` type), or it is refused with
+    415 instead of being guessed at: a form or text/plain post is also what another site's page can
+    send without asking the browser first. Calls without a body are left alone."""
+    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    media_type = request.content_type[0]
+    json_type = media_type.startswith("application/") and media_type.endswith("+json")
+    if media_type != "application/json" and not json_type:
+        raise HTTPException(status_code=415, detail="Send the body as JSON, with Content-Type: application/json")
+    await _no_coercion(request)
+
+
+async def _no_coercion(request: Request[Any, Any, Any]) -> None:
+    """A number sent as a string (`"quantity": "1"`) is refused: the contract says integers, and
+    Litestar's own conversion is lenient (it must be, for query strings). Only what the lenient
+    conversion accepts is judged here; anything else gets Litestar's own answer, as before."""
+    annotation = request.route_handler.parsed_fn_signature.parameters["data"].annotation
+    body = await request.body()
+    try:
+        msgspec.json.decode(body, type=annotation, strict=True)
+    except msgspec.ValidationError as strict_error:
+        try:
+            msgspec.json.decode(body, type=annotation, strict=False)
+        except (msgspec.ValidationError, msgspec.DecodeError, TypeError):
+            return
+        raise ValidationException(
+            detail="Validation failed", extra=[{"message": str(strict_error), "key": "data", "source": "body"}]
+        ) from strict_error
+    except (msgspec.DecodeError, TypeError):
+        return  # not JSON, or a type msgspec does not know: Litestar answers as it always did
 
 
 def add_template_directory(app_config: AppConfig, directory: Path) -> None:

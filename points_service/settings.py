@@ -22,6 +22,12 @@ def daily_warnings_at(value: str) -> time | None:
         raise SettingsError("POINTS_DAILY_WARNINGS_AT is a local time such as 01:00, or off") from error
 
 
+def hashing_threads(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 32:
+        raise SettingsError("POINTS_PASSWORD_HASHING_THREADS is a whole number from 1 to 32")
+    return int(value)
+
+
 def switched_on(value: str, name: str) -> bool:
     answer = value.strip().lower()
     if answer in {"on", "true", "1", "yes"}:
@@ -55,6 +61,11 @@ class Settings:
     # Metrics at /metrics, request ids and the access log (POINTS_METRICS=off turns them off, to
     # measure what they cost: bench/run.py, docs/operations.md).
     observe_requests: bool = True
+    # Where pg_dump and pg_restore of the server's major version live, when not found by themselves
+    # (POINTS_PG_BIN; points_service/backups.py).
+    pg_bin: Path | None = None
+    # Argon2 computations at once per process (64 MiB each); more logins than this wait their turn.
+    password_hashing_threads: int = 2
     # Where problem reports' photos are kept; None: `report_photos` under the data folder.
     report_photos_dir: Path | None = None
 
@@ -87,6 +98,8 @@ class Settings:
             daily_warnings_at=daily_warnings_at(env.get("POINTS_DAILY_WARNINGS_AT") or "01:00"),
             observe_requests=switched_on(env.get("POINTS_METRICS") or "on", "POINTS_METRICS"),
             report_photos_dir=Path(env["POINTS_REPORT_PHOTOS_DIR"]) if env.get("POINTS_REPORT_PHOTOS_DIR") else None,
+            pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
+            password_hashing_threads=hashing_threads(env.get("POINTS_PASSWORD_HASHING_THREADS") or "2"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,10 @@ from points_service.tenancy.service import tenant_clock
 # Every application creates a login; one address may file a handful a day, not a flood.
 APPLICATIONS_PER_ADDRESS = 5
 APPLICATION_WINDOW_SECONDS = 24 * 3600
+
+
+def application_limiter(redis: Redis) -> FailureLimiter:
+    return FailureLimiter(redis, APPLICATION_WINDOW_SECONDS)
 
 
 class MerchantApplications:
@@ -44,7 +49,9 @@ class MerchantApplications:
         unit = await self.community(org_unit_id)
         # Per tenant: what a flood would fill is that community's queue of applications.
         key = f"merchant-applications:{unit.tenant_id}:{client_address}"
-        await self._limiter.check([(key, APPLICATIONS_PER_ADDRESS)])
+        # Counted before anything is judged, and never given back (a taken username counts too): the
+        # limit is on how many an address files, and a burst of parallel ones cannot outrun the count.
+        await self._limiter.take([(key, APPLICATIONS_PER_ADDRESS)])
         merchant = Merchant(
             id=uuid.uuid4(),
             tenant_id=unit.tenant_id,
@@ -61,6 +68,4 @@ class MerchantApplications:
         )
         await ledger.open_merchant_account(merchant.id)
         await create_login(self._session, unit.tenant_id, username, password, "clerk", merchant_id=merchant.id)
-        # Counted as it is filed (not only when it fails): the limit is on how many an address files.
-        await self._limiter.record_failure([key])
         return merchant

@@ -13,10 +13,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merchants.accounts.applications import MerchantApplications
+from merchants.accounts.applications import MerchantApplications, application_limiter
 from merchants.schemas import MerchantApplication
 from merchants.web.page import CLERK_PAGE
-from points_service.auth.rate_limit import FailureLimiter
 from points_service.errors import Conflict, NotFound, TooManyAttempts
 from points_service.web import Message
 
@@ -43,7 +42,7 @@ class ApplicationPageController(Controller):
         posted = await request.form()
         values = {name: str(posted.get(name) or "").strip() for name in FIELDS}
         password = str(posted.get("password") or "")
-        applications = MerchantApplications(db_session, FailureLimiter(state.redis))
+        applications = MerchantApplications(db_session, application_limiter(state.redis))
         community = await _community(db_session, state, org_unit_id)
         if community is None:
             return CLERK_PAGE.render(
@@ -84,6 +83,6 @@ class ApplicationPageController(Controller):
 
 async def _community(db_session: AsyncSession, state: State, org_unit_id: uuid.UUID) -> Any:
     try:
-        return await MerchantApplications(db_session, FailureLimiter(state.redis)).community(org_unit_id)
+        return await MerchantApplications(db_session, application_limiter(state.redis)).community(org_unit_id)
     except NotFound:
         return None

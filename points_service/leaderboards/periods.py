@@ -55,6 +55,11 @@ def ready_key(tenant_id: uuid.UUID) -> str:
     return f"lb:{{{tenant_id}}}:ready"
 
 
+def applied_key(tenant_id: uuid.UUID) -> str:
+    """How many changes were published onto the boards since they were built (leaderboards/stamps.py)."""
+    return f"lb:{{{tenant_id}}}:applied"
+
+
 def rebuild_lock_key(tenant_id: uuid.UUID) -> str:
     return f"lb:{{{tenant_id}}}:rebuilding"
 

@@ -15,19 +15,22 @@ from redis.exceptions import NoScriptError, RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.leaderboards.periods import Board, board_key, ready_key
-from points_service.leaderboards.upkeep import STALE_TENANTS
+from points_service.leaderboards import stamps
+from points_service.leaderboards.periods import Board, applied_key, board_key, ready_key
+from points_service.leaderboards.upkeep import STALE_TENANTS, went_back
 from points_service.observability.metrics import count_redis_fallback
 
 logger = logging.getLogger(__name__)
 
 # One round trip for a whole page: whether the tenant's boards are built, the head of the board one
 # past `limit` (to see whether a tie crosses the border), the whole tie at the border only when it
-# does, and the caller's score with the count of members above it. Lists come back as one
-# space-separated string each, which the client parses far faster than an array of bulk strings.
-# Both keys carry the tenant's hash tag, so the script runs on one Redis Cluster shard.
+# does, the caller's score with the count of members above it, and the boards' stamp (ready flag and
+# applied counter, leaderboards/stamps.py). Lists come back as one space-separated string each, which
+# the client parses far faster than an array of bulk strings.
+# Every key carries the tenant's hash tag, so the script runs on one Redis Cluster shard.
 TOP_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local ready = redis.call('GET', KEYS[1])
+if not ready then return false end
 local limit = tonumber(ARGV[1])
 local head = redis.call('ZREVRANGE', KEYS[2], 0, limit, 'WITHSCORES')
 local tied = {}
@@ -39,7 +42,7 @@ if ARGV[2] ~= '' then
   local found = redis.call('ZSCORE', KEYS[2], ARGV[2])
   if found then score, above = found, redis.call('ZCOUNT', KEYS[2], '(' .. found, '+inf') end
 end
-return {table.concat(head, ' '), table.concat(tied, ' '), score, above}
+return {table.concat(head, ' '), table.concat(tied, ' '), score, above, ready, redis.call('GET', KEYS[3]) or '0'}
 """
 TOP_SCRIPT_SHA = hashlib.sha1(TOP_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
@@ -110,15 +113,21 @@ class LeaderboardService:
         self, board: Board, unit_id: uuid.UUID, limit: int, me: uuid.UUID | None
     ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None] | None:
         """None when the tenant's boards are not built (the reader falls back to PostgreSQL)."""
-        keys = [ready_key(self._tenant_id), board_key(self._tenant_id, board, unit_id)]
+        keys = [ready_key(self._tenant_id), board_key(self._tenant_id, board, unit_id), applied_key(self._tenant_id)]
         arguments = (limit, str(me) if me else "")
+        before = stamps.floor(self._tenant_id)
         try:
-            answer = await self._redis.evalsha(TOP_SCRIPT_SHA, 2, *keys, *arguments)
+            answer = await self._redis.evalsha(TOP_SCRIPT_SHA, 3, *keys, *arguments)
         except NoScriptError:
-            answer = await self._redis.eval(TOP_SCRIPT, 2, *keys, *arguments)
+            answer = await self._redis.eval(TOP_SCRIPT, 3, *keys, *arguments)
         if answer is None:
             return None
-        head_text, tied_text, my_score, above = answer
+        head_text, tied_text, my_score, above, ready, applied = answer
+        belief = stamps.judge(self._tenant_id, ready, int(applied), before)
+        if belief is stamps.Belief.WENT_BACK:
+            went_back(self._tenant_id)
+        if belief is not stamps.Belief.SOUND:
+            return None
         head = head_text.split()
         scores = {member: int(float(score)) for member, score in zip(head[::2], head[1::2], strict=True)}
         if tied_text:

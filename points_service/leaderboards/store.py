@@ -13,14 +13,18 @@ from redis.exceptions import NoScriptError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.leaderboards.periods import PERIODS, ancestors, board_key, boards_of, ready_key
+from points_service.leaderboards import stamps
+from points_service.leaderboards.periods import PERIODS, ancestors, applied_key, board_key, boards_of, ready_key
 from points_service.ledger.service import EarnedChange
 
 logger = logging.getLogger(__name__)
 
 
-async def publish_standings(redis: Redis, tenant_id: uuid.UUID, changes: list[EarnedChange]) -> None:
-    """Write the current totals (not increments) of the changed members on every board they stand on.
+async def publish_standings(
+    redis: Redis, tenant_id: uuid.UUID, changes: list[EarnedChange]
+) -> tuple[str | bytes, int] | None:
+    """Write the current totals (not increments) of the changed members on every board they stand on;
+    the boards' ready flag and the count of changes applied since they were built (None: not built).
 
     Absolute scores make a late or repeated write harmless and let a rebuild and live updates
     overlap without losing points: whatever lands last is a total that was true when it was read.
@@ -43,11 +47,44 @@ async def publish_standings(redis: Redis, tenant_id: uuid.UUID, changes: list[Ea
                     else:
                         # No earned points in the period (say, after a reversal): off the board.
                         pipe.zrem(key, str(change.member_id))
-        await pipe.execute()
+        pipe.eval(STAMP_SCRIPT, 2, ready_key(tenant_id), applied_key(tenant_id))
+        answers = await pipe.execute()
+    stamp = answers[-1]
+    return (stamp[0], int(stamp[1])) if stamp else None
 
 
-async def is_ready(redis: Redis, tenant_id: uuid.UUID) -> bool:
-    return bool(await redis.exists(ready_key(tenant_id)))
+# KEYS: the ready flag, the applied counter. Counted only while the boards are built (the rebuild's
+# swap sets it to 0 with the new flag).
+STAMP_SCRIPT = """
+local ready = redis.call('GET', KEYS[1])
+if not ready then return false end
+return {ready, redis.call('INCR', KEYS[2])}
+"""
+
+
+async def generation_of(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """PostgreSQL's generation of the tenant's boards: 0 before the first recorded build."""
+    found = await session.scalar(
+        text("SELECT generation FROM leaderboard_generations WHERE tenant_id = :tenant"), {"tenant": tenant_id}
+    )
+    return int(found or 0)
+
+
+async def outdate_all_boards(session: AsyncSession) -> None:
+    """Make every board in Redis older than PostgreSQL's generation, so each process's upkeep rebuilds
+    them: after a restore the boards describe a ledger that is no longer there."""
+    await session.execute(
+        text(
+            f"""INSERT INTO leaderboard_generations (tenant_id, generation)
+                SELECT id, {_CLOCK} FROM tenants
+                ON CONFLICT (tenant_id) DO UPDATE SET generation = excluded.generation"""  # noqa: S608 - a constant
+        )
+    )
+
+
+# PostgreSQL's clock in microseconds: one clock for every process, and it only moves on across
+# restores of the database (a sequence would be restored to an older value with the rest).
+_CLOCK = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
 
 async def rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> int:
@@ -89,6 +126,8 @@ async def _rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) ->
     """
     suffix = uuid.uuid4().hex[:8]
     prefix = f"lb:{{{tenant_id}}}:"
+    # Taken before the ledger is read: changes published from now on count against this build.
+    generation = int(await session.scalar(text(f"SELECT {_CLOCK}")) or 0)
     units = {
         str(unit_id): (str(parent_id) if parent_id else None, path.count("/"))
         for unit_id, parent_id, path in await session.execute(
@@ -166,12 +205,30 @@ async def _rebuild(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) ->
     stale = [key for key in old_boards if key not in new_keys]
     # A script runs atomically, as MULTI/EXEC would: no reader sees some boards swapped and others
     # not. Every step in it is O(1): UNLINK frees a replaced board in the background.
+    run_id = str((await redis.info("server")).get("run_id", ""))
     await _script(
         redis,
         SWAP_SCRIPT,
-        [*stale, *(name for key in boards for name in (f"{key}:rebuild:{suffix}", key)), ready_key(tenant_id)],
-        [len(stale)],
+        [
+            *stale,
+            *(name for key in boards for name in (f"{key}:rebuild:{suffix}", key)),
+            ready_key(tenant_id),
+            applied_key(tenant_id),
+        ],
+        [len(stale), stamps.ready_value(generation, run_id)],
     )
+    # Recorded once the boards are in place (committed by the caller): a process that compares in
+    # between sees boards newer than PostgreSQL's generation, which it believes.
+    await session.execute(
+        text(
+            """INSERT INTO leaderboard_generations (tenant_id, generation) VALUES (:tenant, :generation)
+               ON CONFLICT (tenant_id) DO UPDATE
+               SET generation = greatest(leaderboard_generations.generation, excluded.generation)"""
+        ),
+        {"tenant": tenant_id, "generation": generation},
+    )
+    stamps.distrust(tenant_id)
+    stamps.trust(tenant_id, generation)
     return len(boards)
 
 
@@ -214,18 +271,19 @@ for i = 1, #ARGV do
 end
 return #ARGV
 """
-# KEYS: the stale boards to delete, then (temporary name, board) pairs, then the ready flag;
-# ARGV: how many stale boards there are.
+# KEYS: the stale boards to delete, then (temporary name, board) pairs, then the ready flag and the
+# applied counter; ARGV: how many stale boards there are, the ready flag's value (leaderboards/stamps.py).
 SWAP_SCRIPT = """
 local stale = tonumber(ARGV[1])
 for i = 1, stale do redis.call('UNLINK', KEYS[i]) end
-for i = stale + 1, #KEYS - 1, 2 do
+for i = stale + 1, #KEYS - 2, 2 do
   redis.call('UNLINK', KEYS[i + 1])
   redis.call('RENAME', KEYS[i], KEYS[i + 1])
   redis.call('PERSIST', KEYS[i + 1])
 end
-redis.call('SET', KEYS[#KEYS], '1')
-return (#KEYS - 1 - stale) / 2
+redis.call('SET', KEYS[#KEYS - 1], ARGV[2])
+redis.call('SET', KEYS[#KEYS], '0')
+return (#KEYS - 2 - stale) / 2
 """
 
 

@@ -207,7 +207,7 @@ class RosterImport:
     async def _units_below(self, path: str) -> list[_Unit]:
         rows = await self._session.execute(
             select(OrgUnit.id, OrgUnit.name, OrgUnit.kind, OrgUnit.path, OrgUnit.parent_id)
-            .where(OrgUnit.tenant_id == self._tenant_id, OrgUnit.path.startswith(path, autoescape=True))
+            .where(OrgUnit.tenant_id == self._tenant_id, Subtree(path).clause(OrgUnit.path))
             .order_by(OrgUnit.created_at, OrgUnit.id)
         )
         return [_Unit(*row) for row in rows]

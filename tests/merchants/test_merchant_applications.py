@@ -3,6 +3,7 @@ until staff approve it, and staff see applications only in their own subtree."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -99,3 +100,26 @@ async def test_a_flood_of_applications_from_one_address_is_refused_after_five(co
     answers = [(await apply(community, unit)).status_code for _ in range(6)]
 
     assert answers == [201] * 5 + [429]
+
+
+async def test_a_parallel_burst_of_applications_from_one_address_files_at_most_five(community: Community) -> None:
+    unit = await community.org_unit()
+
+    answers = await asyncio.gather(*(apply(community, unit) for _ in range(12)))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * 5 + [429] * 7
+    listed = (await community.admin.get("/api/v1/admin/merchants")).json()["items"]
+    assert len(listed) == 5
+
+
+async def test_refused_applications_count_against_the_address_too(community: Community) -> None:
+    unit = await community.org_unit()
+    username = unique("shop")
+    assert (await apply(community, unit, username=username)).status_code == 201
+    taken = [(await apply(community, unit, username=username)).status_code for _ in range(4)]
+
+    sixth = await apply(community, unit)
+
+    assert taken == [409] * 4
+    assert sixth.status_code == 429
