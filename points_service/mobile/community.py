@@ -406,6 +406,26 @@ def shift_check_in_refusal(shift: Shift, clock: TenantClock, now: datetime) -> M
     return opens_at(shift, clock, now, refused=True) or Message.error("shift_window_closed")
 
 
+async def check_in_to_shift(
+    duty: DutyService,
+    db_session: AsyncSession,
+    principal: Principal,
+    clock: TenantClock,
+    shift_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+) -> Message:
+    """A shift check-in from either screen (activities tab, 岗位), or why it was refused for its time."""
+    now = datetime.now(UTC)
+    try:
+        await duty.check_in(shift_id, member_id, now)
+    except OutsideShiftWindow:
+        # The service found the shift is the caller's to act on before it refused the time.
+        shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
+        assert shift is not None
+        return shift_check_in_refusal(shift, clock, now)
+    return Message.done("checked_in")
+
+
 class PostsController(Controller):
     """岗位: posts to claim, my claims, my shifts with check-in and check-out."""
 
@@ -479,17 +499,10 @@ class PostsController(Controller):
         clock: TenantClock,
     ) -> Redirect:
         acting = await acting_for(request, db_session, principal, proxies)
-        now = datetime.now(UTC)
 
         async def check_in() -> Message:
-            try:
-                await duty.check_in(shift_id, acting.member_id if acting else None, now)
-            except OutsideShiftWindow:
-                # The service found the shift is the caller's to act on before it refused the time.
-                shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
-                assert shift is not None
-                return shift_check_in_refusal(shift, clock, now)
-            return Message.done("checked_in")
+            member_id = acting.member_id if acting else None
+            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, member_id)
 
         return await MEMBER_PAGE.act(request, db_session, POSTS_PATH, check_in)
 

@@ -24,9 +24,8 @@ from points_service.activities.schemas import ForMember
 from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.deps import ledger_for, tenant_clock_of
-from points_service.duty.models import Shift
 from points_service.duty.service import DutyService
-from points_service.duty.shifts import OutsideShiftWindow, shift_status
+from points_service.duty.shifts import shift_status
 from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
@@ -34,7 +33,7 @@ from points_service.leaderboards.service import LeaderboardService, MemberNames,
 from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
 from points_service.mobile.activity_screen import activity_path
-from points_service.mobile.community import acting_for, shift_check_in_refusal
+from points_service.mobile.community import acting_for, check_in_to_shift
 from points_service.mobile.inbox_screen import unread_messages
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
@@ -206,15 +205,7 @@ class ActivitiesController(Controller):
         clock: TenantClock,
     ) -> Redirect:
         async def check_in() -> Message:
-            now = datetime.now(UTC)
-            try:
-                await duty.check_in(shift_id, None, now)
-            except OutsideShiftWindow:
-                # Said with the time it opens (the service found the shift is the member's before refusing).
-                shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
-                assert shift is not None
-                return shift_check_in_refusal(shift, clock, now)
-            return Message.done("checked_in")
+            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, None)
 
         return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
 
