@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from admin.plugin import AdminPlugin
 from merchants.plugin import MerchantsPlugin
@@ -139,4 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Around the router rather than in `middleware`, which Litestar runs only once a route
         # matched: a 404 gets its request id, access line and count too.
         app.asgi_handler = observe_requests(app.asgi_handler)
+    # Outermost, so everything inside (limits, cookies, the access log) sees the client and scheme the
+    # proxy saw. Done here rather than by uvicorn's own option, so the setting is the only one to set.
+    app.asgi_handler = ProxyHeadersMiddleware(app.asgi_handler, list(settings.trusted_proxies))  # type: ignore[arg-type,assignment]
     return app

@@ -73,6 +73,9 @@ def serve(workers: int) -> None:
                 # and the service writes its own access line per request.
                 log_config=None,
                 access_log=False,
+                # The app believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py);
+                # uvicorn's own rewrite (FORWARDED_ALLOW_IPS) would run before it.
+                proxy_headers=False,
             )
     except SettingsError as error:
         raise click.ClickException(str(error)) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,19 @@ def hashing_threads(value: str) -> int:
     if not value.strip().isdigit() or not 1 <= int(value) <= 32:
         raise SettingsError("POINTS_PASSWORD_HASHING_THREADS is a whole number from 1 to 32")
     return int(value)
+
+
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """Addresses and networks (CIDR) whose X-Forwarded-For and X-Forwarded-Proto are believed."""
+    entries = tuple(entry.strip() for entry in value.split(",") if entry.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise SettingsError(
+                f"POINTS_TRUSTED_PROXIES lists addresses or networks such as 10.0.0.5,10.1.0.0/16; {entry!r} is neither"
+            ) from error
+    return entries
 
 
 def switched_on(value: str, name: str) -> bool:
@@ -68,6 +82,9 @@ class Settings:
     password_hashing_threads: int = 2
     # Where problem reports' photos are kept; None: `report_photos` under the data folder.
     report_photos_dir: Path | None = None
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR
+    # networks): the client address the login limits count and the scheme that makes cookies Secure.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def report_photos(self) -> Path:
@@ -100,6 +117,7 @@ class Settings:
             report_photos_dir=Path(env["POINTS_REPORT_PHOTOS_DIR"]) if env.get("POINTS_REPORT_PHOTOS_DIR") else None,
             pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
             password_hashing_threads=hashing_threads(env.get("POINTS_PASSWORD_HASHING_THREADS") or "2"),
+            trusted_proxies=trusted_proxies(env.get("POINTS_TRUSTED_PROXIES") or "127.0.0.1,::1"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -78,7 +78,10 @@ class ServedApp:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on")
+        # As `points-service serve`: forwarded headers are the app's business (POINTS_TRUSTED_PROXIES).
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", access_log=False, lifespan="on", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
