@@ -19,7 +19,7 @@ from points_service.auth.revocation import AccountStates
 from points_service.auth.tokens import AccessTokens
 from points_service.database.reads import create_read_pool
 from points_service.database.session import create_engine, read_session_factory, session_factory
-from points_service.redis_pool import REQUEST_TIMEOUT_SECONDS, create_redis
+from points_service.redis_pool import REQUEST_TIMEOUT_SECONDS, CircuitBreaker, create_redis
 from points_service.settings import Settings
 from points_service.tenancy.periods import TenantClock
 
@@ -45,7 +45,8 @@ class AppState(State):
     side_session_factory: async_sessionmaker[AsyncSession]
     # Single statements that commit on their own without waiting for the WAL flush (a reward's stock).
     stock_session_factory: async_sessionmaker[AsyncSession]
-    # Per request: short timeouts (redis_pool.py). Background work opens a client of its own.
+    # Per request: short timeouts and a circuit breaker (redis_pool.py). Background work opens a client
+    # of its own.
     redis: Redis
     access_tokens: AccessTokens
     # Whether the account behind a token still stands (auth/revocation.py), remembered a few seconds.
@@ -72,7 +73,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
         database_url, 2, settings.database_application_name, autocommit=True, wait_for_wal_flush=False
     )
     read_pool = await create_read_pool(database_url, READ_POOL_SIZE, settings.database_application_name)
-    redis = create_redis(settings.redis_url or "", REQUEST_TIMEOUT_SECONDS)
+    redis = create_redis(settings.redis_url or "", REQUEST_TIMEOUT_SECONDS, breaker=CircuitBreaker())
     state.update(
         settings=settings,
         engine=engine,
