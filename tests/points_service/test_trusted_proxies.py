@@ -55,7 +55,8 @@ async def test_clients_behind_a_trusted_proxy_are_limited_each_on_their_own(
     behind_proxy: ServedApp, redis: Redis
 ) -> None:
     locked_out, neighbour = "203.0.113.5", "198.51.100.7"
-    await redis.delete(f"login-fail:addr:{locked_out}", f"login-fail:addr:{neighbour}")
+    # The proxy's own key may stand from an earlier sign-in that named no client (a count of 0).
+    await redis.delete(f"login-fail:addr:{locked_out}", f"login-fail:addr:{neighbour}", f"login-fail:addr:{PROXY}")
     async with client_from(behind_proxy, PROXY) as proxy:
         assert await wrong_password(proxy, locked_out) == 401
         # Counted against the client the proxy names, not against the proxy.
