@@ -37,6 +37,7 @@ from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
 from points_service.web import Page
+from points_service.web.landing import BoardSource
 
 API_PREFIX = "/api/v1"
 
@@ -153,6 +154,10 @@ class PackagePlugin(InitPlugin, CLIPlugin):
 
     def pending_sources(self) -> Sequence[PendingSource]:
         """What of the package's waits for a staff decision (the staff approvals queue lists it)."""
+        return ()
+
+    def public_boards(self) -> Sequence[BoardSource]:
+        """The package's 公示 boards the landing page `/` links, newest first."""
         return ()
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
