@@ -13,6 +13,7 @@ from points_service.auth.models import LoginAccount
 from points_service.errors import Conflict, DomainError
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 
 # One unit move of a tenant at a time: two moves checked against the same tree could together put a
@@ -84,7 +85,7 @@ class RosterEdits:
         # The paths are read after the lock, so a move committed meanwhile is seen.
         await self._session.refresh(unit)
         await self._session.refresh(parent)
-        if parent.path.startswith(unit.path):
+        if Subtree(unit.path).covers(parent.path):
             raise MoveIntoOwnSubtree(f"{parent.name} is {unit.name} itself or below it")
         if unit.parent_id == parent.id:
             return unit
