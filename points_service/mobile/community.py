@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.schemas import ForMember
 from points_service.auth.principal import Principal
-from points_service.duty.models import Shift
+from points_service.duty.models import Post, Shift
 from points_service.duty.service import DutyService
 from points_service.duty.shifts import CHECK_IN_OPENS_BEFORE, CHECK_OUT_GRACE, OutsideShiftWindow, shift_status
 from points_service.errors import DomainError, InvalidInput, NotFound
@@ -374,6 +374,20 @@ def opens_at(shift: Shift, clock: TenantClock, now: datetime, refused: bool = Fa
     return Message.error(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute, before=before)
 
 
+def shift_line(shift: Shift, post: Post, clock: TenantClock, now: datetime) -> ShiftLine:
+    """A shift as both shift lists show it (the activities tab, 岗位)."""
+    hours = f"{float(shift.hours or 0):g}"
+    return ShiftLine(
+        shift.id,
+        post.name,
+        shift.starts_at,
+        shift.ends_at,
+        shift_status(shift, now),
+        hours,
+        opens_at(shift, clock, now),
+    )
+
+
 def shift_check_in_refusal(shift: Shift, clock: TenantClock, now: datetime) -> Message:
     """Why a shift's check-in was refused for its time, in words: when it opens, or that the shift is over."""
     return opens_at(shift, clock, now, refused=True) or Message.error("shift_window_closed")
@@ -426,18 +440,7 @@ class PostsController(Controller):
             # My standing on each post I claimed and have not given up or been refused.
             claimed={claim.post_id: claim.status for claim, _, _ in claims if claim.status in ("pending", "approved")},
             claims=claims,
-            shifts=[
-                ShiftLine(
-                    shift.id,
-                    post.name,
-                    shift.starts_at,
-                    shift.ends_at,
-                    shift_status(shift, now),
-                    f"{float(shift.hours or 0):g}",
-                    opens_at(shift, clock, now),
-                )
-                for shift, post in shifts
-            ],
+            shifts=[shift_line(shift, post, clock, now) for shift, post in shifts],
             new_key=lambda: uuid.uuid4().hex,
             local=local_time(clock),
             tab="home",

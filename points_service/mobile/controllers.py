@@ -25,7 +25,6 @@ from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.deps import ledger_for, tenant_clock_of
 from points_service.duty.service import DutyService
-from points_service.duty.shifts import shift_status
 from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
@@ -34,7 +33,7 @@ from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
 from points_service.mobile.acting import acted_member, acting_for
 from points_service.mobile.activity_screen import activity_path
-from points_service.mobile.community import check_in_to_shift
+from points_service.mobile.community import check_in_to_shift, shift_line
 from points_service.mobile.inbox_screen import unread_messages
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
@@ -119,17 +118,6 @@ class HomeController(Controller):
         )
 
 
-@dataclass(frozen=True)
-class ShiftRow:
-    id: uuid.UUID
-    post_name: str
-    starts_at: datetime
-    ends_at: datetime
-    status: str
-    # Verified hours as a person writes them: "2", "1.25".
-    hours: str
-
-
 class ActivitiesController(Controller):
     """Activities the member may join, with sign-up and check-in; the member's duty shifts. A proxy
     acting for an elder (代办) sees and does all of it for the elder."""
@@ -150,17 +138,7 @@ class ActivitiesController(Controller):
             "activities",
             upcoming=upcoming,
             joined={signup.activity_id: signup for signup, _ in mine if signup.status != "cancelled"},
-            shifts=[
-                ShiftRow(
-                    shift.id,
-                    post.name,
-                    shift.starts_at,
-                    shift.ends_at,
-                    shift_status(shift, now),
-                    f"{float(shift.hours or 0):g}",
-                )
-                for shift, post in shifts
-            ],
+            shifts=[shift_line(shift, post, clock, now) for shift, post in shifts],
             # One key per check-out button: a double tap pays once and says so twice.
             new_key=lambda: uuid.uuid4().hex,
             local=local_time(clock),
