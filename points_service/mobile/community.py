@@ -430,8 +430,10 @@ class PostsController(Controller):
     ) -> Template:
         now = datetime.now(UTC)
         acting = await acting_for(request, db_session, principal, proxies)
-        claims = await duty.my_post_claims()
-        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, acting.member_id if acting else None)
+        # A proxy sees the posts and shifts of whom they act for, as their actions are for them.
+        whose = acting.member_id if acting else None
+        claims = await duty.my_post_claims(whose)
+        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
         return MEMBER_PAGE.render(
             request,
             "posts",

@@ -1,6 +1,7 @@
 """代办 across the member page in Chromium at 360 px: a proxy who chose an elder sees "正在为 王** 代办" on
 the activities tab, the activity screen and the rewards tab, and signs the elder up and checks them in
-from the activity screen; the sign-up and the check-in are the elder's, recorded as done by the proxy."""
+from the activity screen; the sign-up and the check-in are the elder's, recorded as done by the proxy.
+A post claimed while acting is listed as the elder's on the 岗位 screen."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from tests.conftest import Community
 from tests.merchants.test_merchant_page import fits_the_phone
 from tests.points_service.test_activities import create_activity, current_token
+from tests.points_service.test_duty import create_post
 from tests.points_service.test_member_page import browser, page, screenshot, sign_in
 
 __all__ = ["browser", "page"]
@@ -29,6 +31,7 @@ async def test_a_proxy_acting_for_an_elder_signs_the_elder_up_and_checks_them_in
     assert appointed.status_code == 201, appointed.text
     rule = await community.rule(points=5)
     activity = await create_activity(community.admin, unit, rule, starts_in=5, title="陪老人体检")
+    post = await create_post(community.admin, unit, rule, name="敲门问帮岗")
 
     await sign_in(page, proxy["username"])
     await page.click("[data-tab=activities]")
@@ -65,6 +68,11 @@ async def test_a_proxy_acting_for_an_elder_signs_the_elder_up_and_checks_them_in
     assert signups[0]["checked_in_at"] is not None
     assert signups[0]["acted_by"] is not None
 
+    await page.goto("/member/posts")
+    await expect(page.locator("#acting")).to_contain_text(BANNER)
+    await page.locator(f"#open-posts li[data-post='{post['id']}'] button").click()
+    await expect(page.locator(f"#my-posts li[data-post='{post['id']}']")).to_be_visible()
+
     # Acting stopped: the tab is the proxy's own again, with the elder's sign-up nowhere on it.
     await page.goto("/member/acting")
     await page.locator("#acting-choices li").first.locator("button").click()
@@ -72,3 +80,6 @@ async def test_a_proxy_acting_for_an_elder_signs_the_elder_up_and_checks_them_in
     await page.click("[data-tab=activities]")
     await expect(page.locator("#acting")).to_have_count(0)
     await expect(row.locator("form[action$='/sign-up'] button")).to_be_visible()
+    # The claim was the elder's: the proxy's own list of posts does not have it.
+    await page.goto("/member/posts")
+    await expect(page.locator(f"#my-posts li[data-post='{post['id']}']")).to_have_count(0)
