@@ -25,6 +25,7 @@ import msgspec
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -56,7 +57,12 @@ async def json_bodies_only(request: Request[Any, Any, Any]) -> None:
     """A body sent to the JSON API comes as application/json (or a `+json` type), or it is refused with
     415 instead of being guessed at: a form or text/plain post is also what another site's page can
     send without asking the browser first. Calls without a body are left alone."""
-    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    # A handler that declares another encoding for its body (the photos of a report, multipart) gets
+    # it, checked by Litestar against that declaration.
+    if getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) != RequestEncodingType.JSON:
         return
     headers = request.headers
     if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
