@@ -28,7 +28,7 @@ from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.work import PAGE, Work, unit_asked, unit_choices
 from points_service.errors import DomainError, InvalidInput
 from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
-from points_service.leaderboards.service import after_units_moved
+from points_service.leaderboards.service import after_members_moved, after_units_moved
 from points_service.ledger.service import member_balance
 from points_service.org.editing import RosterEdits
 from points_service.org.imports import (
@@ -219,6 +219,9 @@ class RosterPages(Controller):
             await RosterEdits(work.db_session, work.org, work.staff.tenant_id).edit_member(
                 member_id, org_unit_id=_unit_field(form)
             )
+            # The member's points leave the old unit's boards and join the new one's: rebuilt, as after
+            # the API's move of a member.
+            after_members_moved(work.db_session, work.state.redis, work.staff.tenant_id)
 
         return await staff_action(request, work.db_session, move, f"/admin/members/{member_id}", "member_moved")
 

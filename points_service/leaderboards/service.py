@@ -221,6 +221,15 @@ class UnitPaths:
             del self.paths[key]
 
 
+def after_members_moved(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> None:
+    """Once a member's move to another unit commits: the tenant's boards are dropped and rebuilt."""
+
+    async def drop() -> None:
+        await drop_boards(redis, tenant_id)
+
+    after_commit(session, drop)
+
+
 def after_units_moved(session: AsyncSession, redis: Redis, paths: UnitPaths | None, tenant_id: uuid.UUID) -> None:
     """Once a unit move commits: this process forgets the tenant's cached unit paths, and the tenant's
     boards (built along the old tree) are dropped, so readers go to PostgreSQL until they are rebuilt."""

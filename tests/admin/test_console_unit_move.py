@@ -27,9 +27,10 @@ async def test_a_unit_moves_with_its_members_only_within_reach_and_never_under_i
     area = await community.org_unit("幸福小区", "area", red)
     grid = await community.org_unit("一号网格", "grid", area)
     rule = await community.rule(points=1)
+    members = {}
     for unit, name in ((area, "周小区"), (grid, "吴网格")):
-        member = await community.member(unit, name=name)
-        assert (await community.award(member["id"], rule, quantity=7)).status_code == 201
+        members[name] = await community.member(unit, name=name)
+        assert (await community.award(members[name]["id"], rule, quantity=7)).status_code == 201
 
     street_staff = await staff_login(community, street)
     web = await signed_in_web(served, street_staff)
@@ -71,6 +72,13 @@ async def test_a_unit_moves_with_its_members_only_within_reach_and_never_under_i
     refused = await web.get(looped.headers["location"])
     assert "不能把组织调到它自己或它的下级组织下面" in refused.text
     assert (await community.admin.get(f"/api/v1/admin/org-units/{east}")).json()["parent_id"] == street
+
+    # A member moved on their own (the console member page) leaves the unit's boards as well.
+    member_path = f"/admin/members/{members['周小区']['id']}"
+    alone = await web.post(f"{member_path}/move", data={"_csrf_token": token, "back": member_path, "org_unit_id": red})
+    assert "已调动" in (await web.get(alone.headers["location"])).text
+    assert await leaders(ranks, red) == ["周小区"]
+    assert await leaders(ranks, area) == ["吴网格"]
 
     # Staff of one community can move nothing out to another one, nor bring anything in.
     red_web = await signed_in_web(served, await staff_login(community, red))
