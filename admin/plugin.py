@@ -22,6 +22,7 @@ from admin.evaluations import models as evaluation_models
 from admin.points.group_awards import StaffAwardBatches, staff_award_batches
 from admin.public import TEMPLATE_DIRECTORY as PUBLIC_TEMPLATES
 from admin.public.routes import public_api_routers, public_page_routers
+from admin.public.service import published_boards
 from admin.routes import admin_router
 from admin.warnings import models as warning_models
 from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
@@ -30,6 +31,7 @@ from points_service.demo_scene import DemoScene
 from points_service.package_plugin import PackagePlugin, in_background
 from points_service.state import AppState
 from points_service.web import Page
+from points_service.web.landing import BoardSource
 
 
 class AdminState(AppState):
@@ -75,6 +77,9 @@ class AdminPlugin(PackagePlugin):
 
     def template_directories(self) -> Sequence[Path]:
         return [CONSOLE_TEMPLATES, PUBLIC_TEMPLATES]
+
+    def public_boards(self) -> Sequence[BoardSource]:
+        return [published_boards]
 
     async def demo(self, scene: DemoScene) -> None:
         from admin.demo import publish_evaluation

@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             api_router([AuthController, PasswordController]),
-            landing_router(),
+            landing_router([source for plugin in plugins() for source in plugin.public_boards()]),
             live,
             ready,
             *([metrics] if settings.observe_requests else []),

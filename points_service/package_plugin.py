@@ -25,6 +25,7 @@ import msgspec
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -37,6 +38,7 @@ from points_service.deps import provide_principal
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
 from points_service.web import Page
+from points_service.web.landing import BoardSource
 
 API_PREFIX = "/api/v1"
 
@@ -55,7 +57,12 @@ async def json_bodies_only(request: Request[Any, Any, Any]) -> None:
     """A body sent to the JSON API comes as application/json (or a `+json` type), or it is refused with
     415 instead of being guessed at: a form or text/plain post is also what another site's page can
     send without asking the browser first. Calls without a body are left alone."""
-    if "data" not in request.route_handler.parsed_fn_signature.parameters:
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    # A handler that declares another encoding for its body (the photos of a report, multipart) gets
+    # it, checked by Litestar against that declaration.
+    if getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON) != RequestEncodingType.JSON:
         return
     headers = request.headers
     if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
@@ -153,6 +160,10 @@ class PackagePlugin(InitPlugin, CLIPlugin):
 
     def pending_sources(self) -> Sequence[PendingSource]:
         """What of the package's waits for a staff decision (the staff approvals queue lists it)."""
+        return ()
+
+    def public_boards(self) -> Sequence[BoardSource]:
+        """The package's 公示 boards the landing page `/` links, newest first."""
         return ()
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:

@@ -32,6 +32,8 @@ from points_service.auth.principal import Principal
 from points_service.errors import Forbidden, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
+from points_service.org.editing import RosterEdits
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
 from points_service.tenancy.service import tenant_clock
@@ -101,7 +103,21 @@ class ConsolePages(Controller):
         else:
             shown, children = await org.unit_with_children(unit)
         counted = await records.counts([shown, *children] if shown else children)
-        return STAFF_PAGE.render(request, "org", shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :])
+        # Where the unit shown may go: any unit of the caller's reach but itself, what is below it and
+        # its parent now (the move refuses the first two anyway).
+        below_shown = Subtree(shown.path) if shown else None
+        targets = (
+            [
+                (option, depth)
+                for option, depth in await RosterEdits(db_session, org, staff.tenant_id).units_with_depth()
+                if not below_shown.covers(option.path) and option.id != shown.parent_id
+            ]
+            if shown and below_shown
+            else []
+        )
+        return STAFF_PAGE.render(
+            request, "org", shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :], move_targets=targets
+        )
 
     @get("/leaderboard", name="console:leaderboard")
     async def leaderboard(

@@ -28,6 +28,7 @@ from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.work import PAGE, Work, unit_asked, unit_choices
 from points_service.errors import DomainError, InvalidInput
 from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
+from points_service.leaderboards.service import after_members_moved, after_units_moved
 from points_service.ledger.service import member_balance
 from points_service.org.editing import RosterEdits
 from points_service.org.imports import (
@@ -218,6 +219,9 @@ class RosterPages(Controller):
             await RosterEdits(work.db_session, work.org, work.staff.tenant_id).edit_member(
                 member_id, org_unit_id=_unit_field(form)
             )
+            # The member's points leave the old unit's boards and join the new one's: rebuilt, as after
+            # the API's move of a member.
+            after_members_moved(work.db_session, work.state.redis, work.staff.tenant_id)
 
         return await staff_action(request, work.db_session, move, f"/admin/members/{member_id}", "member_moved")
 
@@ -241,6 +245,19 @@ class RosterPages(Controller):
             await RosterEdits(work.db_session, work.org, work.staff.tenant_id).rename_unit(unit_id, name)
 
         return await staff_action(request, work.db_session, rename, f"/admin/?unit={unit_id}", "unit_renamed")
+
+    @post("/units/{unit_id:uuid}/move", name="console:move_unit")
+    async def move_unit(self, request: AnyRequest, unit_id: uuid.UUID, work: Work) -> Response[Any]:
+        async def move(form: Any) -> None:
+            parent = unit_asked(str(form.get("parent_id") or ""))
+            if parent is None:
+                raise InvalidInput("parent_id", "choose the unit to move it under")
+            await RosterEdits(work.db_session, work.org, work.staff.tenant_id).move_unit(unit_id, parent)
+            after_units_moved(
+                work.db_session, work.state.redis, work.state.get("leaderboard_unit_paths"), work.staff.tenant_id
+            )
+
+        return await staff_action(request, work.db_session, move, f"/admin/?unit={unit_id}", "unit_moved")
 
     # -- imports, templates, exports ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.evaluations.models import Evaluation
@@ -22,6 +22,7 @@ from points_service.errors import NotFound
 from points_service.org.models import OrgUnit
 from points_service.org.names import mask_name
 from points_service.tenancy.periods import month_start
+from points_service.web.landing import BoardLink
 
 # A board shows the newest published evaluations; older ones stay in the JSON of earlier prints.
 EVALUATIONS_SHOWN = 20
@@ -33,6 +34,35 @@ class BoardLine:
     rank: int
     display_name: str
     points: int
+
+
+async def published_boards(session: AsyncSession, most: int) -> list[BoardLink]:
+    """The units whose board shows a published evaluation, newest publication first, for the landing
+    page: the unit's name and its newest evaluation's name, which the board shows anyone anyway."""
+    newest = (
+        select(
+            Evaluation.tenant_id,
+            Evaluation.org_unit_id,
+            Evaluation.name,
+            func.row_number()
+            .over(
+                partition_by=(Evaluation.tenant_id, Evaluation.org_unit_id),
+                order_by=(Evaluation.published_at.desc(), Evaluation.id),
+            )
+            .label("nth"),
+            Evaluation.published_at,
+        )
+        .where(Evaluation.status == "published")
+        .subquery()
+    )
+    rows = await session.execute(
+        select(OrgUnit.id, OrgUnit.name, newest.c.name)
+        .join(newest, (newest.c.tenant_id == OrgUnit.tenant_id) & (newest.c.org_unit_id == OrgUnit.id))
+        .where(newest.c.nth == 1)
+        .order_by(newest.c.published_at.desc(), OrgUnit.id)
+        .limit(most)
+    )
+    return [BoardLink(unit_id, unit_name, latest) for unit_id, unit_name, latest in rows]
 
 
 async def public_unit(session: AsyncSession, unit_id: uuid.UUID) -> OrgUnit:

@@ -70,6 +70,7 @@ ZH_CN: dict[str, str] = {
     "reward_unavailable": "这件商品现在不能兑换",
     "merchant_suspended": "这家商户暂停服务，暂时不能兑换",
     "not_pending": "这个兑换码已经使用、取消或过期",
+    "own_points_while_acting": "兑换用的是您自己的积分和兑换码，不是代办对象的",
 }
 EN: dict[str, str] = {
     "catalogue": "Rewards you can redeem",
@@ -96,6 +97,7 @@ EN: dict[str, str] = {
     "reward_unavailable": "This reward cannot be redeemed now",
     "merchant_suspended": "This shop is suspended: its rewards cannot be redeemed now",
     "not_pending": "This code has already been used, cancelled or has expired",
+    "own_points_while_acting": "Redeeming uses your own points and codes, not those of whom you act for",
 }
 REWARDS_PAGE = MEMBER_PAGE.with_words({"zh-CN": ZH_CN, "en": EN})
 

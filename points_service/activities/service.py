@@ -217,21 +217,30 @@ class ActivityService(EarningService):
 
     # -- anyone: browse ----------------------------------------------------------------------------
 
-    async def listed(self, include_past: bool, limit: int, cursor: tuple[datetime, uuid.UUID] | None) -> list[Activity]:
+    async def _seen_by(self, member_id: uuid.UUID | None) -> uuid.UUID:
+        """The member whose view a member caller asks for: their own, or that of whom they act for."""
+        return (await self._proxies.acting_for(member_id)).member_id
+
+    async def listed(
+        self,
+        include_past: bool,
+        limit: int,
+        cursor: tuple[datetime, uuid.UUID] | None,
+        for_member: uuid.UUID | None = None,
+    ) -> list[Activity]:
+        """What the caller may see; a member (or their proxy, naming them in `for_member`) sees what they may join."""
         after = None if include_past else datetime.now(UTC)
         if self._principal.role == "member":
-            assert self._principal.member_id is not None
-            member_id = self._principal.member_id
+            member_id = await self._seen_by(for_member)
             home = Subtree(await self._repo.member_path(member_id))
             registered = await self._repo.registered_path(member_id)
             community = Subtree(registered) if registered is not None else None
             return await self._repo.listed(home, None, after, limit, cursor, community)
         return await self._repo.listed(None, await self._org.reach(), after, limit, cursor)
 
-    async def visible(self, activity_id: uuid.UUID) -> Activity:
+    async def visible(self, activity_id: uuid.UUID, for_member: uuid.UUID | None = None) -> Activity:
         if self._principal.role == "member":
-            assert self._principal.member_id is not None
-            return await self._joinable_by(activity_id, self._principal.member_id)
+            return await self._joinable_by(activity_id, await self._seen_by(for_member))
         return await self.in_reach(activity_id)
 
     async def _joinable_by(self, activity_id: uuid.UUID, member_id: uuid.UUID, for_update: bool = False) -> Activity:
@@ -361,16 +370,15 @@ class ActivityService(EarningService):
             raise NotSignedUp()
         return signup
 
-    async def my_signup(self, activity_id: uuid.UUID) -> ActivitySignup | None:
-        """The caller's own sign-up to an activity they can see, if they ever signed up (maybe cancelled)."""
-        assert self._principal.member_id is not None
-        return await self._repo.signup(activity_id, self._principal.member_id)
+    async def my_signup(self, activity_id: uuid.UUID, for_member: uuid.UUID | None = None) -> ActivitySignup | None:
+        """The caller's own sign-up (or that of whom they act for) to an activity they can see, if they
+        ever signed up (maybe cancelled)."""
+        return await self._repo.signup(activity_id, await self._seen_by(for_member))
 
     async def my_signups(
-        self, limit: int, cursor: tuple[datetime, uuid.UUID] | None
+        self, limit: int, cursor: tuple[datetime, uuid.UUID] | None, for_member: uuid.UUID | None = None
     ) -> list[tuple[ActivitySignup, Activity]]:
-        assert self._principal.member_id is not None
-        return await self._repo.member_signups(self._principal.member_id, limit, cursor)
+        return await self._repo.member_signups(await self._seen_by(for_member), limit, cursor)
 
     # -- staff: confirm attendance -----------------------------------------------------------------
 

@@ -216,14 +216,15 @@ class PostService(EarningService):
         )
         return [(claim, name) for claim, name in rows]
 
-    async def my_post_claims(self) -> list[tuple[PostClaim, Post, str]]:
-        """My claims with their posts and the posts' rule codes."""
-        assert self._principal.member_id is not None
+    async def my_post_claims(self, for_member: uuid.UUID | None = None) -> list[tuple[PostClaim, Post, str]]:
+        """My claims (or, a proxy naming them in `for_member`, those of whom I act for) with their posts
+        and the posts' rule codes."""
+        member_id = (await self._proxies.acting_for(for_member)).member_id
         rows = await self._session.execute(
             select(PostClaim, Post, Rule.code)
             .join(Post, (Post.tenant_id == PostClaim.tenant_id) & (Post.id == PostClaim.post_id))
             .join(Rule, (Rule.tenant_id == Post.tenant_id) & (Rule.id == Post.rule_id))
-            .where(PostClaim.tenant_id == self._tenant_id, PostClaim.member_id == self._principal.member_id)
+            .where(PostClaim.tenant_id == self._tenant_id, PostClaim.member_id == member_id)
             .order_by(PostClaim.created_at.desc(), PostClaim.id.desc())
             .limit(200)
         )

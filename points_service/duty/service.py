@@ -107,12 +107,15 @@ class DutyService(PostService):
         )
         return [(shift, name) for shift, name in rows]
 
-    async def my_shifts(self, start: datetime, end: datetime) -> list[tuple[Shift, Post]]:
-        assert self._principal.member_id is not None
+    async def my_shifts(
+        self, start: datetime, end: datetime, for_member: uuid.UUID | None = None
+    ) -> list[tuple[Shift, Post]]:
+        """The caller's shifts, or (a proxy naming them in `for_member`) those of whom they act for."""
+        member_id = (await self._proxies.acting_for(for_member)).member_id
         rows = await self._session.execute(
             select(Shift, Post)
             .join(Post, (Post.tenant_id == Shift.tenant_id) & (Post.id == Shift.post_id))
-            .where(Shift.tenant_id == self._tenant_id, Shift.member_id == self._principal.member_id)
+            .where(Shift.tenant_id == self._tenant_id, Shift.member_id == member_id)
             .where(Shift.starts_at >= start, Shift.starts_at < end)
             .order_by(Shift.starts_at, Shift.id)
             .limit(500)

@@ -15,9 +15,10 @@ from redis.exceptions import NoScriptError, RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from points_service.database.session import after_commit
 from points_service.leaderboards import stamps
 from points_service.leaderboards.periods import Board, applied_key, board_key, ready_key
-from points_service.leaderboards.upkeep import STALE_TENANTS, went_back
+from points_service.leaderboards.upkeep import STALE_TENANTS, drop_boards, went_back
 from points_service.observability.metrics import count_redis_fallback
 
 logger = logging.getLogger(__name__)
@@ -190,20 +191,55 @@ class LeaderboardService:
         return [Standing(rank, member, names[member], points) for rank, member, points in top]
 
 
+# How long a process believes a unit path it read. A unit moved in the console changes the paths of its
+# whole subtree: the process that moved it forgets them at once, the others within this time.
+UNIT_PATH_SECONDS = 30.0
+
+
 @dataclass
 class UnitPaths:
-    """Materialised paths of org units, per process. A unit's path never changes after it is created
-    (units are not moved), so a cached path is never stale; it spares a staff read its unit lookups."""
+    """Materialised paths of org units, per process; it spares a staff read its unit lookups. A path
+    changes only when its unit (or one above it) is moved: the moving process calls `forget`, every
+    other process reads the path again once it is UNIT_PATH_SECONDS old."""
 
-    paths: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
+    paths: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, float]] = field(default_factory=dict)
 
     def get(self, tenant_id: uuid.UUID, unit_id: uuid.UUID | None) -> str | None:
-        return self.paths.get((tenant_id, unit_id)) if unit_id is not None else None
+        found = self.paths.get((tenant_id, unit_id)) if unit_id is not None else None
+        if found is None or time.monotonic() - found[1] > UNIT_PATH_SECONDS:
+            return None
+        return found[0]
 
     def put(self, tenant_id: uuid.UUID, unit_id: uuid.UUID, path: str) -> None:
         if len(self.paths) >= MAX_CACHED_NAMES:
             self.paths.clear()
-        self.paths[(tenant_id, unit_id)] = path
+        self.paths[(tenant_id, unit_id)] = (path, time.monotonic())
+
+    def forget(self, tenant_id: uuid.UUID) -> None:
+        """Every path of the tenant: a unit of it moved."""
+        for key in [key for key in self.paths if key[0] == tenant_id]:
+            del self.paths[key]
+
+
+def after_members_moved(session: AsyncSession, redis: Redis, tenant_id: uuid.UUID) -> None:
+    """Once a member's move to another unit commits: the tenant's boards are dropped and rebuilt."""
+
+    async def drop() -> None:
+        await drop_boards(redis, tenant_id)
+
+    after_commit(session, drop)
+
+
+def after_units_moved(session: AsyncSession, redis: Redis, paths: UnitPaths | None, tenant_id: uuid.UUID) -> None:
+    """Once a unit move commits: this process forgets the tenant's cached unit paths, and the tenant's
+    boards (built along the old tree) are dropped, so readers go to PostgreSQL until they are rebuilt."""
+
+    async def forget_and_drop() -> None:
+        if paths is not None:
+            paths.forget(tenant_id)
+        await drop_boards(redis, tenant_id)
+
+    after_commit(session, forget_and_drop)
 
 
 @dataclass(frozen=True)

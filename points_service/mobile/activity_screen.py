@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.service import CHECK_IN_OPENS_BEFORE, ActivityService
+from points_service.mobile.acting import acted_member
 from points_service.mobile.page import MEMBER_PAGE
 from points_service.tenancy.periods import TenantClock
 from points_service.web import Message, local_time
@@ -35,8 +36,10 @@ class ActivityScreen(Controller):
     async def activity(
         self, request: AnyRequest, activity_id: uuid.UUID, activities: ActivityService, clock: TenantClock
     ) -> Template:
-        activity = await activities.visible(activity_id)
-        signup = await activities.my_signup(activity_id)
+        # A proxy acting for an elder (代办) sees the elder's part in it and acts for them.
+        whose = acted_member(request)
+        activity = await activities.visible(activity_id, whose)
+        signup = await activities.my_signup(activity_id, whose)
         now = datetime.now(UTC)
         opens = activity.starts_at - CHECK_IN_OPENS_BEFORE
         return MEMBER_PAGE.render(
@@ -65,7 +68,7 @@ class ActivityScreen(Controller):
         self, request: AnyRequest, activity_id: uuid.UUID, activities: ActivityService, db_session: AsyncSession
     ) -> Redirect:
         async def cancel() -> Message:
-            await activities.cancel(activity_id, None)
+            await activities.cancel(activity_id, acted_member(request))
             return Message.done("sign_up_cancelled")
 
         return await MEMBER_PAGE.act(request, db_session, activity_path(activity_id), cancel)

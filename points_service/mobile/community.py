@@ -22,15 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.activities.schemas import ForMember
 from points_service.auth.principal import Principal
-from points_service.duty.models import Shift
+from points_service.duty.models import Post, Shift
 from points_service.duty.service import DutyService
 from points_service.duty.shifts import CHECK_IN_OPENS_BEFORE, CHECK_OUT_GRACE, OutsideShiftWindow, shift_status
 from points_service.errors import DomainError, InvalidInput, NotFound
 from points_service.idempotency.service import IdempotentWrites
 from points_service.ledger.service import LedgerService
+from points_service.mobile.acting import ACTING_COOKIE, acting_for
 from points_service.mobile.neighbours import acted_for, communities, made_by_staff, member_of, unit_name
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
-from points_service.org.names import mask_name
 from points_service.proxies.service import ProxyService
 from points_service.registration.service import RegistrationService
 from points_service.reports.models import REPORT_CATEGORIES
@@ -47,7 +47,6 @@ REPORTS_PATH = "/member/reports"
 REGISTRATION_PATH = "/member/registration"
 POSTS_PATH = "/member/posts"
 ACTING_PATH = "/member/acting"
-ACTING_COOKIE = "rp_member_acting"
 WISHES_SHOWN = 300
 REPORTS_SHOWN = 50
 POSTS_SHOWN = 50
@@ -57,32 +56,6 @@ SHIFTS_AHEAD = timedelta(days=60)
 # whole and refused in words. A larger body is cut off with 413 before it is read, and a browser still
 # sending it may show a broken connection instead of the page's words.
 UPLOAD_MOST = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES + 256 * 1024
-
-
-@dataclass(frozen=True)
-class ActingFor:
-    member_id: uuid.UUID
-    # Masked (王**), as the page shows whom the proxy acts for.
-    name: str
-
-
-async def acting_for(
-    request: AnyRequest, db_session: AsyncSession, principal: Principal, proxies: ProxyService
-) -> ActingFor | None:
-    """Whom the signed-in proxy acts for now, if they still may; None when they act for themselves."""
-    raw = request.cookies.get(ACTING_COOKIE)
-    try:
-        member_id = uuid.UUID(raw) if raw else None
-    except ValueError:
-        return None
-    if member_id is None or member_id == principal.member_id:
-        return None
-    try:
-        await proxies.acting_for(member_id)
-    except DomainError:
-        return None
-    found = await member_of(db_session, principal.tenant_id, member_id)
-    return ActingFor(member_id, mask_name(found.name)) if found else None
 
 
 def _text(form: Any, name: str, most: int) -> str:
@@ -401,6 +374,20 @@ def opens_at(shift: Shift, clock: TenantClock, now: datetime, refused: bool = Fa
     return Message.error(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute, before=before)
 
 
+def shift_line(shift: Shift, post: Post, clock: TenantClock, now: datetime) -> ShiftLine:
+    """A shift as both shift lists show it (the activities tab, 岗位)."""
+    hours = f"{float(shift.hours or 0):g}"
+    return ShiftLine(
+        shift.id,
+        post.name,
+        shift.starts_at,
+        shift.ends_at,
+        shift_status(shift, now),
+        hours,
+        opens_at(shift, clock, now),
+    )
+
+
 def shift_check_in_refusal(shift: Shift, clock: TenantClock, now: datetime) -> Message:
     """Why a shift's check-in was refused for its time, in words: when it opens, or that the shift is over."""
     return opens_at(shift, clock, now, refused=True) or Message.error("shift_window_closed")
@@ -442,28 +429,20 @@ class PostsController(Controller):
         clock: TenantClock,
     ) -> Template:
         now = datetime.now(UTC)
-        claims = await duty.my_post_claims()
-        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD)
+        acting = await acting_for(request, db_session, principal, proxies)
+        # A proxy sees the posts and shifts of whom they act for, as their actions are for them.
+        whose = acting.member_id if acting else None
+        claims = await duty.my_post_claims(whose)
+        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
         return MEMBER_PAGE.render(
             request,
             "posts",
-            acting=await acting_for(request, db_session, principal, proxies),
+            acting=acting,
             posts=(await duty.posts(POSTS_SHOWN, None))[:POSTS_SHOWN],
             # My standing on each post I claimed and have not given up or been refused.
             claimed={claim.post_id: claim.status for claim, _, _ in claims if claim.status in ("pending", "approved")},
             claims=claims,
-            shifts=[
-                ShiftLine(
-                    shift.id,
-                    post.name,
-                    shift.starts_at,
-                    shift.ends_at,
-                    shift_status(shift, now),
-                    f"{float(shift.hours or 0):g}",
-                    opens_at(shift, clock, now),
-                )
-                for shift, post in shifts
-            ],
+            shifts=[shift_line(shift, post, clock, now) for shift, post in shifts],
             new_key=lambda: uuid.uuid4().hex,
             local=local_time(clock),
             tab="home",

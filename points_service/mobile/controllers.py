@@ -25,20 +25,18 @@ from points_service.activities.service import ActivityService
 from points_service.auth.principal import Principal
 from points_service.deps import ledger_for, tenant_clock_of
 from points_service.duty.service import DutyService
-from points_service.duty.shifts import shift_status
 from points_service.errors import DomainError
 from points_service.idempotency.service import IdempotentWrites
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService, MemberNames, Standing, member_view
 from points_service.ledger.explain import explain
 from points_service.ledger.service import LedgerService, member_balance
+from points_service.mobile.acting import acted_member, acting_for
 from points_service.mobile.activity_screen import activity_path
-from points_service.mobile.community import acting_for, check_in_to_shift
+from points_service.mobile.community import check_in_to_shift, shift_line
 from points_service.mobile.inbox_screen import unread_messages
 from points_service.mobile.page import MEMBER_PAGE, stored_refusal
 from points_service.mobile.repository import member_card
-from points_service.org.service import OrgService
-from points_service.proxies.service import ProxyService
 from points_service.tenancy.periods import TenantClock
 from points_service.web import Message, SignInRequired, local_time
 
@@ -102,12 +100,12 @@ class HomeController(Controller):
         clock = await tenant_clock_of(state, member.tenant_id)
         ledger = await ledger_for(state, db_session, member.tenant_id, member.account_id)
         history = await ledger.history(member.member_id, lines + 1, None)
-        org = OrgService(db_session, member)
         return MEMBER_PAGE.render(
             request,
             "home",
             user=member,
-            acting=await acting_for(request, db_session, member, ProxyService(db_session, member, org)),
+            # The home tab signs in by itself, not through the principal provider that finds this.
+            acting=await acting_for(request, db_session, member),
             card=await member_card(db_session, member.tenant_id, member.member_id),
             balance=await member_balance(state.read_pool, clock, member.tenant_id, member.member_id),
             rank=await month_rank(db_session, state, member, clock),
@@ -120,19 +118,9 @@ class HomeController(Controller):
         )
 
 
-@dataclass(frozen=True)
-class ShiftRow:
-    id: uuid.UUID
-    post_name: str
-    starts_at: datetime
-    ends_at: datetime
-    status: str
-    # Verified hours as a person writes them: "2", "1.25".
-    hours: str
-
-
 class ActivitiesController(Controller):
-    """Activities the member may join, with sign-up and check-in; the member's duty shifts."""
+    """Activities the member may join, with sign-up and check-in; the member's duty shifts. A proxy
+    acting for an elder (代办) sees and does all of it for the elder."""
 
     path = "/"
 
@@ -141,25 +129,16 @@ class ActivitiesController(Controller):
         self, request: AnyRequest, activities: ActivityService, duty: DutyService, clock: TenantClock
     ) -> Template:
         now = datetime.now(UTC)
-        upcoming = await activities.listed(False, ACTIVITIES_SHOWN, None)
-        mine = await activities.my_signups(ACTIVITIES_SHOWN, None)
-        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD)
+        whose = acted_member(request)
+        upcoming = await activities.listed(False, ACTIVITIES_SHOWN, None, whose)
+        mine = await activities.my_signups(ACTIVITIES_SHOWN, None, whose)
+        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
         return MEMBER_PAGE.render(
             request,
             "activities",
             upcoming=upcoming,
             joined={signup.activity_id: signup for signup, _ in mine if signup.status != "cancelled"},
-            shifts=[
-                ShiftRow(
-                    shift.id,
-                    post.name,
-                    shift.starts_at,
-                    shift.ends_at,
-                    shift_status(shift, now),
-                    f"{float(shift.hours or 0):g}",
-                )
-                for shift, post in shifts
-            ],
+            shifts=[shift_line(shift, post, clock, now) for shift, post in shifts],
             # One key per check-out button: a double tap pays once and says so twice.
             new_key=lambda: uuid.uuid4().hex,
             local=local_time(clock),
@@ -173,7 +152,7 @@ class ActivitiesController(Controller):
         back = ACTIVITIES_PATH if (await request.form()).get("from") != "details" else activity_path(activity_id)
 
         async def sign_up() -> Message:
-            await activities.sign_up(activity_id, None)
+            await activities.sign_up(activity_id, acted_member(request))
             return Message.done("signed_up")
 
         return await MEMBER_PAGE.act(request, db_session, back, sign_up)
@@ -188,7 +167,7 @@ class ActivitiesController(Controller):
         latitude, longitude = _coordinate(form.get("latitude")), _coordinate(form.get("longitude"))
 
         async def check_in() -> Message:
-            await activities.check_in(activity_id, token, latitude, longitude, None)
+            await activities.check_in(activity_id, token, latitude, longitude, acted_member(request))
             # Checking in earns nothing yet: staff confirm attendance, which pays.
             return Message.done("activity_checked_in")
 
@@ -205,7 +184,7 @@ class ActivitiesController(Controller):
         clock: TenantClock,
     ) -> Redirect:
         async def check_in() -> Message:
-            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, None)
+            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, acted_member(request))
 
         return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
 
@@ -221,7 +200,7 @@ class ActivitiesController(Controller):
         key = str((await request.form()).get("key") or "").strip() or None
 
         async def check_out() -> dict[str, Any]:
-            done = await duty.check_out(shift_id, None, datetime.now(UTC), ledger)
+            done = await duty.check_out(shift_id, acted_member(request), datetime.now(UTC), ledger)
             return {"id": done.shift.id, "points": done.points}
 
         # The same key-guarded write as the API's check-out: a repeated form replays the first answer.

@@ -17,6 +17,7 @@ from points_service.auth.principal import Principal
 from points_service.deps import tenant_clock_of
 from points_service.inbox.repository import Inbox
 from points_service.inbox.words import say
+from points_service.mobile.acting import ACTING_KEY, acting_for
 from points_service.mobile.page import MEMBER_PAGE
 from points_service.web import Message, local_time
 
@@ -38,10 +39,12 @@ async def unread_messages(db_session: AsyncSession, principal: Principal) -> int
 
 
 async def member_with_unread(request: AnyRequest, state: State, db_session: AsyncSession) -> Principal:
-    """The signed-in member (the page's own provider), and how many messages they have not read, kept
-    on the request for the frame's badge on the home tab of every screen."""
+    """The signed-in member (the page's own provider), how many messages they have not read and whom
+    they act for (代办), kept on the request for the frame of every screen: the badge on the home tab
+    and the "正在为 王** 代办" line."""
     principal = await MEMBER_PAGE.user(request, state)
     request.state[UNREAD_KEY] = await unread_messages(db_session, principal)
+    request.state[ACTING_KEY] = await acting_for(request, db_session, principal)
     return principal
 
 

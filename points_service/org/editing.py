@@ -1,19 +1,35 @@
-"""Changes staff make to the roster by hand: a member's details or unit, a unit's name. Always inside the
-caller's reach (OrgService), a move's target too."""
+"""Changes staff make to the roster by hand: a member's details or unit, a unit's name or parent. Always
+inside the caller's reach (OrgService), a move's target too."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.models import LoginAccount
-from points_service.errors import Conflict
+from points_service.errors import Conflict, DomainError
 from points_service.org.models import Member, OrgUnit
 from points_service.org.names import pinyin_initials
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
+
+# One unit move of a tenant at a time: two moves checked against the same tree could together put a
+# unit below itself. The key is the tenant's; the lock ends with the transaction.
+MOVE_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('org-move:' || CAST(:tenant AS text), 0))")
+MOVE_SUBTREE = text(
+    """UPDATE org_units
+          SET path = :new_path || substr(path, length(:old_path) + 1)
+        WHERE tenant_id = :tenant AND starts_with(path, :old_path)"""
+)
+
+
+class MoveIntoOwnSubtree(DomainError):
+    status_code = 409
+    code = "move_into_own_subtree"
+    title = "A unit cannot be moved below itself"
 
 
 class RosterEdits:
@@ -57,6 +73,29 @@ class RosterEdits:
         unit = await self._org.unit_in_reach(unit_id)
         unit.name = name
         await self._session.flush()
+        return unit
+
+    async def move_unit(self, unit_id: uuid.UUID, parent_id: uuid.UUID) -> OrgUnit:
+        """Put a unit (with everything below it: units, members) under another unit of the caller's
+        reach. Every materialised path of the subtree changes in this one transaction; the caller drops
+        what caches paths (the leaderboards) once it commits."""
+        await self._session.execute(MOVE_LOCK, {"tenant": str(self._tenant_id)})
+        unit = await self._org.unit_in_reach(unit_id)
+        parent = await self._org.unit_in_reach(parent_id)
+        # The paths are read after the lock, so a move committed meanwhile is seen.
+        await self._session.refresh(unit)
+        await self._session.refresh(parent)
+        if Subtree(unit.path).covers(parent.path):
+            raise MoveIntoOwnSubtree(f"{parent.name} is {unit.name} itself or below it")
+        if unit.parent_id == parent.id:
+            return unit
+        new_path = f"{parent.path}{unit.id.hex}/"
+        await self._session.execute(
+            MOVE_SUBTREE, {"tenant": self._tenant_id, "old_path": unit.path, "new_path": new_path}
+        )
+        unit.parent_id = parent.id
+        await self._session.flush()
+        await self._session.refresh(unit)
         return unit
 
     async def units_with_depth(self, most: int = 2000) -> list[tuple[OrgUnit, int]]:
