@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
+from admin.console.statistics import unit_statistics
 from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import result_columns, results_csv, results_xlsx
 from admin.evaluations.metrics import METRICS, NORMALISATIONS
@@ -32,6 +33,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import Forbidden, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
+from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 from points_service.rules.service import RuleService
 from points_service.tenancy.service import tenant_clock
@@ -101,7 +103,18 @@ class ConsolePages(Controller):
         else:
             shown, children = await org.unit_with_children(unit)
         counted = await records.counts([shown, *children] if shown else children)
-        return STAFF_PAGE.render(request, "org", shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :])
+        # The shown unit's subtree, or on the home page everything the staff member reaches.
+        subtree = Subtree(shown.path) if shown else await org.reach()
+        statistics = await unit_statistics(
+            db_session, staff.tenant_id, subtree, await tenant_clock(db_session, staff.tenant_id)
+        )
+        return STAFF_PAGE.render(
+            request,
+            "org",
+            shown=counted[0] if shown else None,
+            rows=counted[1 if shown else 0 :],
+            statistics=statistics,
+        )
 
     @get("/leaderboard", name="console:leaderboard")
     async def leaderboard(
