@@ -131,16 +131,10 @@ def shown_statistics(page: str) -> dict[str, int]:
 
 
 def test_the_default_district_is_the_seeds() -> None:
-    assert DistrictFigures(
-        communities=55,
-        areas=162,
-        buildings=519,
-        registered=3747,
-        took_part=3218,
-        reports=796,
-        handled=733,
-        wishes_claimed=3700,
-    ) == SEEDS
+    seeds = DistrictFigures(
+        communities=55, areas=162, buildings=519, registered=3747, took_part=3218, reports=796, handled=733
+    )
+    assert seeds.wishes_claimed == 3700 and seeds == SEEDS
     assert sum(spread(SEEDS.areas, SEEDS.communities)) == 162 and sum(spread(SEEDS.buildings, SEEDS.areas)) == 519
     with pytest.raises(ValueError, match="inconsistent"):
         DistrictFigures(registered=10, took_part=11)
