@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
+from admin.console.statistics import unit_statistics
 from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import result_columns, results_csv, results_xlsx
 from admin.evaluations.metrics import METRICS, NORMALISATIONS
@@ -115,8 +116,18 @@ class ConsolePages(Controller):
             if shown and below_shown
             else []
         )
+        # The shown unit's subtree, or on the home page everything the staff member reaches.
+        subtree = Subtree(shown.path) if shown else await org.reach()
+        statistics = await unit_statistics(
+            db_session, staff.tenant_id, subtree, await tenant_clock(db_session, staff.tenant_id)
+        )
         return STAFF_PAGE.render(
-            request, "org", shown=counted[0] if shown else None, rows=counted[1 if shown else 0 :], move_targets=targets
+            request,
+            "org",
+            shown=counted[0] if shown else None,
+            rows=counted[1 if shown else 0 :],
+            statistics=statistics,
+            move_targets=targets,
         )
 
     @get("/leaderboard", name="console:leaderboard")

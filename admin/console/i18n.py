@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from admin.console import words_accounts, words_roster
+from admin.console import words_accounts, words_roster, words_statistics
 from admin.console import words_desk as desk
 from admin.console.words_grades import EN as GRADES_EN
 from admin.console.words_grades import ZH_CN as GRADES_ZH_CN
@@ -351,7 +351,13 @@ EN: dict[str, str] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "zh-CN": ZH_CN | GRADES_ZH_CN | POINTS_ZH_CN | words_roster.ZH_CN | desk.ZH_CN | words_accounts.ZH_CN,
-    "en": EN | GRADES_EN | POINTS_EN | words_roster.EN | desk.EN | words_accounts.EN,
+    "zh-CN": ZH_CN
+    | GRADES_ZH_CN
+    | POINTS_ZH_CN
+    | words_roster.ZH_CN
+    | desk.ZH_CN
+    | words_accounts.ZH_CN
+    | words_statistics.ZH_CN,
+    "en": EN | GRADES_EN | POINTS_EN | words_roster.EN | desk.EN | words_accounts.EN | words_statistics.EN,
 }
 CATALOGUE = Catalogue(MESSAGES)

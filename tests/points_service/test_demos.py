@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 
@@ -13,18 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.app import reconcile_all
 from points_service.auth.accounts import create_login
-from points_service.district_demo import DistrictSummary, load_district, no_progress
+from points_service.district_demo import SEEDS, DistrictFigures, DistrictSummary, load_district, no_progress, spread
 from points_service.duty.models import Post, PostClaim, Shift
 from points_service.org.models import Member, OrgUnit
 from points_service.tenancy.models import Tenant
+from tests.admin.test_console import CSRF_FIELD
 from tests.conftest import ServedApp
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def test_the_district_demo_builds_a_district_with_a_year_of_points(sessions: Sessions) -> None:
-    # Three communities instead of 55 keep the test short; the shape below each is the full one.
-    summary = await load_district(sessions, members=120, progress=no_progress, communities=3, today=date(2026, 11, 23))
+# A small district: the seeds' shape (communities, areas, buildings, registrations, attendance,
+# reports, wishes) scaled down so the test stays short; the demo's default is the seeds' figures.
+SMALL = DistrictFigures(
+    communities=3, areas=8, buildings=26, registered=30, took_part=25, reports=12, handled=10, wishes_claimed=20
+)
+
+
+async def test_the_district_demo_builds_a_district_with_a_year_of_points(sessions: Sessions, served: ServedApp) -> None:
+    summary = await load_district(sessions, members=120, progress=no_progress, figures=SMALL, today=date(2026, 11, 23))
 
     assert isinstance(summary, DistrictSummary), summary
     async with sessions() as session:
@@ -51,16 +59,85 @@ async def test_the_district_demo_builds_a_district_with_a_year_of_points(session
                 text("SELECT DISTINCT kind FROM ledger_transactions WHERE tenant_id = :t"), {"t": tenant_id}
             )
         )
+        # The records themselves, counted here without the console's statistics code.
+        records = (
+            await session.execute(
+                text(
+                    """SELECT
+                         (SELECT count(*) FROM members WHERE tenant_id = :t),
+                         (SELECT count(*) FROM service_registrations r JOIN members m
+                             ON m.tenant_id = r.tenant_id AND m.id = r.member_id
+                           WHERE r.tenant_id = :t AND m.party_status = 'in_service'),
+                         (SELECT count(DISTINCT s.member_id) FROM activity_signups s
+                             JOIN activities a ON a.tenant_id = s.tenant_id AND a.id = s.activity_id
+                             JOIN service_registrations r ON r.tenant_id = s.tenant_id AND r.member_id = s.member_id
+                           WHERE s.tenant_id = :t AND s.attended AND a.confirmed_at IS NOT NULL
+                             AND extract(year FROM a.starts_at) = extract(year FROM now())),
+                         (SELECT count(*) FROM problem_reports WHERE tenant_id = :t),
+                         (SELECT count(*) FROM problem_reports WHERE tenant_id = :t AND status = 'resolved'),
+                         (SELECT count(*) FROM problem_reports WHERE tenant_id = :t AND status = 'accepted'),
+                         (SELECT count(*) FROM wishes WHERE tenant_id = :t),
+                         (SELECT count(*) FROM wishes WHERE tenant_id = :t AND claimed_by IS NOT NULL),
+                         (SELECT count(*) FROM ledger_transactions
+                           WHERE tenant_id = :t AND source LIKE 'activity:%')"""
+                ),
+                {"t": tenant_id},
+            )
+        ).one()
         failed = [check for check in await reconcile_all(session, tenant_id=tenant_id) if not check.ok]
 
-    assert kinds == {"district": 1, "street": 1, "community": 3, "area": 9, "branch": 27, "group": 81}
+    assert kinds == {"district": 1, "street": 1, "community": 3, "area": 8, "branch": 24, "group": 26}
     assert summary.members == 120 and statuses == {"in_service", "retired", "mobile", "none"}
-    assert secretaries == 27  # one per branch
-    assert months[0] == date(2025, 12, 1) and months[-1] == date(2026, 11, 1) and len(months) == 12
+    assert secretaries == 24  # one per branch
+    assert months[0] == date(2025, 12, 1) and len(months) == 13  # a year of points, and today's activities
     assert {"award", "penalty", "reversal"} <= kinds_posted
+    members, registered, took_part, reports, handled, in_progress, wishes, claimed, attendance_paid = records
+    assert (registered, took_part) == (SMALL.registered, SMALL.took_part)
+    assert (reports, handled, in_progress) == (SMALL.reports, SMALL.handled, SMALL.reports - SMALL.handled)
+    assert wishes == claimed == SMALL.wishes_claimed
+    assert attendance_paid == SMALL.took_part  # confirmed attendance paid each attendee through the ledger
     assert failed == []
-    again = await load_district(sessions, members=5, progress=no_progress, communities=1)
+
+    # The console's statistics block counts the same records: the whole district on the admin's home page.
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=60) as web:
+        form = (await web.get("/admin/login")).text
+        token = CSRF_FIELD.search(form).group(1)  # type: ignore[union-attr]
+        signed_in = await web.post(
+            "/admin/login", data={"username": "district-admin", "password": "demo-password", "_csrf_token": token}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        home = await web.get("/admin/")
+        assert home.status_code == 200, home.text
+        assert shown_statistics(home.text) == {
+            "communities": 3,
+            "areas": 8,
+            "buildings": 26,
+            "members": members,
+            "registered": registered,
+            "took_part": took_part,
+            "reports": reports,
+            "handled": handled,
+            "wishes": wishes,
+            "claimed": claimed,
+        }
+        assert "已报到在职党员" in home.text
+
+    again = await load_district(sessions, members=5, progress=no_progress, figures=SMALL)
     assert again == "district demo already loaded (user 'district-admin' exists); nothing changed"
+
+
+def shown_statistics(page: str) -> dict[str, int]:
+    return {key: int(value) for key, value in re.findall(r'data-stat="(\w+)"><dt>[^<]*</dt><dd>(\d+)</dd>', page)}
+
+
+def test_the_default_district_is_the_seeds() -> None:
+    seeds = DistrictFigures(
+        communities=55, areas=162, buildings=519, registered=3747, took_part=3218, reports=796, handled=733
+    )
+    assert seeds.wishes_claimed == 3700 and seeds == SEEDS
+    assert sum(spread(SEEDS.areas, SEEDS.communities)) == 162 and sum(spread(SEEDS.buildings, SEEDS.areas)) == 519
+    with pytest.raises(ValueError, match="inconsistent"):
+        DistrictFigures(registered=10, took_part=11)
 
 
 async def test_the_small_demo_loads_a_community_with_logins(sessions: Sessions, served: ServedApp) -> None:
