@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -37,6 +38,9 @@ BREAKER_COOL_DOWN_SECONDS = 5.0
 
 class RedisSkipped(RedisConnectionError):
     """Not sent: Redis timed out repeatedly just before, and is skipped for a few seconds."""
+
+
+T = TypeVar("T")
 
 
 class CircuitBreaker:
@@ -98,26 +102,33 @@ class CircuitBreaker:
 _UNANSWERED = (RedisTimeoutError, RedisConnectionError, OSError)
 
 
+async def _through(breaker: CircuitBreaker, call: Callable[[], Awaitable[T]]) -> T:
+    """One call past the breaker: a timeout or lost connection counts against Redis, any answer (an
+    error reply included) closes it, and a cancelled call leaves its probe for the next."""
+    probe = breaker.before()
+    try:
+        answer = await call()
+    except _UNANSWERED:
+        breaker.failed(probe)
+        raise
+    except RedisError:
+        breaker.answered(probe)
+        raise
+    except BaseException:
+        breaker.released(probe)
+        raise
+    breaker.answered(probe)
+    return answer
+
+
 class GuardedPipeline(Pipeline):
     breaker: CircuitBreaker
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        execute = super().execute
         if not self.command_stack:
-            return await super().execute(raise_on_error)
-        probe = self.breaker.before()
-        try:
-            answers = await super().execute(raise_on_error)
-        except _UNANSWERED:
-            self.breaker.failed(probe)
-            raise
-        except RedisError:
-            self.breaker.answered(probe)
-            raise
-        except BaseException:
-            self.breaker.released(probe)
-            raise
-        self.breaker.answered(probe)
-        return answers
+            return await execute(raise_on_error)
+        return await _through(self.breaker, lambda: execute(raise_on_error))
 
 
 class GuardedRedis(Redis):
@@ -126,20 +137,8 @@ class GuardedRedis(Redis):
     breaker: CircuitBreaker
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        probe = self.breaker.before()
-        try:
-            answer = await super().execute_command(*args, **options)
-        except _UNANSWERED:
-            self.breaker.failed(probe)
-            raise
-        except RedisError:
-            self.breaker.answered(probe)
-            raise
-        except BaseException:
-            self.breaker.released(probe)
-            raise
-        self.breaker.answered(probe)
-        return answer
+        execute_command = super().execute_command
+        return await _through(self.breaker, lambda: execute_command(*args, **options))
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> GuardedPipeline:
         pipe = GuardedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)

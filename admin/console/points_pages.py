@@ -57,6 +57,13 @@ def ids_of(values: list[Any]) -> list[uuid.UUID]:
         raise InvalidInput("member_id", "is not a member") from error
 
 
+def rule_name_of(form: Any) -> str:
+    name = str(form.get("name") or "").strip()[:200]
+    if not name:
+        raise InvalidInput("name", "must not be empty")
+    return name
+
+
 def note_of(form: Any) -> str | None:
     return str(form.get("note") or "").strip()[:500] or None
 
@@ -281,9 +288,7 @@ class ConsoleRules(Controller):
     async def create(self, request: AnyRequest, work: Work) -> Redirect:
         async def create(form: Any) -> None:
             admin_only(work)
-            name = str(form.get("name") or "").strip()[:200]
-            if not name:
-                raise InvalidInput("name", "must not be empty")
+            name = rule_name_of(form)
             category = str(form.get("category") or "")
             unit = str(form.get("unit") or "each")
             if category not in RULE_CATEGORIES or unit not in RULE_UNITS:
@@ -310,9 +315,7 @@ class ConsoleRules(Controller):
     async def change(self, request: AnyRequest, rule_id: uuid.UUID, work: Work) -> Redirect:
         async def change(form: Any) -> None:
             admin_only(work)
-            name = str(form.get("name") or "").strip()[:200]
-            if not name:
-                raise InvalidInput("name", "must not be empty")
+            name = rule_name_of(form)
             await work.rules.change(
                 rule_id,
                 name,
