@@ -46,7 +46,8 @@ from points_service.settings import Settings, SettingsError
 from points_service.state import opened_state
 from points_service.tenancy import models as tenancy_models
 from points_service.web import TEMPLATE_DIRECTORY as WEB_TEMPLATES
-from points_service.web.csrf import page_csrf
+from points_service.web.cookies import secure_csrf_cookie
+from points_service.web.csrf import CSRF_COOKIE, page_csrf
 from points_service.web.landing import landing_router
 
 # The core's own tables; each plugin brings its package's.
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Around the router rather than in `middleware`, which Litestar runs only once a route
         # matched: a 404 gets its request id, access line and count too.
         app.asgi_handler = observe_requests(app.asgi_handler)
+    app.asgi_handler = secure_csrf_cookie(app.asgi_handler, CSRF_COOKIE)
     # Outermost, so everything inside (limits, cookies, the access log) sees the client and scheme the
     # proxy saw. Done here rather than by uvicorn's own option, so the setting is the only one to set.
     app.asgi_handler = ProxyHeadersMiddleware(app.asgi_handler, list(settings.trusted_proxies))  # type: ignore[arg-type,assignment]

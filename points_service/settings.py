@@ -85,6 +85,9 @@ class Settings:
     # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR
     # networks): the client address the login limits count and the scheme that makes cookies Secure.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Every cookie Secure even over plain http (POINTS_SECURE_COOKIES): behind a TLS terminator whose
+    # X-Forwarded-Proto is not believed. Over https cookies are Secure anyway.
+    secure_cookies: bool = False
 
     @property
     def report_photos(self) -> Path:
@@ -118,6 +121,7 @@ class Settings:
             pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
             password_hashing_threads=hashing_threads(env.get("POINTS_PASSWORD_HASHING_THREADS") or "2"),
             trusted_proxies=trusted_proxies(env.get("POINTS_TRUSTED_PROXIES") or "127.0.0.1,::1"),
+            secure_cookies=switched_on(env.get("POINTS_SECURE_COOKIES") or "off", "POINTS_SECURE_COOKIES"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

@@ -37,7 +37,7 @@ from points_service.reports.models import REPORT_CATEGORIES
 from points_service.reports.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoStore, checked
 from points_service.reports.service import ReportService
 from points_service.tenancy.periods import TenantClock
-from points_service.web import Message, local_time
+from points_service.web import Message, local_time, set_page_cookie
 from points_service.wishes.schemas import wish_answer
 from points_service.wishes.service import WishService
 
@@ -550,14 +550,13 @@ class ActingController(Controller):
         except DomainError as error:
             return MEMBER_PAGE.redirect(request, ACTING_PATH, MEMBER_PAGE.refusal(request, error))
         response = MEMBER_PAGE.redirect(request, ACTING_PATH, Message.done("acting_started"))
-        response.set_cookie(
+        set_page_cookie(
+            request,
+            response,
             key=ACTING_COOKIE,
             value=str(member_id),
             max_age=MEMBER_PAGE.session_seconds,
             path=MEMBER_PAGE.path,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
         )
         return response
 

@@ -19,7 +19,7 @@ from points_service.inbox.repository import Inbox
 from points_service.inbox.words import say
 from points_service.mobile.acting import ACTING_KEY, acting_for
 from points_service.mobile.page import MEMBER_PAGE
-from points_service.web import Message, local_time
+from points_service.web import Message, local_time, set_page_cookie
 
 AnyRequest = Request[Any, Any, Any]
 MESSAGES_PATH = "/member/messages"
@@ -81,13 +81,7 @@ class InboxScreen(Controller):
         if size not in TEXT_SIZES:
             return MEMBER_PAGE.redirect(request, to, Message.error("try_again"))
         response = MEMBER_PAGE.redirect(request, to, Message.done("text_size_set"))
-        response.set_cookie(
-            key=TEXT_SIZE_COOKIE,
-            value=str(size),
-            max_age=TEXT_SIZE_SECONDS,
-            path=MEMBER_PAGE.path,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
+        set_page_cookie(
+            request, response, key=TEXT_SIZE_COOKIE, value=str(size), max_age=TEXT_SIZE_SECONDS, path=MEMBER_PAGE.path
         )
         return response

@@ -69,6 +69,9 @@ What the layer gives a page:
   traceback.
 * Templates: a page's `base.html` extends `web/page.html` (document, language link, nav for a signed-in
   user) and includes `web/message.html` where the message goes and `web/sign_out.html` in its nav.
+* Cookies: `set_page_cookie(request, response, key=, value=, max_age=, path=)` for any cookie a screen
+  keeps (HttpOnly, SameSite=Lax, Secure as `cookies.secure_cookies` decides for every cookie, the CSRF
+  cookie too: over https, or always with POINTS_SECURE_COOKIES=on).
 * Times: `local_time(clock)` gives templates a function showing a moment in the tenant's zone.
 * Scanning a QR code with the camera: every page also serves the layer's static files at
   `<path>/static/web/`. A template loads `<path>/static/web/scanner.js` as a module and marks a
@@ -78,6 +81,7 @@ What the layer gives a page:
   that every page's languages have the same keys and that every `t.key` its templates use exists.
 """
 
+from points_service.web.cookies import set_page_cookie
 from points_service.web.i18n import Catalogue
 from points_service.web.message import Message
 from points_service.web.page import TEMPLATE_DIRECTORY, Page, local_time
@@ -92,4 +96,5 @@ __all__ = [
     "SignInRequired",
     "auth_service",
     "local_time",
+    "set_page_cookie",
 ]

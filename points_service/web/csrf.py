@@ -9,11 +9,14 @@ import hmac
 
 from litestar.config.csrf import CSRFConfig
 
+CSRF_COOKIE = "rp_csrf"
+
 
 def page_csrf(jwt_secret: str) -> CSRFConfig:
     return CSRFConfig(
         secret=hmac.new(jwt_secret.encode(), b"page-csrf", hashlib.sha256).hexdigest(),
-        cookie_name="rp_csrf",
+        cookie_name=CSRF_COOKIE,
+        # Secure or not is decided per request (web/cookies.py), which this one value cannot be.
         cookie_httponly=True,
         cookie_samesite="lax",
         exclude=[r"^/api/", r"^/health/", r"^/schema(/|$)"],

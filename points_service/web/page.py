@@ -34,6 +34,7 @@ from points_service.errors import (
     database_unreachable,
 )
 from points_service.tenancy.periods import TenantClock
+from points_service.web.cookies import set_page_cookie
 from points_service.web.i18n import Catalogue
 from points_service.web.message import MESSAGE_COOKIE, MESSAGE_COOKIE_SECONDS, Message
 from points_service.web.session import PageSession, PasswordChangeFirst, SignInRequired, auth_service
@@ -173,14 +174,8 @@ class Page:
         """Cookies every answer of the page carries: a language just chosen, a session just renewed."""
         lang, chosen = self.language(request)
         if chosen:
-            response.set_cookie(
-                key=self.language_cookie,
-                value=lang,
-                max_age=LANGUAGE_COOKIE_SECONDS,
-                path=self.path,
-                httponly=True,
-                samesite="lax",
-                secure=request.url.scheme == "https",
+            set_page_cookie(
+                request, response, key=self.language_cookie, value=lang, max_age=LANGUAGE_COOKIE_SECONDS, path=self.path
             )
         self.session.keep_renewed(request, response)
 
@@ -236,14 +231,13 @@ class Page:
         """After an action: see-other to `url`, which shows `message` once."""
         response = Redirect(url, status_code=303)
         if message is not None:
-            response.set_cookie(
+            set_page_cookie(
+                request,
+                response,
                 key=MESSAGE_COOKIE,
                 value=message.to_cookie(),
                 max_age=MESSAGE_COOKIE_SECONDS,
                 path=self.path,
-                httponly=True,
-                samesite="lax",
-                secure=request.url.scheme == "https",
             )
         self.finish(request, response)
         return response

@@ -1,5 +1,5 @@
 """A page's session: the API's own access and refresh tokens, kept in HttpOnly, SameSite=Lax cookies
-(Secure over https) instead of an Authorization header. An expired access token is renewed with the
+(Secure by web/cookies.py) instead of an Authorization header. An expired access token is renewed with the
 refresh token, which rotates as it does for the API; anything else means: sign in again.
 
 One `PageSession` per page (the clerk's counter, the staff console), each with its own cookie names,
@@ -20,6 +20,7 @@ from points_service.auth.deps import auth_service
 from points_service.auth.principal import Principal
 from points_service.auth.service import TokenPair
 from points_service.errors import DomainError, Unauthenticated
+from points_service.web.cookies import set_page_cookie
 
 
 class SignInRequired(Exception):
@@ -69,20 +70,11 @@ class PageSession:
         return self.principal_of(state.access_tokens.decode(pair.access_token))
 
     def set(self, request: Request[Any, Any, Any], response: Response[Any], pair: TokenPair) -> None:
-        secure = request.url.scheme == "https"
         for key, value, max_age in (
             (self.access_cookie, pair.access_token, pair.expires_in),
             (self.refresh_cookie, pair.refresh_token, self.refresh_cookie_seconds),
         ):
-            response.set_cookie(
-                key=key,
-                value=value,
-                max_age=max_age,
-                path=self.cookie_path,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
-            )
+            set_page_cookie(request, response, key=key, value=value, max_age=max_age, path=self.cookie_path)
 
     def clear(self, response: Response[Any]) -> None:
         for key in (self.access_cookie, self.refresh_cookie):

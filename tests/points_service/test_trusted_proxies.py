@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from points_service.auth.rate_limit import ADDRESS_LIMIT
 from points_service.settings import SettingsError, trusted_proxies
 from tests.conftest import ServedApp, Services, new_community, settings_for, unique
-from tests.points_service.test_password_pages import sign_in_over_http
+from tests.test_secure_cookies import cookies_set_by_signing_in
 
 PROXY = "127.0.0.2"
 STRANGER = "127.0.0.3"
@@ -90,12 +90,8 @@ async def test_cookies_stay_secure_when_the_client_spoke_https_to_a_trusted_prox
         for address, proto, secure in ((PROXY, "https", True), (PROXY, "http", False), (STRANGER, "https", False)):
             async with client_from(behind_proxy, address) as web:
                 web.headers["X-Forwarded-Proto"] = proto
-                signed_in = await sign_in_over_http(web, "/admin", community.admin_username)
-                assert signed_in.status_code == 303, signed_in.text
-                cookies = [value for name, value in signed_in.headers.multi_items() if name == "set-cookie"]
-                session_cookies = [cookie for cookie in cookies if not cookie.startswith("rp_csrf")]
-                assert session_cookies, cookies
-                assert all(("; secure" in cookie.lower()) is secure for cookie in session_cookies), (address, cookies)
+                cookies = await cookies_set_by_signing_in(web, "/admin", community.admin_username)
+                assert all(("; secure" in cookie.lower()) is secure for cookie in cookies), (address, cookies)
 
 
 def test_the_setting_takes_addresses_and_networks_and_refuses_anything_else() -> None:
