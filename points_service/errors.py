@@ -347,6 +347,20 @@ def _sqlstate(exc: Exception) -> str | None:
     return None
 
 
+def _out_of_range(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError):
+            return True
+        # Raised by asyncpg before sending, about a value the request brought: never the database's fault.
+        if isinstance(seen, asyncpg.DataError) and str(seen).startswith("invalid input for query argument"):
+            return "out of range" in str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def http_exception_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
     if _sqlstate(exc) in _UNSTORABLE_TEXT:
         field = _unstorable_text_field(request)
@@ -366,9 +380,10 @@ def http_exception_handler(request: Request, exc: Exception) -> Response[dict[st
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         return problem(400, "validation_error", "Invalid input", errors[0]["message"], errors=errors)
-    if isinstance(exc, OverflowError):
-        # Date arithmetic on a client's date near year 1 or 9999 (the day after 9999-12-31): the input
-        # is out of the range the service supports, not a fault of the service.
+    if _out_of_range(exc):
+        # Date arithmetic on a client's date near year 1 or 9999 (the day after 9999-12-31), or such a
+        # moment handed to the database (asyncpg sends it in UTC, where 0001-01-01T00:00+14:00 falls in
+        # year 0): the input is out of the range the service supports, not a fault of the service.
         message = "A date is out of the range the service supports"
         return problem(
             400, "validation_error", "Invalid input", message, errors=[{"field": "request", "message": message}]

@@ -115,3 +115,6 @@ class RewardService:
     def _check_valid_until(valid_until: datetime | None) -> None:
         if valid_until is not None and valid_until <= datetime.now(UTC):
             raise InvalidInput("valid_until", "must be in the future")
+        # Shown in every tenant's zone (up to 14 hours ahead of UTC), which must still be a date.
+        if valid_until is not None and valid_until.astimezone(UTC).year >= 9999:
+            raise InvalidInput("valid_until", "must be before the year 9999")

@@ -38,9 +38,13 @@ def parse_month(text: str | None, clock: TenantClock) -> date:
     if text is None:
         return clock.today().replace(day=1)
     try:
-        return datetime.strptime(text, "%Y-%m").date()
+        month = datetime.strptime(text, "%Y-%m").date()
     except ValueError as error:
         raise InvalidInput("month", "must be YYYY-MM") from error
+    # A month's bounds are its first day and the next month's, in the tenant's zone and then in UTC.
+    if not 1 < month.year < 9999:
+        raise InvalidInput("month", "must be a month of the years 0002 to 9998")
+    return month
 
 
 def month_bounds(month: date, clock: TenantClock) -> tuple[datetime, datetime]:

@@ -77,8 +77,8 @@ class PostController(Controller):
     tags = ["posts and shifts"]
 
     @post("/", guards=[require_staff], summary="Define a post (岗位) in an org unit of the caller's subtree")
-    async def create(self, data: PostCreate, duty: DutyService) -> Post:
-        created = await duty.create_post(
+    async def create(self, data: PostCreate, duties: DutyService) -> Post:
+        created = await duties.create_post(
             data.org_unit_id, data.name.strip(), data.duty, data.schedule.strip(), data.rule_code
         )
         return post_answer(created, data.rule_code, holders=0)
@@ -88,38 +88,38 @@ class PostController(Controller):
         guards=[member_or_staff],
         summary="Posts a member may claim (their unit, its ancestors, below it), or a staff subtree's",
     )
-    async def list_posts(self, duty: DutyService, limit: Limit = 50, cursor: Cursor = None) -> PostPage:
-        rows = await duty.posts(limit, decode_cursor(cursor))
+    async def list_posts(self, duties: DutyService, limit: Limit = 50, cursor: Cursor = None) -> PostPage:
+        rows = await duties.posts(limit, decode_cursor(cursor))
         items = [post_answer(found, code, unit, holders) for found, unit, code, holders in rows]
         return PostPage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @get("/{post_id:uuid}", guards=[member_or_staff], summary="One post")
-    async def read(self, post_id: uuid.UUID, duty: DutyService) -> Post:
-        found = await duty.visible_post(post_id)
-        return post_answer(found, await duty.rule_code(found))
+    async def read(self, post_id: uuid.UUID, duties: DutyService) -> Post:
+        found = await duties.visible_post(post_id)
+        return post_answer(found, await duties.rule_code(found))
 
     @patch("/{post_id:uuid}", guards=[require_staff], summary="Open or close a post (`active`)")
-    async def update(self, post_id: uuid.UUID, data: PostUpdate, duty: DutyService) -> Post:
-        found = await duty.set_active(post_id, data.active)
-        return post_answer(found, await duty.rule_code(found))
+    async def update(self, post_id: uuid.UUID, data: PostUpdate, duties: DutyService) -> Post:
+        found = await duties.set_active(post_id, data.active)
+        return post_answer(found, await duties.rule_code(found))
 
     @post("/{post_id:uuid}/claims", guards=[member_or_staff], summary="Claim a post (认领); staff approve")
     async def claim(
         self,
         post_id: uuid.UUID,
-        duty: DutyService,
+        duties: DutyService,
         principal: Principal,
         db_session: AsyncSession,
         data: ForMember | None = None,
     ) -> PostClaim:
-        claim = await duty.claim_post(post_id, data.member_id if data else None)
+        claim = await duties.claim_post(post_id, data.member_id if data else None)
         return post_claim_answer(claim, await _shown(db_session, principal, [claim.acted_by]))
 
     @get("/{post_id:uuid}/holders", guards=[require_staff], summary="Who holds the post or has claimed it")
     async def holders(
-        self, post_id: uuid.UUID, duty: DutyService, principal: Principal, db_session: AsyncSession
+        self, post_id: uuid.UUID, duties: DutyService, principal: Principal, db_session: AsyncSession
     ) -> HolderList:
-        rows = await duty.holders(post_id)
+        rows = await duties.holders(post_id)
         shown = await _shown(db_session, principal, [claim.acted_by for claim, _ in rows])
         return HolderList([Holder(**post_claim_fields(claim, shown), name=name) for claim, name in rows])
 
@@ -128,12 +128,12 @@ class PostController(Controller):
         guards=[require_staff],
         summary="Schedule shifts for a holder: one-off windows or a weekly pattern; repeats are skipped",
     )
-    async def schedule(self, post_id: uuid.UUID, data: ShiftsCreate, duty: DutyService) -> ShiftsScheduled:
+    async def schedule(self, post_id: uuid.UUID, data: ShiftsCreate, duties: DutyService) -> ShiftsScheduled:
         if data.windows is not None:
             windows = [(window.starts_at, window.ends_at) for window in data.windows]
         elif None not in (data.weekday, data.start_time, data.end_time, data.first_day):
             assert data.weekday and data.start_time and data.end_time and data.first_day
-            windows = duty.weekly(
+            windows = duties.weekly(
                 WeeklySchedule(
                     data.weekday,
                     time.fromisoformat(data.start_time),
@@ -144,21 +144,21 @@ class PostController(Controller):
             )
         else:
             raise InvalidInput("windows", "give windows, or weekday, start_time, end_time and first_day")
-        shifts = await duty.schedule(post_id, data.member_id, windows)
+        shifts = await duties.schedule(post_id, data.member_id, windows)
         return ShiftsScheduled(len(shifts), [shift_answer(shift) for shift in shifts])
 
     @get("/{post_id:uuid}/shifts", guards=[require_staff], summary="A post's shifts starting in [from, to)")
     async def post_shifts(
         self,
         post_id: uuid.UUID,
-        duty: DutyService,
+        duties: DutyService,
         principal: Principal,
         db_session: AsyncSession,
         from_: From = None,
         to: To = None,
     ) -> NamedShiftList:
         first, last = _range(from_, to, timedelta(days=7))
-        rows = await duty.post_shifts(post_id, first, last)
+        rows = await duties.post_shifts(post_id, first, last)
         shown = await _shown(
             db_session, principal, [a for shift, _ in rows for a in (shift.checked_in_by, shift.checked_out_by)]
         )
@@ -170,13 +170,13 @@ class PostClaimController(Controller):
     tags = ["posts and shifts"]
 
     @post("/{claim_id:uuid}/approve", status_code=200, guards=[require_staff], summary="Approve: the member holds it")
-    async def approve(self, claim_id: uuid.UUID, duty: DutyService) -> PostClaim:
-        claim = await duty.decide_post_claim(claim_id, True, None)
+    async def approve(self, claim_id: uuid.UUID, duties: DutyService) -> PostClaim:
+        claim = await duties.decide_post_claim(claim_id, True, None)
         return post_claim_answer(claim, {})
 
     @post("/{claim_id:uuid}/reject", status_code=200, guards=[require_staff], summary="Reject, with a reason")
-    async def reject(self, claim_id: uuid.UUID, data: Decision, duty: DutyService) -> PostClaim:
-        claim = await duty.decide_post_claim(claim_id, False, data.reason)
+    async def reject(self, claim_id: uuid.UUID, data: Decision, duties: DutyService) -> PostClaim:
+        claim = await duties.decide_post_claim(claim_id, False, data.reason)
         return post_claim_answer(claim, {})
 
     @post(
@@ -185,8 +185,8 @@ class PostClaimController(Controller):
         guards=[member_or_staff],
         summary="Give a post up (the holder), or take it back (staff)",
     )
-    async def release(self, claim_id: uuid.UUID, duty: DutyService) -> PostClaim:
-        return post_claim_answer(await duty.release(claim_id), {})
+    async def release(self, claim_id: uuid.UUID, duties: DutyService) -> PostClaim:
+        return post_claim_answer(await duties.release(claim_id), {})
 
 
 class ShiftController(Controller):
@@ -199,8 +199,8 @@ class ShiftController(Controller):
         guards=[member_or_staff],
         summary="Check in: from 20 minutes before the start until the end (oneself, or as proxy / staff)",
     )
-    async def check_in(self, shift_id: uuid.UUID, duty: DutyService, data: ForMember | None = None) -> Shift:
-        return shift_answer(await duty.check_in(shift_id, data.member_id if data else None, datetime.now(UTC)))
+    async def check_in(self, shift_id: uuid.UUID, duties: DutyService, data: ForMember | None = None) -> Shift:
+        return shift_answer(await duties.check_in(shift_id, data.member_id if data else None, datetime.now(UTC)))
 
     @post(
         "/{shift_id:uuid}/check-out",
@@ -212,7 +212,7 @@ class ShiftController(Controller):
         self,
         shift_id: uuid.UUID,
         request: Request,
-        duty: DutyService,
+        duties: DutyService,
         ledger: LedgerService,
         idempotent: IdempotentWrites,
         data: ForMember | None = None,
@@ -221,7 +221,7 @@ class ShiftController(Controller):
         body = data or ForMember()
 
         async def check_out() -> ShiftPaid:
-            done = await duty.check_out(shift_id, body.member_id, datetime.now(UTC), ledger)
+            done = await duties.check_out(shift_id, body.member_id, datetime.now(UTC), ledger)
             return ShiftPaid(**shift_fields(done.shift), points=done.points, balance=done.balance)
 
         return await idempotent.run(idempotency_key, request.url.path, body, check_out, status=200)
@@ -237,13 +237,13 @@ class ShiftController(Controller):
         shift_id: uuid.UUID,
         data: ShiftVerify,
         request: Request,
-        duty: DutyService,
+        duties: DutyService,
         ledger: LedgerService,
         idempotent: IdempotentWrites,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ShiftPaid]:
         async def verify() -> ShiftPaid:
-            done = await duty.verify(shift_id, data.checked_in_at, data.checked_out_at, ledger)
+            done = await duties.verify(shift_id, data.checked_in_at, data.checked_out_at, ledger)
             return ShiftPaid(**shift_fields(done.shift), points=done.points, balance=done.balance)
 
         return await idempotent.run(idempotency_key, request.url.path, data, verify, status=200)
@@ -255,8 +255,8 @@ class MyDutyController(Controller):
     guards = [require_member]
 
     @get("/posts", summary="My post claims and the posts I hold")
-    async def my_posts(self, duty: DutyService) -> MyPostClaimList:
-        rows = await duty.my_post_claims()
+    async def my_posts(self, duties: DutyService) -> MyPostClaimList:
+        rows = await duties.my_post_claims()
         return MyPostClaimList(
             [
                 MyPostClaim(**post_claim_fields(claim, {}), post=post_answer(held, rule_code))
@@ -266,10 +266,10 @@ class MyDutyController(Controller):
 
     @get("/shifts", summary="My shifts starting in [from, to) (default: the past week and the next 60 days)")
     async def my_shifts(
-        self, duty: DutyService, principal: Principal, db_session: AsyncSession, from_: From = None, to: To = None
+        self, duties: DutyService, principal: Principal, db_session: AsyncSession, from_: From = None, to: To = None
     ) -> MyShiftList:
         first, last = _range(from_, to, timedelta(days=7))
-        rows = await duty.my_shifts(first, last)
+        rows = await duties.my_shifts(first, last)
         own = principal.account_id
         shown = await _shown(
             db_session,
@@ -289,10 +289,10 @@ class DutyAttendanceController(Controller):
         summary="Duty attendance per member of a subtree: shifts due in [from, to), attended, rate, hours",
     )
     async def attendance(
-        self, org_unit_id: uuid.UUID, duty: DutyService, from_: From = None, to: To = None
+        self, org_unit_id: uuid.UUID, duties: DutyService, from_: From = None, to: To = None
     ) -> AttendanceList:
         first, last = _range(from_, to, timedelta(days=30))
-        rows = await duty.subtree_attendance(org_unit_id, first, last)
+        rows = await duties.subtree_attendance(org_unit_id, first, last)
         return AttendanceList(
             [
                 MemberAttendance(

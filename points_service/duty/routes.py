@@ -28,7 +28,7 @@ def duty_routers() -> list[Router]:
             path="/",
             dependencies={
                 **earning_dependencies(),
-                "duty": earning_service(DutyService),
+                "duties": earning_service(DutyService),
                 "wishes": earning_service(WishService),
                 "reports": earning_service(ReportService),
                 "registrations": earning_service(RegistrationService),

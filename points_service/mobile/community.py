@@ -394,7 +394,7 @@ def shift_check_in_refusal(shift: Shift, clock: TenantClock, now: datetime) -> M
 
 
 async def check_in_to_shift(
-    duty: DutyService,
+    duties: DutyService,
     db_session: AsyncSession,
     principal: Principal,
     clock: TenantClock,
@@ -404,7 +404,7 @@ async def check_in_to_shift(
     """A shift check-in from either screen (activities tab, 岗位), or why it was refused for its time."""
     now = datetime.now(UTC)
     try:
-        await duty.check_in(shift_id, member_id, now)
+        await duties.check_in(shift_id, member_id, now)
     except OutsideShiftWindow:
         # The service found the shift is the caller's to act on before it refused the time.
         shift = await db_session.get(Shift, (principal.tenant_id, shift_id))
@@ -423,7 +423,7 @@ class PostsController(Controller):
         self,
         request: AnyRequest,
         principal: Principal,
-        duty: DutyService,
+        duties: DutyService,
         proxies: ProxyService,
         db_session: AsyncSession,
         clock: TenantClock,
@@ -432,13 +432,13 @@ class PostsController(Controller):
         acting = await acting_for(request, db_session, principal, proxies)
         # A proxy sees the posts and shifts of whom they act for, as their actions are for them.
         whose = acting.member_id if acting else None
-        claims = await duty.my_post_claims(whose)
-        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
+        claims = await duties.my_post_claims(whose)
+        shifts = await duties.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
         return MEMBER_PAGE.render(
             request,
             "posts",
             acting=acting,
-            posts=(await duty.posts(POSTS_SHOWN, None))[:POSTS_SHOWN],
+            posts=(await duties.posts(POSTS_SHOWN, None))[:POSTS_SHOWN],
             # My standing on each post I claimed and have not given up or been refused.
             claimed={claim.post_id: claim.status for claim, _, _ in claims if claim.status in ("pending", "approved")},
             claims=claims,
@@ -454,14 +454,14 @@ class PostsController(Controller):
         request: AnyRequest,
         post_id: uuid.UUID,
         principal: Principal,
-        duty: DutyService,
+        duties: DutyService,
         proxies: ProxyService,
         db_session: AsyncSession,
     ) -> Redirect:
         acting = await acting_for(request, db_session, principal, proxies)
 
         async def claim() -> Message:
-            await duty.claim_post(post_id, acting.member_id if acting else None)
+            await duties.claim_post(post_id, acting.member_id if acting else None)
             return Message.done("post_claimed")
 
         return await MEMBER_PAGE.act(request, db_session, POSTS_PATH, claim)
@@ -472,7 +472,7 @@ class PostsController(Controller):
         request: AnyRequest,
         shift_id: uuid.UUID,
         principal: Principal,
-        duty: DutyService,
+        duties: DutyService,
         proxies: ProxyService,
         db_session: AsyncSession,
         clock: TenantClock,
@@ -481,7 +481,7 @@ class PostsController(Controller):
 
         async def check_in() -> Message:
             member_id = acting.member_id if acting else None
-            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, member_id)
+            return await check_in_to_shift(duties, db_session, principal, clock, shift_id, member_id)
 
         return await MEMBER_PAGE.act(request, db_session, POSTS_PATH, check_in)
 
@@ -491,7 +491,7 @@ class PostsController(Controller):
         request: AnyRequest,
         shift_id: uuid.UUID,
         principal: Principal,
-        duty: DutyService,
+        duties: DutyService,
         proxies: ProxyService,
         ledger: LedgerService,
         idempotent: IdempotentWrites,
@@ -501,7 +501,7 @@ class PostsController(Controller):
         acting = await acting_for(request, db_session, principal, proxies)
 
         async def check_out() -> dict[str, Any]:
-            done = await duty.check_out(shift_id, acting.member_id if acting else None, datetime.now(UTC), ledger)
+            done = await duties.check_out(shift_id, acting.member_id if acting else None, datetime.now(UTC), ledger)
             return {"id": done.shift.id, "points": done.points}
 
         # The same key-guarded write as the API's check-out: a repeated form replays the first answer.

@@ -126,13 +126,13 @@ class ActivitiesController(Controller):
 
     @get("/activities", name="member_page:activities")
     async def activities_tab(
-        self, request: AnyRequest, activities: ActivityService, duty: DutyService, clock: TenantClock
+        self, request: AnyRequest, activities: ActivityService, duties: DutyService, clock: TenantClock
     ) -> Template:
         now = datetime.now(UTC)
         whose = acted_member(request)
         upcoming = await activities.listed(False, ACTIVITIES_SHOWN, None, whose)
         mine = await activities.my_signups(ACTIVITIES_SHOWN, None, whose)
-        shifts = await duty.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
+        shifts = await duties.my_shifts(now - SHIFTS_BACK, now + SHIFTS_AHEAD, whose)
         return MEMBER_PAGE.render(
             request,
             "activities",
@@ -178,13 +178,13 @@ class ActivitiesController(Controller):
         self,
         request: AnyRequest,
         shift_id: uuid.UUID,
-        duty: DutyService,
+        duties: DutyService,
         db_session: AsyncSession,
         principal: Principal,
         clock: TenantClock,
     ) -> Redirect:
         async def check_in() -> Message:
-            return await check_in_to_shift(duty, db_session, principal, clock, shift_id, acted_member(request))
+            return await check_in_to_shift(duties, db_session, principal, clock, shift_id, acted_member(request))
 
         return await MEMBER_PAGE.act(request, db_session, ACTIVITIES_PATH, check_in)
 
@@ -193,14 +193,14 @@ class ActivitiesController(Controller):
         self,
         request: AnyRequest,
         shift_id: uuid.UUID,
-        duty: DutyService,
+        duties: DutyService,
         ledger: LedgerService,
         idempotent: IdempotentWrites,
     ) -> Redirect:
         key = str((await request.form()).get("key") or "").strip() or None
 
         async def check_out() -> dict[str, Any]:
-            done = await duty.check_out(shift_id, acted_member(request), datetime.now(UTC), ledger)
+            done = await duties.check_out(shift_id, acted_member(request), datetime.now(UTC), ledger)
             return {"id": done.shift.id, "points": done.points}
 
         # The same key-guarded write as the API's check-out: a repeated form replays the first answer.

@@ -27,7 +27,7 @@ def member_page_routers() -> list[Router]:
             "principal": Provide(member_with_unread),
             **earning_dependencies(),
             "activities": Provide(provide_activities),
-            "duty": earning_service(DutyService),
+            "duties": earning_service(DutyService),
             "wishes": earning_service(WishService),
             "reports": earning_service(ReportService),
             "registrations": earning_service(RegistrationService),

@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -65,6 +65,12 @@ STATUS_WORDS = {
     413: "too_large",
     422: "invalid_input",
 }
+
+
+def _no_nul_in_path(request: AnyRequest) -> None:
+    # No file name holds a NUL, and the file system refuses to look one up (a ValueError, not a miss).
+    if "\x00" in request.scope["path"]:
+        raise NotFoundException()
 
 
 def local_time(clock: TenantClock) -> Callable[..., str]:
@@ -440,6 +446,7 @@ class Page:
                 directories=[*own, STATIC_DIRECTORY],
                 name=f"{self.name}_static",
                 cache_control=CacheControlHeader(max_age=self.static_max_age),
+                before_request=_no_nul_in_path,
                 include_in_schema=False,
             ),
         ]

@@ -93,6 +93,7 @@ BAD_AWARDS = {
     "member_id_not_a_uuid": ({"member_id": "not-a-uuid"}, "member_id"),
     "member_id_a_number": ({"member_id": 42}, "member_id"),
     "quantity_text": ({"quantity": "abc"}, "quantity"),
+    "quantity_a_numeric_string": ({"quantity": "1"}, "quantity"),
     "quantity_a_list": ({"quantity": [1]}, "quantity"),
     "quantity_a_bool": ({"quantity": True}, "quantity"),
     "quantity_negative": ({"quantity": -1}, "quantity"),
