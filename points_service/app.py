@@ -12,8 +12,6 @@ from types import ModuleType
 
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
@@ -38,7 +36,7 @@ from points_service.member_side import MemberSidePlugin
 from points_service.observability.logs import configure_logging
 from points_service.observability.metrics import metrics, sampling_pools
 from points_service.observability.requests import observe_requests
-from points_service.openapi import ProblemAnswers
+from points_service.openapi import ProblemAnswers, docs_assets_router, openapi_config
 from points_service.org import models as org_models
 from points_service.package_plugin import PackagePlugin, api_router, introduced
 from points_service.rules import models as rules_models
@@ -112,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             live,
             ready,
             *([metrics] if settings.observe_requests else []),
+            *([docs_assets_router()] if settings.api_docs else []),
         ],
         # The problem answers last: they describe the routes every other plugin has registered.
         plugins=[*plugins(), ProblemAnswers()],
@@ -124,15 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The layer's frame and partials every page shares (web/); each plugin adds its page's folder.
         template_config=TemplateConfig(directory=[WEB_TEMPLATES], engine=JinjaTemplateEngine),
         csrf_config=page_csrf(settings.jwt_secret),
-        openapi_config=OpenAPIConfig(
-            title="Red Points API",
-            version="1.0.0",
-            path="/schema",
-            components=Components(
-                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
-            ),
-            security=[{"BearerToken": []}],
-        ),
+        openapi_config=openapi_config(settings.api_docs),
         logging_config=None,
         debug=False,
     )

@@ -10,12 +10,25 @@ from __future__ import annotations
 import typing
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 
+from litestar import Router
 from litestar.constants import RESERVED_KWARGS
+from litestar.datastructures import CacheControlHeader
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import (
+    JsonRenderPlugin,
+    OpenAPIRenderPlugin,
+    RedocRenderPlugin,
+    SwaggerRenderPlugin,
+    YamlRenderPlugin,
+)
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
+from litestar.static_files import create_static_files_router
 
 from points_service.errors import PROBLEM_MEDIA_TYPE, Problem
 
@@ -92,3 +105,56 @@ class ProblemAnswers(ReceiveRoutePlugin):
                 for status in sorted(problem_statuses(route, handler))
             }
             handler.responses = {**problems, **(handler.responses or {})}
+
+
+# The documentation pages' libraries, vendored (static/api-docs/README.md): a page loads nothing from
+# another origin.
+DOCS_ASSETS = Path(__file__).parent / "static" / "api-docs"
+DOCS_PATH = "/schema"
+DOCS_ASSETS_PATH = f"{DOCS_PATH}/static"
+
+
+def openapi_config(pages: bool) -> OpenAPIConfig:
+    """The document at /schema/openapi.json (and .yaml), and with `pages` Redoc at /schema and
+    /schema/redoc and Swagger UI at /schema/swagger (POINTS_API_DOCS)."""
+    assets = DOCS_ASSETS_PATH
+    favicon = "<link rel='icon' href='/favicon.ico'>"
+    documents: list[OpenAPIRenderPlugin] = [
+        JsonRenderPlugin(),
+        YamlRenderPlugin(path=["/openapi.yaml", "/openapi.yml"]),
+    ]
+    html: list[OpenAPIRenderPlugin] = [
+        RedocRenderPlugin(
+            path=["/", "/redoc"], js_url=f"{assets}/redoc/redoc.standalone.js", google_fonts=False, favicon=favicon
+        ),
+        SwaggerRenderPlugin(
+            js_url=f"{assets}/swagger-ui/swagger-ui-bundle.js",
+            css_url=f"{assets}/swagger-ui/swagger-ui.css",
+            standalone_preset_js_url=f"{assets}/swagger-ui/swagger-ui-standalone-preset.js",
+            favicon=favicon,
+        ),
+    ]
+    config = OpenAPIConfig(
+        title="Red Points API",
+        version="1.0.0",
+        path=DOCS_PATH,
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
+        security=[{"BearerToken": []}],
+        render_plugins=[*html, *documents] if pages else documents,
+    )
+    if not pages:
+        # Litestar serves its first plugin at /schema itself; without the pages that is a 404.
+        config.default_plugin = None
+    return config
+
+
+def docs_assets_router() -> Router:
+    return create_static_files_router(
+        path=DOCS_ASSETS_PATH,
+        directories=[DOCS_ASSETS],
+        name="api_docs_static",
+        cache_control=CacheControlHeader(max_age=86_400),
+        include_in_schema=False,
+    )

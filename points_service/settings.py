@@ -88,6 +88,9 @@ class Settings:
     # Every cookie Secure even over plain http (POINTS_SECURE_COOKIES): behind a TLS terminator whose
     # X-Forwarded-Proto is not believed. Over https cookies are Secure anyway.
     secure_cookies: bool = False
+    # The API's documentation pages, /schema (Redoc) and /schema/swagger (POINTS_API_DOCS=off: only the
+    # document itself, /schema/openapi.json).
+    api_docs: bool = True
 
     @property
     def report_photos(self) -> Path:
@@ -121,6 +124,7 @@ class Settings:
             pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
             password_hashing_threads=hashing_threads(env.get("POINTS_PASSWORD_HASHING_THREADS") or "2"),
             trusted_proxies=trusted_proxies(env.get("POINTS_TRUSTED_PROXIES") or "127.0.0.1,::1"),
+            api_docs=switched_on(env.get("POINTS_API_DOCS") or "on", "POINTS_API_DOCS"),
             secure_cookies=switched_on(env.get("POINTS_SECURE_COOKIES") or "off", "POINTS_SECURE_COOKIES"),
         )
 
