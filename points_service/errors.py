@@ -27,14 +27,21 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class FieldProblem(msgspec.Struct):
-    # The dotted path of the field (`metrics.0.weight`), a header's or parameter's name, or `body`.
-    field: str
+    """One thing wrong with the input. A 400 `validation_error` names its `field`: the dotted path of
+    the field (`metrics.0.weight`), a header's or parameter's name, or `body`. A 422 `import_invalid`
+    names the sheet's `row`, its `column` when one is to blame, and a `code` per kind of mistake."""
+
     message: str
+    field: str | msgspec.UnsetType = msgspec.UNSET
+    row: int | msgspec.UnsetType = msgspec.UNSET
+    column: str | msgspec.UnsetType | None = msgspec.UNSET
+    code: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class Problem(msgspec.Struct):
     """Every error answer (RFC 9457, application/problem+json). `code` is the stable, machine-readable
-    reason (snake_case) a client acts on; `errors` comes with 400 `validation_error` only."""
+    reason (snake_case) a client acts on; `errors` comes with 400 `validation_error` (each a field) and
+    422 `import_invalid` (each a row)."""
 
     type: str
     title: str

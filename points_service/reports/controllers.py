@@ -13,6 +13,7 @@ from litestar.params import Body, QueryParameter
 
 from points_service.auth.guards import member_or_staff, require_staff
 from points_service.auth.principal import Principal
+from points_service.errors import InvalidInput
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites
 from points_service.ledger.service import LedgerService
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
@@ -39,6 +40,12 @@ from points_service.reports.service import ReportService
 
 # Three photos at their limit and the multipart framing around them.
 PHOTOS_BODY_MOST = MAX_PHOTOS * MAX_PHOTO_BYTES + 64 * 1024
+
+
+async def _some_part(request: Request) -> None:
+    # Litestar reads a multipart form without a single part into a list it then indexes (a 500).
+    if request.content_type[0] == RequestEncodingType.MULTI_PART and not await request.form():
+        raise InvalidInput("data", "send at least one photo")
 
 
 class ReportController(Controller):
@@ -107,6 +114,7 @@ class ReportController(Controller):
         "/{report_id:uuid}/photos",
         guards=[member_or_staff],
         request_max_body_size=PHOTOS_BODY_MOST,
+        before_request=_some_part,
         summary="Add photos to a report one has filed and nobody has decided yet: JPEG, PNG or WebP, at most "
         "5 MiB each, three in all (multipart/form-data, each file part a photo)",
     )
