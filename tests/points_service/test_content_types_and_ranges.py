@@ -117,3 +117,22 @@ async def test_months_and_moments_at_the_ends_of_the_calendar_are_validation_err
     assert {answer.json()["code"] for answer in answers.values()} == {"validation_error"}
     catalogue = await clerk.get("/api/v1/merchant/rewards")
     assert [reward["valid_until"] for reward in catalogue.json()["items"]] == [None]
+
+
+async def test_a_photo_form_without_a_single_part_is_a_validation_error(community: Community) -> None:
+    unit = await community.org_unit()
+    member = await community.member(unit, login=True)
+    phone = await community.client_for(member["username"])
+    report = await phone.post(
+        "/api/v1/reports", json={"category": "facility", "place": "3号楼门口", "description": "路灯不亮"}
+    )
+    assert report.status_code == 201, report.text
+
+    answer = await phone.post(
+        f"/api/v1/reports/{report.json()['id']}/photos",
+        content=b"--edge--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=edge"},
+    )
+
+    assert answer.status_code == 400, answer.text
+    assert [error["field"] for error in answer.json()["errors"]] == ["data"]
