@@ -51,6 +51,12 @@ def switched_on(value: str, name: str) -> bool:
     raise SettingsError(f"{name} is on or off")
 
 
+def worker_place(value: str) -> str:
+    if value not in ("inside", "apart"):
+        raise SettingsError("POINTS_WORKER is inside (the service runs the jobs) or apart (`points-service worker`)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -85,6 +91,9 @@ class Settings:
     # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR
     # networks): the client address the login limits count and the scheme that makes cookies Secure.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Where the job queue's worker runs (points_service/jobs/): `inside` the service (one per
+    # `points-service serve`), or `apart`, as `points-service worker` processes of their own.
+    worker: str = "inside"
 
     @property
     def report_photos(self) -> Path:
@@ -118,6 +127,7 @@ class Settings:
             pg_bin=Path(env["POINTS_PG_BIN"]).expanduser() if env.get("POINTS_PG_BIN") else None,
             password_hashing_threads=hashing_threads(env.get("POINTS_PASSWORD_HASHING_THREADS") or "2"),
             trusted_proxies=trusted_proxies(env.get("POINTS_TRUSTED_PROXIES") or "127.0.0.1,::1"),
+            worker=worker_place(env.get("POINTS_WORKER") or "inside"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
