@@ -1,0 +1,52 @@
+"""The console's 后台任务 page: one job the signed-in staff member started (a large import), queued,
+running with its rows written so far, or finished with its counts or errors. While the job is
+unfinished the page reloads itself every few seconds (a meta refresh: no script)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+from saq import Status
+
+from admin.console.page import STAFF_PAGE
+from admin.console.work import Work
+from points_service.web import Message
+
+AnyRequest = Request[Any, Any, Any]
+UNFINISHED = {Status.NEW, Status.QUEUED, Status.ACTIVE, Status.ABORTING}
+
+
+class JobPages(Controller):
+    path = "/jobs"
+
+    @get("/{key:str}", name="console:job")
+    async def job(self, request: AnyRequest, key: str, work: Work) -> Template:
+        job = await work.state.job_queue.job(key)
+        kwargs = (job.kwargs or {}) if job is not None else {}
+        # Only its starter sees a job; anyone else, or a job gone after a day, is "not found".
+        if job is None or kwargs.get("account_id") != str(work.staff.account_id):
+            raise NotFoundException()
+        result: dict[str, Any] = job.result if isinstance(job.result, dict) else {}
+        if job.status in UNFINISHED:
+            state, message = ("running" if job.status == Status.ACTIVE else "queued"), None
+        elif job.status == Status.COMPLETE and result.get("outcome") == "done":
+            state, message = "done", Message.done("import_done")
+        elif result.get("outcome") == "errors":
+            state, message = "failed", Message.error("import_has_errors", count=len(result["errors"]))
+        else:
+            state, message = "failed", Message.error("job_failed")
+        return STAFF_PAGE.render(
+            request,
+            "job",
+            page_path="/admin/imports",
+            state=state,
+            meta=job.meta or {},
+            result=result,
+            message=message,
+        )
+
+
+JOB_CONTROLLERS = [JobPages]
