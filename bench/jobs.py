@@ -63,9 +63,7 @@ async def run(database_url: str, redis_url: str, members: int, small: bool, repe
                 select(LoginAccount.tenant_id).where(func.lower(LoginAccount.username) == "district-admin")
             )
         assert tenant_id is not None
-        settings = Settings(
-            database_url=database_url, redis_url=redis_url, jwt_secret="bench", daily_warnings_at=MIDNIGHT
-        )
+        settings = Settings(database_url=database_url, redis_url=redis_url, daily_warnings_at=MIDNIGHT)
         inline: list[float] = []
         as_job: list[float] = []
         findings = 0

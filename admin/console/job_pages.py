@@ -1,5 +1,6 @@
-"""The console's 后台任务 page: one job the signed-in staff member started (a large import), queued,
-running with its rows written so far, or finished with its counts or errors. While the job is
+"""The console's 后台任务 page: one job the signed-in staff member started (a large import or the run of
+a large evaluation), queued, running (an import with its rows written so far), or finished with its
+counts or errors. While the job is
 unfinished the page reloads itself every few seconds (a meta refresh: no script)."""
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class JobPages(Controller):
         if job is None or kwargs.get("account_id") != str(work.staff.account_id):
             raise NotFoundException()
         result: dict[str, Any] = job.result if isinstance(job.result, dict) else {}
+        evaluation = job.function == "evaluation_run"
         if job.status in UNFINISHED:
             state, message = ("running" if job.status == Status.ACTIVE else "queued"), None
         elif job.status == Status.COMPLETE and result.get("outcome") == "done":
-            state, message = "done", Message.done("import_done")
+            state, message = "done", Message.done("evaluation_computed" if evaluation else "import_done")
         elif result.get("outcome") == "errors":
             state, message = "failed", Message.error("import_has_errors", count=len(result["errors"]))
         else:
@@ -41,7 +43,8 @@ class JobPages(Controller):
         return STAFF_PAGE.render(
             request,
             "job",
-            page_path="/admin/imports",
+            page_path=f"/admin/evaluations/{kwargs['evaluation_id']}" if evaluation else "/admin/imports",
+            evaluation_id=kwargs.get("evaluation_id") if evaluation else None,
             state=state,
             meta=job.meta or {},
             result=result,

@@ -1,17 +1,22 @@
 """A large sheet confirmed on the console's import page is written by the job queue's worker: the page
 answers at once, the 后台任务 page shows the job queued or running and then its counts and 导入完成;
 nobody else may open the job; the same sheet imported again (as a retry after a worker died would)
-writes nothing twice."""
+writes nothing twice. An evaluation of a large group is computed the same way, and computed again
+ranks the same members once each."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from admin.evaluations.jobs import LARGE_GROUP
 from admin.imports.jobs import LARGE_IMPORT_ROWS
 from tests.admin.test_console import browser, desk, screenshot, sign_in, staff_login
 from tests.admin.test_console_work import signed_in_web
-from tests.admin.test_imports import phone, xlsx_file
+from tests.admin.test_imports import import_members, phone, xlsx_file
 from tests.conftest import Community, ServedApp
 
 __all__ = ["browser", "desk"]
@@ -64,3 +69,50 @@ async def test_a_large_sheet_is_imported_in_the_background_with_its_progress_sho
     await expect(desk.locator("#job-state")).to_contain_text("已完成", timeout=FINISHED_WITHIN_MS)
     await expect(desk.locator("#done .created")).to_have_text("0")
     await expect(desk.locator("#done .unchanged")).to_have_text(str(rows))
+
+
+async def test_a_large_groups_evaluation_is_computed_in_the_background(
+    community: Community, desk: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from playwright.async_api import expect
+
+    unit = await community.org_unit("红旗社区")
+    members = LARGE_GROUP + 100
+    sheet = xlsx_file([[f"居民{index}", phone(), "", "", "", ""] for index in range(members)])
+    imported = await import_members(community.admin, sheet, unit, dry_run="false")
+    assert imported.status_code == 200, imported.text
+    created = await community.admin.post(
+        "/api/v1/admin/evaluations",
+        json={
+            "name": "年度考评",
+            "org_unit_id": unit,
+            "target": "all",
+            "period_start": "2020-01-01",
+            "period_end": "2099-12-31",
+            "metrics": [{"metric": "earned_points", "weight": 1}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    evaluation_id = created.json()["id"]
+    await sign_in(desk, await staff_login(community, unit))
+
+    for _ in range(2):
+        await desk.goto(f"/admin/evaluations/{evaluation_id}")
+        await desk.click("#run")
+        await expect(desk.locator("h1")).to_have_text("后台任务")
+        await expect(desk.locator(".notice")).to_contain_text("已转入后台计算")
+        await expect(desk.locator("#job-state")).to_contain_text("已完成", timeout=FINISHED_WITHIN_MS)
+        await expect(desk.locator(".notice")).to_contain_text("已计算")
+        await expect(desk.locator("#done-evaluation")).to_contain_text(f"已为 {members} 人计算")
+    await screenshot(desk, "61-evaluation-job-done")
+
+    await desk.click("#back")
+    await expect(desk.locator("#results tbody tr").first).to_be_visible()
+    read = await community.admin.get(f"/api/v1/admin/evaluations/{evaluation_id}")
+    assert read.json()["status"] == "computed"
+    async with sessions() as session:
+        ranked = await session.execute(
+            text("SELECT count(*), count(DISTINCT member_id) FROM evaluation_results WHERE evaluation_id = :id"),
+            {"id": evaluation_id},
+        )
+    assert tuple(ranked.one()) == (members, members)
