@@ -20,7 +20,7 @@ from admin.console.page import STAFF_PAGE
 from admin.console.routes import console_routers
 from admin.evaluations import models as evaluation_models
 from admin.evaluations.jobs import EVALUATION_RUN
-from admin.imports.jobs import ROSTER_IMPORT
+from admin.imports.jobs import MEMBER_EXPORT, ROSTER_IMPORT
 from admin.points.group_awards import StaffAwardBatches, staff_award_batches
 from admin.public import TEMPLATE_DIRECTORY as PUBLIC_TEMPLATES
 from admin.public.routes import public_api_routers, public_page_routers
@@ -93,7 +93,7 @@ class AdminPlugin(PackagePlugin):
         return [warnings]
 
     def jobs(self) -> Sequence[Work]:
-        return [DAILY_WARNINGS, ROSTER_IMPORT, EVALUATION_RUN]
+        return [DAILY_WARNINGS, ROSTER_IMPORT, EVALUATION_RUN, MEMBER_EXPORT]
 
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:

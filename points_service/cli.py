@@ -98,7 +98,10 @@ def job_worker_beside(settings: Settings, api_workers: int) -> Iterator[None]:
         yield
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @main.command()

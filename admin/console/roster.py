@@ -27,7 +27,7 @@ from litestar.response import Template
 from admin.console.job_pages import JOB_CONTROLLERS
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.work import PAGE, Work, unit_asked, unit_choices
-from admin.imports.jobs import LARGE_IMPORT_ROWS, hand_over
+from admin.imports.jobs import LARGE_EXPORT_ROWS, LARGE_IMPORT_ROWS, hand_over, hand_over_export, members_under
 from points_service.errors import DomainError, InvalidInput
 from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
 from points_service.leaderboards.service import after_members_moved, after_units_moved
@@ -384,10 +384,19 @@ class RosterPages(Controller):
         )
 
     @get("/members/export", name="console:export_members")
-    async def export(self, work: Work, unit: str | None = None, format: str = "xlsx") -> Response[bytes]:
+    async def export(
+        self, request: AnyRequest, work: Work, unit: str | None = None, format: str = "xlsx"
+    ) -> Response[Any]:
         # Without a unit: the caller's own (an admin's first top-level unit), as the member list shows.
         homes = await work.records.home_units()
         chosen = unit_asked(unit) or (homes[0].id if homes else None)
+        if chosen is not None:
+            shown_unit = await work.org.unit_in_reach(chosen)
+            # A large subtree's file is built by the job queue's worker; its page offers the download.
+            if await members_under(work.db_session, work.staff, shown_unit.path) > LARGE_EXPORT_ROWS:
+                wanted = "csv" if format == "csv" else "xlsx"
+                key = await hand_over_export(work.state.job_queue, work.staff, chosen, wanted)
+                return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("export_queued"))
         shown, rows = await RosterImport(work.db_session, work.staff, work.org).export_members(chosen)
         filename = f"members-{shown.id.hex[:8]}"
         if format == "csv":

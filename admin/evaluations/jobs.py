@@ -1,5 +1,5 @@
 """Evaluations of large groups as jobs: the console's 计算 of an evaluation whose unit holds more than
-`LARGE_GROUP` active members is run by the job queue's worker, as the staff member who asked, and the
+`LARGE_GROUP` members is run by the job queue's worker, as the staff member who asked, and the
 console's 后台任务 page follows it. The API's run stays synchronous, as its contract says.
 
 A run replaces the evaluation's results in one transaction, so a retried job (its worker died) computes
@@ -11,48 +11,34 @@ import uuid
 from typing import Any
 
 from saq import Queue
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.evaluations.service import EvaluationService
-from points_service.auth.models import LoginAccount
+from admin.imports.jobs import members_under
 from points_service.auth.principal import Principal
-from points_service.auth.service import principal_of
 from points_service.errors import DomainError
 from points_service.jobs import JobContext, Work
+from points_service.jobs.work import acting_staff
 from points_service.jobs.worker import enqueue
-from points_service.org.models import Member, OrgUnit
-from points_service.org.reach import Subtree
 from points_service.org.service import OrgService
 
 LARGE_GROUP = 2000
 
 
 async def is_large(session: AsyncSession, staff: Principal, evaluation_id: uuid.UUID) -> bool:
-    """Whether the evaluation's unit holds more than LARGE_GROUP active members (its widest group)."""
+    """Whether the evaluation's unit holds more than LARGE_GROUP members (its widest group)."""
     evaluation = await EvaluationService(session, staff, OrgService(session, staff)).get(evaluation_id)
     unit = await OrgService(session, staff).unit_in_reach(evaluation.org_unit_id)
-    members = await session.scalar(
-        select(func.count())
-        .select_from(Member)
-        .join(OrgUnit, (OrgUnit.tenant_id == Member.tenant_id) & (OrgUnit.id == Member.org_unit_id))
-        .where(Member.tenant_id == staff.tenant_id, Member.active, Subtree(unit.path).clause(OrgUnit.path))
-    )
-    return int(members or 0) > LARGE_GROUP
+    return await members_under(session, staff, unit.path) > LARGE_GROUP
 
 
 async def run_evaluation(job: JobContext, tenant_id: str, account_id: str, evaluation_id: str) -> dict[str, Any]:
     await job.progress(0, 1, stage="computing")
     try:
         async with job.sessions() as session, session.begin():
-            account = await session.scalar(
-                select(LoginAccount).where(
-                    LoginAccount.tenant_id == uuid.UUID(tenant_id), LoginAccount.id == uuid.UUID(account_id)
-                )
-            )
-            if account is None or not account.is_active:
+            staff = await acting_staff(session, tenant_id, account_id)
+            if staff is None:
                 return {"outcome": "refused", "code": "account_inactive"}
-            staff = principal_of(account)
             service = EvaluationService(session, staff, OrgService(session, staff))
             _, members, _ = await service.run(uuid.UUID(evaluation_id))
     except DomainError as error:

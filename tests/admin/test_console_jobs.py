@@ -1,14 +1,17 @@
 """A large sheet confirmed on the console's import page is written by the job queue's worker: the page
 answers at once, the 后台任务 page shows the job queued or running and then its counts and 导入完成;
 nobody else may open the job; the same sheet imported again (as a retry after a worker died would)
-writes nothing twice. An evaluation of a large group is computed the same way, and computed again
-ranks the same members once each."""
+writes nothing twice; so many members are exported in the background too. An evaluation of a large
+group is computed the same way, and computed again ranks the same members once each."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+import anyio
+from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,6 +66,19 @@ async def test_a_large_sheet_is_imported_in_the_background_with_its_progress_sho
         assert (await other.get(job_page)).status_code == 404
     finally:
         await other.aclose()
+
+    # So many members are exported by the worker too; the job's page hands over the file.
+    await desk.click("nav a[href='/admin/imports']")
+    await desk.click("a[href='/admin/members/export?format=xlsx']")
+    await expect(desk.locator(".notice")).to_contain_text("已转入后台导出")
+    await expect(desk.locator("#job-state")).to_contain_text("已完成", timeout=FINISHED_WITHIN_MS)
+    await expect(desk.locator("#done-export")).to_contain_text(f"已导出 {rows} 名成员")
+    async with desk.expect_download() as download_info:
+        await desk.click("#download")
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    exported = load_workbook(io.BytesIO(await anyio.Path(await download.path()).read_bytes())).active
+    assert exported is not None and exported.max_row == rows + 1
 
     # The same sheet again, as a job run a second time: every row is found by phone, nothing is added.
     await import_through_the_page(desk, sheet)
