@@ -34,7 +34,7 @@ from points_service.health import live, ready
 from points_service.idempotency import models as idempotency_models
 from points_service.jobs import Work
 from points_service.jobs.core_work import CORE_WORK
-from points_service.jobs.worker import job_queue, running_worker
+from points_service.jobs.worker import PAGE_TIMEOUT_SECONDS, job_queue, running_worker
 from points_service.ledger import models as ledger_models
 from points_service.ledger.reconcile import Check, reconcile
 from points_service.member_side import MemberSidePlugin
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def jobs(app: Litestar) -> AsyncIterator[None]:
         # Pages enqueue on `job_queue`; the worker runs here only when POINTS_WORKER=inside (one per
         # `points-service serve`: with several API workers, serve starts it as a process of its own).
-        queue = job_queue(settings.redis_url or "")
+        queue = job_queue(settings.redis_url or "", timeout_seconds=PAGE_TIMEOUT_SECONDS)
         app.state.job_queue = queue
         try:
             if settings.worker != "inside":

@@ -32,6 +32,7 @@ from admin.warnings.daily import DailyWarnings
 from admin.warnings.service import WarningService
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden, NotFound
+from points_service.jobs.worker import unless_unreachable
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
 from points_service.org.editing import RosterEdits
@@ -283,8 +284,9 @@ class ConsoleEvaluations(Controller):
         # A large group is computed by the job queue's worker, and the page follows the job.
         if await evaluation_jobs.is_large(db_session, staff, evaluation_id):
             await request.form()  # the CSRF check has read it; nothing in it is needed
-            key = await evaluation_jobs.hand_over(state.job_queue, staff, evaluation_id)
-            return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("evaluation_queued"))
+            async with unless_unreachable():
+                key = await evaluation_jobs.hand_over(state.job_queue, staff, evaluation_id)
+                return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("evaluation_queued"))
 
         async def run(form: Any) -> None:
             await service.run(evaluation_id)

@@ -30,6 +30,7 @@ from admin.console.work import PAGE, Work, unit_asked, unit_choices
 from admin.imports.jobs import LARGE_EXPORT_ROWS, LARGE_IMPORT_ROWS, hand_over, hand_over_export, members_under
 from points_service.errors import DomainError, InvalidInput
 from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
+from points_service.jobs.worker import unless_unreachable
 from points_service.leaderboards.service import after_members_moved, after_units_moved
 from points_service.ledger.service import member_balance
 from points_service.org.editing import RosterEdits
@@ -323,11 +324,12 @@ class RosterPages(Controller):
             # is written here, however large.
             if not dry_run and len(sheet.rows) > LARGE_IMPORT_ROWS and not (kind == "members" and create_logins):
                 staff = work.staff
-                key = await hand_over(
-                    work.state.job_queue, staff.tenant_id, staff.account_id, kind, unit, content, filename
-                )
-                await anyio.to_thread.run_sync(_drop, staff.account_id, token)
-                return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("import_queued"))
+                async with unless_unreachable():
+                    key = await hand_over(
+                        work.state.job_queue, staff.tenant_id, staff.account_id, kind, unit, content, filename
+                    )
+                    await anyio.to_thread.run_sync(_drop, staff.account_id, token)
+                    return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("import_queued"))
             async with work.db_session.begin_nested():
                 if kind == "units":
                     outcome = await roster.import_units(sheet, unit, dry_run)
@@ -395,8 +397,9 @@ class RosterPages(Controller):
             # A large subtree's file is built by the job queue's worker; its page offers the download.
             if await members_under(work.db_session, work.staff, shown_unit.path) > LARGE_EXPORT_ROWS:
                 wanted = "csv" if format == "csv" else "xlsx"
-                key = await hand_over_export(work.state.job_queue, work.staff, chosen, wanted)
-                return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("export_queued"))
+                async with unless_unreachable():
+                    key = await hand_over_export(work.state.job_queue, work.staff, chosen, wanted)
+                    return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("export_queued"))
         shown, rows = await RosterImport(work.db_session, work.staff, work.org).export_members(chosen)
         filename = f"members-{shown.id.hex[:8]}"
         if format == "csv":

@@ -9,27 +9,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from saq import CronJob, Job, Queue, Worker
+from saq.queue.redis import RedisQueue
 
 from points_service.database.session import create_engine, session_factory
 from points_service.jobs.work import JobContext, Work
 from points_service.settings import Settings
 
+logger = logging.getLogger(__name__)
 QUEUE_NAME = "points"
 # A running job proves itself alive this often; a job silent for HEARTBEAT_SECONDS is taken as dead.
 TOUCH_EVERY_SECONDS = 10
 HEARTBEAT_SECONDS = 60
+# How long a page waits on the queue (handing over a sheet of up to 10 MiB included).
+PAGE_TIMEOUT_SECONDS = 3
 WORKER_POOL_SIZE = 4
 # Finished jobs stay readable (the console shows their outcome) for a day.
 KEEP_FINISHED_SECONDS = 86_400
 
 
-def job_queue(redis_url: str, name: str = QUEUE_NAME) -> Queue:
-    return Queue.from_url(redis_url, name=name)
+def job_queue(redis_url: str, name: str = QUEUE_NAME, timeout_seconds: float | None = None) -> Queue:
+    """The queue. Pages hand work over with a timeout (a hung Redis must not hold a request; they then
+    do the work themselves); a worker waits on the queue without one."""
+    if timeout_seconds is None:
+        return Queue.from_url(redis_url, name=name)
+    client = Redis.from_url(redis_url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
+    return RedisQueue(client, name=name)
 
 
 def job_options(work: Work) -> dict[str, Any]:
@@ -39,6 +51,16 @@ def job_options(work: Work) -> dict[str, Any]:
         "heartbeat": HEARTBEAT_SECONDS,
         "ttl": KEEP_FINISHED_SECONDS,
     }
+
+
+@asynccontextmanager
+async def unless_unreachable() -> AsyncIterator[None]:
+    """For a page that hands work to the queue: a queue it cannot reach (Redis down) is logged and
+    the block left, so the caller does the work itself as it did before jobs."""
+    try:
+        yield
+    except (RedisError, OSError):
+        logger.warning("jobs: the queue is unreachable; doing the work in the request instead", exc_info=True)
 
 
 async def enqueue(queue: Queue, work: Work, key: str | None = None, **kwargs: Any) -> Job | None:

@@ -2,11 +2,13 @@
 answers at once, the 后台任务 page shows the job queued or running and then its counts and 导入完成;
 nobody else may open the job; the same sheet imported again (as a retry after a worker died would)
 writes nothing twice; so many members are exported in the background too. An evaluation of a large
-group is computed the same way, and computed again ranks the same members once each."""
+group is computed the same way, and computed again ranks the same members once each. With the queue
+out of reach the console does the work in the request, as before jobs."""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.evaluations.jobs import LARGE_GROUP
 from admin.imports.jobs import LARGE_IMPORT_ROWS
-from tests.admin.test_console import browser, desk, screenshot, sign_in, staff_login
+from tests.admin.test_console import CSRF_FIELD, browser, desk, screenshot, sign_in, staff_login
 from tests.admin.test_console_work import signed_in_web
 from tests.admin.test_imports import import_members, phone, xlsx_file
-from tests.conftest import Community, ServedApp
+from tests.conftest import Community, ServedApp, Services, settings_for
 
 __all__ = ["browser", "desk"]
 
@@ -132,3 +134,39 @@ async def test_a_large_groups_evaluation_is_computed_in_the_background(
             {"id": evaluation_id},
         )
     assert tuple(ranked.one()) == (members, members)
+
+
+async def test_with_the_queue_unreachable_a_large_sheet_is_imported_in_the_request(
+    community: Community, services: Services
+) -> None:
+    unit = await community.org_unit("红旗社区")
+    staff = await staff_login(community, unit)
+    rows = LARGE_IMPORT_ROWS + 10
+    sheet = xlsx_file([[f"居民{index}", phone(), "", "", "", ""] for index in range(rows)])
+    # Nothing listens on port 1: Redis is down for this app (its worker would run apart).
+    with ServedApp(settings_for(services, redis_url="redis://127.0.0.1:1/0", worker="apart")) as broken:
+        web = await signed_in_web(broken, staff)
+        try:
+            page = await web.get("/admin/imports")
+            csrf = CSRF_FIELD.search(page.text).group(1)  # type: ignore[union-attr]
+            checked = await web.post(
+                "/admin/imports",
+                data={"_csrf_token": csrf, "kind": "members", "org_unit_id": unit},
+                files={"file": ("名单.xlsx", sheet)},
+            )
+            assert "检查通过" in checked.text, checked.text
+            token = re.search(r'name="token" value="([^"]+)"', checked.text).group(1)  # type: ignore[union-attr]
+            done = await web.post(
+                "/admin/imports",
+                data={
+                    "_csrf_token": csrf,
+                    "token": token,
+                    "kind": "members",
+                    "org_unit_id": unit,
+                    "filename": "名单.xlsx",
+                },
+            )
+        finally:
+            await web.aclose()
+    assert done.status_code == 200 and "导入完成" in done.text, done.text
+    assert re.search(rf'class="created">{rows}<', done.text)
