@@ -34,7 +34,7 @@ from points_service.health import live, ready
 from points_service.idempotency import models as idempotency_models
 from points_service.jobs import Work
 from points_service.jobs.core_work import CORE_WORK
-from points_service.jobs.worker import PAGE_TIMEOUT_SECONDS, job_queue, running_worker
+from points_service.jobs.worker import PAGE_TIMEOUT_SECONDS, close_queue, job_queue, running_worker
 from points_service.ledger import models as ledger_models
 from points_service.ledger.reconcile import Check, reconcile
 from points_service.member_side import MemberSidePlugin
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with running_worker(settings, all_work()):
                 yield
         finally:
-            await queue.disconnect()
+            await close_queue(queue)
 
     app = Litestar(
         route_handlers=[

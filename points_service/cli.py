@@ -110,7 +110,7 @@ def worker(concurrency: int) -> None:
     """Run the job queue's worker (imports, the daily warnings, seals, sweeps) apart from the service,
     for POINTS_WORKER=apart; any number may run, each job runs on one of them."""
     from points_service.app import all_work
-    from points_service.jobs.worker import build_worker, job_queue
+    from points_service.jobs.worker import build_worker, close_queue, job_queue
     from points_service.observability.logs import configure_logging
 
     configure_logging()
@@ -122,7 +122,7 @@ def worker(concurrency: int) -> None:
             try:
                 await build_worker(queue, all_work(), settings, concurrency, own_signals=True).start()
             finally:
-                await queue.disconnect()
+                await close_queue(queue)
 
         click.echo(f"job worker running ({concurrency} at once); Ctrl-C stops it")
         asyncio.run(run())

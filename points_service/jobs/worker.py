@@ -31,17 +31,36 @@ HEARTBEAT_SECONDS = 60
 # How long a page waits on the queue (handing over a sheet of up to 10 MiB included).
 PAGE_TIMEOUT_SECONDS = 3
 WORKER_POOL_SIZE = 4
+REDIS_DOWN_PAUSE_SECONDS = 2
 # Finished jobs stay readable (the console shows their outcome) for a day.
 KEEP_FINISHED_SECONDS = 86_400
+
+
+class PatientQueue(RedisQueue):
+    """A worker's queue: SAQ takes the next job again at once after a failed take, which with Redis
+    down spins on refused connections (a quarter of a core); this one pauses first."""
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 (SAQ's signature)
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        except (RedisError, OSError):
+            await asyncio.sleep(REDIS_DOWN_PAUSE_SECONDS)
+            raise
 
 
 def job_queue(redis_url: str, name: str = QUEUE_NAME, timeout_seconds: float | None = None) -> Queue:
     """The queue. Pages hand work over with a timeout (a hung Redis must not hold a request; they then
     do the work themselves); a worker waits on the queue without one."""
     if timeout_seconds is None:
-        return Queue.from_url(redis_url, name=name)
+        return PatientQueue(Redis.from_url(redis_url), name=name)
     client = Redis.from_url(redis_url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds)
     return RedisQueue(client, name=name)
+
+
+async def close_queue(queue: Queue) -> None:
+    """Closing says goodbye to Redis; with Redis gone there is no one to tell."""
+    with contextlib.suppress(RedisError, OSError):
+        await queue.disconnect()
 
 
 def job_options(work: Work) -> dict[str, Any]:
@@ -144,4 +163,4 @@ async def running_worker(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await queue.disconnect()
+        await close_queue(queue)
