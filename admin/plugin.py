@@ -1,6 +1,6 @@
 """Staff work's one face to the application: the staff API and console, the staff award batches, the
-daily early warnings (in every process after POINTS_DAILY_WARNINGS_AT, and as `points-service warnings
-run` for cron) and its tables."""
+daily early warnings (a scheduled job after POINTS_DAILY_WARNINGS_AT, and `points-service warnings run`
+for cron) and its tables."""
 
 from __future__ import annotations
 
@@ -19,16 +19,19 @@ from admin.console import TEMPLATE_DIRECTORY as CONSOLE_TEMPLATES
 from admin.console.page import STAFF_PAGE
 from admin.console.routes import console_routers
 from admin.evaluations import models as evaluation_models
+from admin.evaluations.jobs import EVALUATION_RUN
+from admin.imports.jobs import MEMBER_EXPORT, ROSTER_IMPORT
 from admin.points.group_awards import StaffAwardBatches, staff_award_batches
 from admin.public import TEMPLATE_DIRECTORY as PUBLIC_TEMPLATES
 from admin.public.routes import public_api_routers, public_page_routers
 from admin.public.service import published_boards
 from admin.routes import admin_router
 from admin.warnings import models as warning_models
-from admin.warnings.daily import DueRuns, keep_warnings_daily, run_due
+from admin.warnings.daily import DAILY_WARNINGS, DueRuns, run_due
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.demo_scene import DemoScene
-from points_service.package_plugin import PackagePlugin, in_background
+from points_service.jobs import Work
+from points_service.package_plugin import PackagePlugin
 from points_service.state import AppState
 from points_service.web import Page
 from points_service.web.landing import BoardSource
@@ -46,7 +49,7 @@ def warnings() -> None:
 @warnings.command("run")
 def run_warnings() -> None:
     """Store today's early warnings for every tenant that has no run for its local day yet (for cron;
-    the API processes also do this after POINTS_DAILY_WARNINGS_AT)."""
+    the job queue's worker also does this after POINTS_DAILY_WARNINGS_AT)."""
 
     async def run(sessions: async_sessionmaker[AsyncSession]) -> DueRuns:
         return await run_due(sessions, None, datetime.now(UTC))
@@ -89,14 +92,14 @@ class AdminPlugin(PackagePlugin):
     def commands(self) -> Sequence[click.Command]:
         return [warnings]
 
+    def jobs(self) -> Sequence[Work]:
+        return [DAILY_WARNINGS, ROSTER_IMPORT, EVALUATION_RUN, MEMBER_EXPORT]
+
     @asynccontextmanager
     async def running(self, state: AppState) -> AsyncIterator[None]:
         staff = AdminState(state)
         staff.staff_award_batches = staff_award_batches(staff)
-        daily_at = staff.settings.daily_warnings_at
-        daily = [] if daily_at is None else [keep_warnings_daily(staff.session_factory, daily_at)]
         try:
-            async with in_background(*daily):
-                yield
+            yield
         finally:
             await staff.staff_award_batches.close()

@@ -1,5 +1,5 @@
 """The marketplace's one face to the application: its API and clerk page, the redemption batches, the
-expiry sweep (in every process, and as `points-service sweep`), its tables and what `points-service
+expiry sweep (a scheduled job, and `points-service sweep`), its tables and what `points-service
 reconcile` proves about its redemptions."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from merchants.accounts.clerks import MerchantShopClerks
 from merchants.redemptions import models as redemption_models
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
-from merchants.redemptions.sweep import sweep_expired, sweep_forever, warn_expiring
+from merchants.redemptions.sweep import REDEMPTION_SWEEP, sweep_expired, warn_expiring
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
@@ -26,8 +26,9 @@ from points_service.accounts.clerks import ShopClerks
 from points_service.approvals import PendingSource
 from points_service.command_env import migrate_to_head, resolved_settings, with_sessions
 from points_service.demo_scene import DemoScene
+from points_service.jobs import Work
 from points_service.ledger.reconcile import InvariantCheck
-from points_service.package_plugin import PackagePlugin, in_background
+from points_service.package_plugin import PackagePlugin
 from points_service.state import AppState
 from points_service.web import Page
 
@@ -40,7 +41,7 @@ class MerchantsState(AppState):
 
 @click.command()
 def sweep() -> None:
-    """Expire pending redemptions past their time (the API processes also do this every minute)."""
+    """Expire pending redemptions past their time (the job queue's worker also does this every minute)."""
     with resolved_settings() as settings:
         migrate_to_head(settings)
         click.echo(f"expired {asyncio.run(with_sessions(settings, sweep_expired))} redemptions")
@@ -72,6 +73,9 @@ class MerchantsPlugin(PackagePlugin):
     def reconcile_checks(self) -> Sequence[InvariantCheck]:
         return REDEMPTION_CHECKS
 
+    def jobs(self) -> Sequence[Work]:
+        return [REDEMPTION_SWEEP]
+
     async def demo(self, scene: DemoScene) -> None:
         from merchants.demo import load_shops
 
@@ -83,7 +87,6 @@ class MerchantsPlugin(PackagePlugin):
         merchants.redeem_batches = redeem_batches(merchants)
         merchants.shop_clerks = MerchantShopClerks()
         try:
-            async with in_background(sweep_forever(merchants.session_factory)):
-                yield
+            yield
         finally:
             await merchants.redeem_batches.close()

@@ -30,6 +30,9 @@ from points_service.database.session import provide_db_session
 from points_service.errors import EXCEPTION_HANDLERS
 from points_service.health import live, ready
 from points_service.idempotency import models as idempotency_models
+from points_service.jobs import Work
+from points_service.jobs.core_work import CORE_WORK
+from points_service.jobs.worker import PAGE_TIMEOUT_SECONDS, close_queue, job_queue, running_worker
 from points_service.ledger import models as ledger_models
 from points_service.ledger.reconcile import Check, reconcile
 from points_service.member_side import MemberSidePlugin
@@ -62,6 +65,11 @@ async def reconcile_all(
     """What `points-service reconcile` runs: the ledger's checks and every plugin's."""
     contributed = [check for plugin in plugins() for check in plugin.reconcile_checks()]
     return await reconcile(session, seal_until, tenant_id, contributed)
+
+
+def all_work() -> list[Work]:
+    """Every kind of job the worker runs: the core's and each plugin's."""
+    return [*CORE_WORK, *(work for plugin in plugins() for work in plugin.jobs())]
 
 
 def model_modules() -> list[ModuleType]:
@@ -103,6 +111,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with sampling_pools(state.engine, 2 * settings.database_pool_size, state.read_pool):
                 yield
 
+    @asynccontextmanager
+    async def jobs(app: Litestar) -> AsyncIterator[None]:
+        # Pages enqueue on `job_queue`; the worker runs here only when POINTS_WORKER=inside (one per
+        # `points-service serve`: with several API workers, serve starts it as a process of its own).
+        queue = job_queue(settings.redis_url or "", timeout_seconds=PAGE_TIMEOUT_SECONDS)
+        app.state.job_queue = queue
+        try:
+            if settings.worker != "inside":
+                yield
+                return
+            async with running_worker(settings, all_work()):
+                yield
+        finally:
+            await close_queue(queue)
+
     app = Litestar(
         route_handlers=[
             api_router([AuthController, PasswordController]),
@@ -114,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         # The problem answers last: they describe the routes every other plugin has registered.
         plugins=[*plugins(), ProblemAnswers()],
-        lifespan=[core_state],
+        lifespan=[core_state, jobs],
         on_startup=[freeze_heap],
         dependencies={"db_session": Provide(provide_db_session)},
         middleware=[BearerTokenMiddleware],

@@ -4,9 +4,12 @@ commands each package's plugin adds (admin: `warnings run`; merchants: `sweep`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,23 +65,67 @@ def serve(workers: int) -> None:
             click.echo(f"serving on http://{settings.host}:{settings.port} (OpenAPI at /schema)")
             # The supervisor of several workers never builds an app: its own lines need the handler too.
             configure_logging()
-            uvicorn.run(
-                "points_service.app:create_app",
-                factory=True,
-                host=settings.host,
-                port=settings.port,
-                workers=workers,
-                log_level="info",
-                # uvicorn's loggers propagate to the service's structured handler (observability/logs.py),
-                # and the service writes its own access line per request.
-                log_config=None,
-                access_log=False,
-                # The app believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py);
-                # uvicorn's own rewrite (FORWARDED_ALLOW_IPS) would run before it.
-                proxy_headers=False,
-            )
+            with job_worker_beside(settings, workers):
+                uvicorn.run(
+                    "points_service.app:create_app",
+                    factory=True,
+                    host=settings.host,
+                    port=settings.port,
+                    workers=workers,
+                    log_level="info",
+                    # uvicorn's loggers propagate to the service's structured handler (observability/logs.py),
+                    # and the service writes its own access line per request.
+                    log_config=None,
+                    access_log=False,
+                    # The app believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py);
+                    # uvicorn's own rewrite (FORWARDED_ALLOW_IPS) would run before it.
+                    proxy_headers=False,
+                )
     except SettingsError as error:
         raise click.ClickException(str(error)) from error
+
+
+@contextlib.contextmanager
+def job_worker_beside(settings: Settings, api_workers: int) -> Iterator[None]:
+    """With POINTS_WORKER=inside, one job worker per `serve`: in the one API process, or, with several,
+    as a `points-service worker` process started and stopped here, the API workers told to run none."""
+    if settings.worker != "inside" or api_workers <= 1:
+        yield
+        return
+    os.environ["POINTS_WORKER"] = "apart"
+    process = subprocess.Popen([sys.executable, "-c", "from points_service.cli import main; main()", "worker"])
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@main.command()
+@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
+def worker(concurrency: int) -> None:
+    """Run the job queue's worker (imports, the daily warnings, seals, sweeps) apart from the service,
+    for POINTS_WORKER=apart; any number may run, each job runs on one of them."""
+    from points_service.app import all_work
+    from points_service.jobs.worker import build_worker, close_queue, job_queue
+    from points_service.observability.logs import configure_logging
+
+    configure_logging()
+    with resolved_settings() as settings:
+        migrate_to_head(settings)
+
+        async def run() -> None:
+            queue = job_queue(settings.redis_url or "")
+            try:
+                await build_worker(queue, all_work(), settings, concurrency, own_signals=True).start()
+            finally:
+                await close_queue(queue)
+
+        click.echo(f"job worker running ({concurrency} at once); Ctrl-C stops it")
+        asyncio.run(run())
 
 
 @main.command()

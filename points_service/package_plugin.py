@@ -35,6 +35,7 @@ from litestar.types import ControllerRouterHandler
 from points_service.approvals import PendingSource
 from points_service.demo_scene import DemoScene
 from points_service.deps import provide_principal
+from points_service.jobs import Work
 from points_service.ledger.reconcile import InvariantCheck
 from points_service.state import AppState
 from points_service.web import Page
@@ -107,8 +108,8 @@ def add_template_directory(app_config: AppConfig, directory: Path) -> None:
 
 @asynccontextmanager
 async def in_background(*work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Runs each loop as a task of this process until the block ends, then cancels it. A Redis-backed
-    job queue replaces this when jobs grow."""
+    """Runs each loop as a task of this process until the block ends, then cancels it: for work that
+    keeps per-process state (the leaderboards' upkeep); shared work runs as jobs (`jobs()`)."""
     tasks = [asyncio.create_task(loop) for loop in work]
     try:
         yield
@@ -164,6 +165,11 @@ class PackagePlugin(InitPlugin, CLIPlugin):
 
     def public_boards(self) -> Sequence[BoardSource]:
         """The package's 公示 boards the landing page `/` links, newest first."""
+        return ()
+
+    def jobs(self) -> Sequence[Work]:
+        """The package's kinds of jobs for the job queue's worker (points_service/jobs/), scheduled
+        ones (`cron`) included."""
         return ()
 
     def reconcile_checks(self) -> Sequence[InvariantCheck]:

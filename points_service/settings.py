@@ -51,6 +51,12 @@ def switched_on(value: str, name: str) -> bool:
     raise SettingsError(f"{name} is on or off")
 
 
+def worker_place(value: str) -> str:
+    if value not in ("inside", "apart"):
+        raise SettingsError("POINTS_WORKER is inside (the service runs the jobs) or apart (`points-service worker`)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -91,6 +97,9 @@ class Settings:
     # The API's documentation pages, /schema (Redoc) and /schema/swagger (POINTS_API_DOCS=off: only the
     # document itself, /schema/openapi.json).
     api_docs: bool = True
+    # Where the job queue's worker runs (points_service/jobs/): `inside` the service (one per
+    # `points-service serve`), or `apart`, as `points-service worker` processes of their own.
+    worker: str = "inside"
 
     @property
     def report_photos(self) -> Path:
@@ -126,6 +135,7 @@ class Settings:
             trusted_proxies=trusted_proxies(env.get("POINTS_TRUSTED_PROXIES") or "127.0.0.1,::1"),
             api_docs=switched_on(env.get("POINTS_API_DOCS") or "on", "POINTS_API_DOCS"),
             secure_cookies=switched_on(env.get("POINTS_SECURE_COOKIES") or "off", "POINTS_SECURE_COOKIES"),
+            worker=worker_place(env.get("POINTS_WORKER") or "inside"),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:

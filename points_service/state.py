@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from litestar.datastructures import State
 from redis.asyncio import Redis
+from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from points_service.auth.revocation import AccountStates
@@ -51,6 +52,9 @@ class AppState(State):
     access_tokens: AccessTokens
     # Whether the account behind a token still stands (auth/revocation.py), remembered a few seconds.
     account_states: AccountStates
+    # The job queue (points_service/jobs/), opened by the app's `jobs` lifespan, for pages that hand
+    # long work to the worker.
+    job_queue: Queue
     # A tenant's time zone never changes once created, so each process reads it once.
     tenant_clocks: dict[uuid.UUID, TenantClock]
 

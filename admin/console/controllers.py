@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.repository import ConsoleRecords
 from admin.console.statistics import unit_statistics
+from admin.evaluations import jobs as evaluation_jobs
 from admin.evaluations.controllers import XLSX
 from admin.evaluations.exports import result_columns, results_csv, results_xlsx
 from admin.evaluations.metrics import METRICS, NORMALISATIONS
@@ -31,6 +32,7 @@ from admin.warnings.daily import DailyWarnings
 from admin.warnings.service import WarningService
 from points_service.auth.principal import Principal
 from points_service.errors import Forbidden, NotFound
+from points_service.jobs.worker import unless_unreachable
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.service import LeaderboardService
 from points_service.org.editing import RosterEdits
@@ -271,9 +273,20 @@ class ConsoleEvaluations(Controller):
 
     @post("/{evaluation_id:uuid}/run", name="console:run_evaluation")
     async def run(
-        self, request: AnyRequest, evaluation_id: uuid.UUID, staff: Principal, db_session: AsyncSession
+        self,
+        request: AnyRequest,
+        evaluation_id: uuid.UUID,
+        staff: Principal,
+        db_session: AsyncSession,
+        state: State,
     ) -> Response[Any]:
         service = EvaluationService(db_session, staff, OrgService(db_session, staff))
+        # A large group is computed by the job queue's worker, and the page follows the job.
+        if await evaluation_jobs.is_large(db_session, staff, evaluation_id):
+            await request.form()  # the CSRF check has read it; nothing in it is needed
+            async with unless_unreachable():
+                key = await evaluation_jobs.hand_over(state.job_queue, staff, evaluation_id)
+                return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("evaluation_queued"))
 
         async def run(form: Any) -> None:
             await service.run(evaluation_id)

@@ -24,10 +24,13 @@ import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Template
 
+from admin.console.job_pages import JOB_CONTROLLERS
 from admin.console.page import STAFF_PAGE, staff_action
 from admin.console.work import PAGE, Work, unit_asked, unit_choices
+from admin.imports.jobs import LARGE_EXPORT_ROWS, LARGE_IMPORT_ROWS, hand_over, hand_over_export, members_under
 from points_service.errors import DomainError, InvalidInput
 from points_service.exports import CSV, XLSX, csv_text, download_headers, xlsx_bytes
+from points_service.jobs.worker import unless_unreachable
 from points_service.leaderboards.service import after_members_moved, after_units_moved
 from points_service.ledger.service import member_balance
 from points_service.org.editing import RosterEdits
@@ -268,8 +271,9 @@ class RosterPages(Controller):
         )
 
     @post("/imports", name="console:import_check", request_max_body_size=MAX_BYTES)
-    async def check(self, request: AnyRequest, work: Work) -> Template:
-        """The dry run of an uploaded file; the same form with `token` (no file) writes it."""
+    async def check(self, request: AnyRequest, work: Work) -> Response[Any]:
+        """The dry run of an uploaded file; the same form with `token` (no file) writes it, or, for a
+        large sheet, hands it to the job queue and shows the job's page."""
         form = await request.form()
         kind = "units" if form.get("kind") == "units" else "members"
         unit = unit_asked(str(form.get("org_unit_id") or ""))
@@ -316,6 +320,16 @@ class RosterPages(Controller):
         }
         try:
             sheet = await anyio.to_thread.run_sync(read_sheet, content, filename)
+            # New logins are shown once and never stored in the clear, so a sheet that asks for them
+            # is written here, however large.
+            if not dry_run and len(sheet.rows) > LARGE_IMPORT_ROWS and not (kind == "members" and create_logins):
+                staff = work.staff
+                async with unless_unreachable():
+                    key = await hand_over(
+                        work.state.job_queue, staff.tenant_id, staff.account_id, kind, unit, content, filename
+                    )
+                    await anyio.to_thread.run_sync(_drop, staff.account_id, token)
+                    return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("import_queued"))
             async with work.db_session.begin_nested():
                 if kind == "units":
                     outcome = await roster.import_units(sheet, unit, dry_run)
@@ -372,10 +386,20 @@ class RosterPages(Controller):
         )
 
     @get("/members/export", name="console:export_members")
-    async def export(self, work: Work, unit: str | None = None, format: str = "xlsx") -> Response[bytes]:
+    async def export(
+        self, request: AnyRequest, work: Work, unit: str | None = None, format: str = "xlsx"
+    ) -> Response[Any]:
         # Without a unit: the caller's own (an admin's first top-level unit), as the member list shows.
         homes = await work.records.home_units()
         chosen = unit_asked(unit) or (homes[0].id if homes else None)
+        if chosen is not None:
+            shown_unit = await work.org.unit_in_reach(chosen)
+            # A large subtree's file is built by the job queue's worker; its page offers the download.
+            if await members_under(work.db_session, work.staff, shown_unit.path) > LARGE_EXPORT_ROWS:
+                wanted = "csv" if format == "csv" else "xlsx"
+                async with unless_unreachable():
+                    key = await hand_over_export(work.state.job_queue, work.staff, chosen, wanted)
+                    return STAFF_PAGE.redirect(request, f"/admin/jobs/{key}", Message.done("export_queued"))
         shown, rows = await RosterImport(work.db_session, work.staff, work.org).export_members(chosen)
         filename = f"members-{shown.id.hex[:8]}"
         if format == "csv":
@@ -397,4 +421,4 @@ async def _unit_names(work: Work, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return await RosterEdits(work.db_session, work.org, work.staff.tenant_id).unit_names(ids)
 
 
-ROSTER_CONTROLLERS = [RosterPages]
+ROSTER_CONTROLLERS = [RosterPages, *JOB_CONTROLLERS]

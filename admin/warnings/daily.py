@@ -2,16 +2,17 @@
 admin/warnings/service.py over the whole tenant, stored, so staff open the morning's findings without
 waiting for them and a run can be looked back on.
 
-Every API process tries each tenant's day every few minutes once the tenant's clock has passed
+A scheduled job (`DAILY_WARNINGS`, every 5 minutes on the job queue, one job per tick whatever the
+number of processes) runs each tenant's day once the tenant's clock has passed
 `POINTS_DAILY_WARNINGS_AT`, and `points-service warnings run` does the same from cron. They cannot run
 the same day twice: the run row's unique (tenant_id, run_date) is inserted first, in the transaction that
 stores the findings; a second inserter waits for that transaction and then finds the day taken (or, if
-it rolled back, runs the day itself).
+it rolled back, runs the day itself). So a job retried after its worker died mid-way runs only the
+tenants the first attempt did not commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -21,18 +22,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.warnings.models import WARNING_KINDS, WarningItem, WarningRun, WarningSettings
 from admin.warnings.service import Finding, Thresholds, WarningCheck, as_checks, findings
 from points_service.duty.reminders import tell_tomorrows_shifts
+from points_service.jobs import JobContext, Work
 from points_service.org.models import OrgUnit
 from points_service.org.reach import Subtree
 from points_service.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
-TRY_EVERY_SECONDS = 300
 # Findings are kept for a month of runs; the run rows themselves (date, thresholds, count) stay.
 KEEP_FINDINGS_DAYS = 31
 INSERT_BATCH = 5000
@@ -194,11 +194,18 @@ async def run_due(
     return due
 
 
-async def keep_warnings_daily(sessions: async_sessionmaker[AsyncSession], at: time) -> None:
-    while True:
-        try:
-            for tenant_id, run in (await run_due(sessions, at, datetime.now(UTC))).stored:
-                logger.info("warnings: stored %s's run of %s (%d findings)", tenant_id, run.run_date, run.item_count)
-        except (SQLAlchemyError, OSError):
-            logger.exception("warnings: daily run failed; retrying in %s s", TRY_EVERY_SECONDS)
-        await asyncio.sleep(TRY_EVERY_SECONDS)
+async def run_due_job(job: JobContext, tenant_ids: list[str] | None = None) -> dict[str, int]:
+    """The scheduled job: today's runs due by POINTS_DAILY_WARNINGS_AT (none when it is off), for every
+    tenant or those named."""
+    at = job.settings.daily_warnings_at
+    if at is None:
+        return {"stored": 0, "failed": 0}
+    named = None if tenant_ids is None else [uuid.UUID(tenant_id) for tenant_id in tenant_ids]
+    due = await run_due(job.sessions, at, datetime.now(UTC), named)
+    for tenant_id, run in due.stored:
+        logger.info("warnings: stored %s's run of %s (%d findings)", tenant_id, run.run_date, run.item_count)
+    return {"stored": len(due.stored), "failed": len(due.failed)}
+
+
+# A failed tenant is tried again at the next tick, so the job itself needs no retry of its own for it.
+DAILY_WARNINGS = Work("daily_warnings", run_due_job, cron="*/5 * * * *")

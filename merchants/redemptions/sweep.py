@@ -1,25 +1,24 @@
 """The expiry sweep: pending codes past `expires_at` give their points and stock back.
 
-Runs in every API process once a minute (and as `points-service sweep`); concurrent sweeps are safe
-because each expiry takes its row with SKIP LOCKED and re-checks it is still pending.
+Runs once a minute as a scheduled job (`REDEMPTION_SWEEP`, one job per tick on the job queue) and as
+`points-service sweep`; concurrent or repeated sweeps are safe because each expiry takes its row with
+SKIP LOCKED and re-checks it is still pending, and each reminder is written once per code.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merchants.redemptions.models import Redemption
 from merchants.redemptions.release import RedemptionRelease
+from points_service.jobs import JobContext, Work
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.service import tenant_clock
 
 logger = logging.getLogger(__name__)
-SWEEP_EVERY_SECONDS = 60
 
 # A pending code is worth a reminder when less than a day is left, or less than half its window for
 # codes that live a day or less (so none is reminded the moment it is made); once per code.
@@ -65,15 +64,14 @@ async def sweep_expired(sessions: async_sessionmaker[AsyncSession]) -> int:
     return expired
 
 
-async def sweep_forever(sessions: async_sessionmaker[AsyncSession]) -> None:
-    while True:
-        try:
-            expired = await sweep_expired(sessions)
-            if expired:
-                logger.info("expired %d redemptions", expired)
-            warned = await warn_expiring(sessions)
-            if warned:
-                logger.info("reminded %d members of codes about to expire", warned)
-        except (SQLAlchemyError, OSError):
-            logger.exception("redemption sweep failed; retrying in %s s", SWEEP_EVERY_SECONDS)
-        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+async def sweep_job(job: JobContext) -> dict[str, int]:
+    expired = await sweep_expired(job.sessions)
+    if expired:
+        logger.info("expired %d redemptions", expired)
+    warned = await warn_expiring(job.sessions)
+    if warned:
+        logger.info("reminded %d members of codes about to expire", warned)
+    return {"expired": expired, "reminded": warned}
+
+
+REDEMPTION_SWEEP = Work("redemption_sweep", sweep_job, cron="* * * * *", timeout=120)

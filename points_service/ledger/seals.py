@@ -110,3 +110,35 @@ async def verify_day(session: AsyncSession, day: date, tenant_id: uuid.UUID | No
             )
         )
     return verdicts
+
+
+async def seal_finished_days(session: AsyncSession, until: date, tenant_id: uuid.UUID | None = None) -> int:
+    """Seal each tenant's days before `until` that have transactions and no seal yet; the number sealed.
+    A second run (a retried job, another process) finds those days sealed: ON CONFLICT keeps the first."""
+    days = await session.execute(
+        text(
+            """SELECT t.tenant_id, t.local_date, array_agg(t.digest ORDER BY t.created_at, t.id) AS digests
+                 FROM ledger_transactions t
+                WHERE t.local_date < :until AND (CAST(:tenant AS uuid) IS NULL OR t.tenant_id = :tenant)
+                  AND NOT EXISTS (SELECT 1 FROM ledger_daily_seals s
+                                   WHERE s.tenant_id = t.tenant_id AND s.day = t.local_date)
+                GROUP BY t.tenant_id, t.local_date"""
+        ),
+        {"until": until, "tenant": tenant_id},
+    )
+    sealed = 0
+    for row in days:
+        inserted = await session.execute(
+            text(
+                "INSERT INTO ledger_daily_seals (tenant_id, day, transaction_count, seal) "
+                "VALUES (:tenant, :day, :count, :seal) ON CONFLICT DO NOTHING"
+            ),
+            {
+                "tenant": row.tenant_id,
+                "day": row.local_date,
+                "count": len(row.digests),
+                "seal": daily_seal(row.local_date, row.digests),
+            },
+        )
+        sealed += int(getattr(inserted, "rowcount", 0) or 0)
+    return sealed

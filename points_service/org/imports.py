@@ -16,7 +16,7 @@ import functools
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,7 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 (an alphabet, not a password)
 TEMPORARY_PASSWORD_LENGTH = 10
 BATCH = 1000
+Progress = Callable[[int, int], Awaitable[None]]
 NOBODY = object()
 # Argon2 hashes of new logins, a few at a time off the event loop.
 HASHING_AT_ONCE = 4
@@ -184,11 +185,19 @@ class _Tree:
 class RosterImport:
     """The imports and the export of one caller, always inside their reach (OrgService)."""
 
-    def __init__(self, session: AsyncSession, principal: Principal, org: OrgService) -> None:
+    def __init__(
+        self, session: AsyncSession, principal: Principal, org: OrgService, progress: Progress | None = None
+    ) -> None:
         self._session = session
         self._principal = principal
         self._tenant_id = principal.tenant_id
         self._org = org
+        # Told (rows written, rows to write) as a real import writes, for a job's progress line.
+        self._progress = progress
+
+    async def _written(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            await self._progress(done, total)
 
     async def _lock(self) -> None:
         # One real import per tenant at a time: a second upload reads what the first wrote.
@@ -274,6 +283,7 @@ class RosterImport:
         errors.raise_any()
         if not dry_run:
             for first in range(0, len(created), BATCH):
+                await self._written(first, len(created))
                 await self._session.execute(
                     insert(OrgUnit),
                     [
@@ -450,12 +460,14 @@ class RosterImport:
         if dry_run:
             return outcome
 
-        created_ids = await self._insert_members(new_rows)
+        writes = len(new_rows) + len(changes)
+        created_ids = await self._insert_members(new_rows, writes)
         # Rows another writer inserted meanwhile (ON CONFLICT DO NOTHING) count as unchanged, never twice.
         skipped = len(new_rows) - len(created_ids)
         outcome.created -= skipped
         outcome.unchanged += skipped
         for first in range(0, len(changes), BATCH):
+            await self._written(len(new_rows) + first, writes)
             await self._session.execute(update(Member), changes[first : first + BATCH])
         if create_logins:
             new_ids = {row["id"] for row in new_rows}
@@ -463,11 +475,12 @@ class RosterImport:
             outcome.logins = await self._create_logins(logins)
         return outcome
 
-    async def _insert_members(self, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    async def _insert_members(self, rows: list[dict[str, Any]], writes: int) -> set[uuid.UUID]:
         # Column arrays through unnest: one short statement per batch. SQLAlchemy's multi-row VALUES
         # costs about a second of compiling per 1,000 rows, and its executemany half of that.
         created: set[uuid.UUID] = set()
         for first in range(0, len(rows), BATCH):
+            await self._written(first, writes)
             batch = rows[first : first + BATCH]
             inserted = list(
                 await self._session.scalars(
