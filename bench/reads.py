@@ -34,8 +34,8 @@ from common import (  # bench/ is not a package: this folder is on sys.path
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     BENCH_DIR,
-    CpuMeter,
     MEMBER_PASSWORD,
+    CpuMeter,
     Service,
     Table,
     free_port,
@@ -75,7 +75,9 @@ async def set_up(base_url: str, members: int, rewards: int) -> dict[str, Any]:
         )
         units = [
             await post(
-                "/api/v1/admin/org-units", {"name": f"第{i + 1}网格", "kind": "grid", "parent_id": root["id"]}, admin_headers
+                "/api/v1/admin/org-units",
+                {"name": f"第{i + 1}网格", "kind": "grid", "parent_id": root["id"]},
+                admin_headers,
             )
             for i in range(4)
         ]
@@ -100,7 +102,9 @@ async def set_up(base_url: str, members: int, rewards: int) -> dict[str, Any]:
         await post("/api/v1/admin/merchants", merchant, admin_headers)
         clerk = {"Authorization": f"Bearer {await login(client, CLERK_USERNAME, CLERK_PASSWORD)}"}
         for i in range(rewards):
-            await post("/api/v1/merchant/rewards", {"title": f"读基准奖品{i + 1}", "points_price": 10, "stock": None}, clerk)
+            await post(
+                "/api/v1/merchant/rewards", {"title": f"读基准奖品{i + 1}", "points_price": 10, "stock": None}, clerk
+            )
         usernames = []
         for i in range(members):
             username = f"bench-reader-{i}"
@@ -183,7 +187,7 @@ class NoopServer:
         ]
 
     def __enter__(self) -> NoopServer:
-        self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(  # noqa: S603 - our own command line
             self.command(), stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
         )
