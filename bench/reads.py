@@ -223,7 +223,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--server", choices=("uvicorn", "granian"), default=None, help="default: serve's own")
+    parser.add_argument(
+        "--server", choices=("granian", "uvicorn"), default="granian", help="`serve --server`, and the no-op's"
+    )
+    parser.add_argument(
+        "--ceiling-only", action="store_true", help="measure only the no-op (to compare servers back to back)"
+    )
     parser.add_argument(
         "--only", default="balance,board,board_admin,catalogue", help="comma-separated reads to measure"
     )
@@ -234,14 +239,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def ceiling_only(args: argparse.Namespace, work_dir: Path) -> int:
+    noop_data = work_dir / "noop.lua"
+    write_lua_table(noop_data, ["none"])
+    with NoopServer(args.server, args.workers, work_dir / "noop.log") as noop:
+        result = wrk_phase(
+            f"litestar no-op ({args.server})",
+            noop,
+            WRK_SCRIPT,
+            ["get", str(noop_data), "/noop"],
+            threads=args.threads,
+            connections=args.connections,
+            duration=args.duration,
+            warmup=args.warmup,
+        )
+    print(
+        f"no-op under {args.server}, {args.workers} workers: {result['ok_rps']:.0f}/s, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms; load average {Path('/proc/loadavg').read_text().split()[:3]}"
+    )
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not require_wrk():
         return 2
     work_dir = Path(tempfile.mkdtemp(prefix="rp-reads-"))
+    if args.ceiling_only:
+        return ceiling_only(args, work_dir)
     service = Service(work_dir / "data", args.workers, work_dir / "server.log", server=args.server)
     profiler = PySpy(args.py_spy, service, work_dir / "py-spy") if args.py_spy else None
-    server = args.server or "uvicorn"
+    server = args.server
     results: dict[str, Any] = {
         "setup": {
             "members": args.members,

@@ -34,10 +34,15 @@ def main() -> None:
 
 @main.command()
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
-def serve(workers: int) -> None:
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "uvicorn"]),
+    default="granian",
+    show_default=True,
+    help="The HTTP server (bench/README.md: why granian).",
+)
+def serve(workers: int, server: str) -> None:
     """Migrate, then serve the API (embedded PostgreSQL and Valkey unless DATABASE_URL/REDIS_URL are set)."""
-    import uvicorn
-
     from points_service.bootstrap import ensure_admin
     from points_service.observability.logs import configure_logging
     from points_service.observability.metrics import MULTIPROCESS_DIRECTORY, prepare_multiprocess_directory
@@ -62,6 +67,11 @@ def serve(workers: int) -> None:
             click.echo(f"serving on http://{settings.host}:{settings.port} (OpenAPI at /schema)")
             # The supervisor of several workers never builds an app: its own lines need the handler too.
             configure_logging()
+            if server == "granian":
+                _serve_granian(settings, workers)
+                return
+            import uvicorn
+
             uvicorn.run(
                 "points_service.app:create_app",
                 factory=True,
@@ -79,6 +89,30 @@ def serve(workers: int) -> None:
             )
     except SettingsError as error:
         raise click.ClickException(str(error)) from error
+
+
+def _serve_granian(settings: Settings, workers: int) -> None:
+    import multiprocessing
+
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    # Workers start as fresh interpreters, as uvicorn's do. Forked from this process, which has
+    # imported prometheus-client before PROMETHEUS_MULTIPROC_DIR was set, /metrics would no longer
+    # add the workers up; and they would inherit a hashing pool without its threads (passwords.py).
+    multiprocessing.set_start_method("spawn", force=True)
+    Granian(
+        "points_service.app:create_app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        # The service writes its own access line per request (observability/requests.py), and
+        # believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py).
+        log_access=False,
+    ).serve()
 
 
 @main.command()
