@@ -109,6 +109,8 @@ def _serve_granian(settings: Settings, workers: int) -> None:
         workers=workers,
         interface=Interfaces.ASGI,
         loop=Loops.uvloop,
+        # A worker that dies is replaced, as uvicorn's supervisor does.
+        respawn_failed_workers=True,
         # The service writes its own access line per request (observability/requests.py), and
         # believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py).
         log_access=False,
