@@ -114,6 +114,12 @@ def _serve_granian(settings: Settings, workers: int) -> None:
         # The service writes its own access line per request (observability/requests.py), and
         # believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py).
         log_access=False,
+        # granian's own lines go to the service's structured handler (observability/logs.py).
+        log_dictconfig={
+            "version": 1,
+            "disable_existing_loggers": False,
+            "loggers": {name: {"handlers": [], "propagate": True} for name in ("_granian", "granian.access")},
+        },
     ).serve()
 
 
