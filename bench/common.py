@@ -187,8 +187,11 @@ def service_command() -> list[str]:
 
 
 class Service:
-    def __init__(self, data_dir: Path, workers: int, log_path: Path, token_seconds: int = 900) -> None:
+    def __init__(
+        self, data_dir: Path, workers: int, log_path: Path, token_seconds: int = 900, server: str | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.server = server
         self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -211,6 +214,8 @@ class Service:
         )
         self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         command = [*service_command(), "serve", "--workers", str(self.workers)]
+        if self.server:
+            command += ["--server", self.server]
         log(f"starting {' '.join(command)} on port {self.port}, POINTS_DATA_DIR={self.data_dir}")
         self.proc = subprocess.Popen(  # noqa: S603 - our own command line
             command, cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True

@@ -1,6 +1,7 @@
 -- wrk script for bench/run.py. Usage (run.py builds the command line):
 --   wrk -s bench/wrk_bench.lua URL -- award   <data.lua> <admin bearer token> <rule code>
 --   wrk -s bench/wrk_bench.lua URL -- balance <data.lua>
+--   wrk -s bench/wrk_bench.lua URL -- get     <data.lua> <path>   (bench/reads.py: any GET, tokens in turn)
 -- <data.lua> returns a table: member ids (award) or member access tokens (balance).
 -- Counts every response status per thread, keeps the first non-2xx body, and prints one
 -- line "BENCH_RESULT {json}" from done() with throughput, latency percentiles and statuses.
@@ -29,6 +30,8 @@ function init(args)
          ["Content-Type"] = "application/json",
       }
       rule_code = args[4]
+   elseif mode == "get" then
+      get_path = args[3]
    elseif mode ~= "balance" then
       error("unknown mode " .. tostring(mode))
    end
@@ -41,7 +44,7 @@ function request()
       return wrk.format("POST", "/api/v1/admin/awards", award_headers, body)
    end
    cursor = cursor % n_items + 1
-   return wrk.format("GET", "/api/v1/me/balance", { ["Authorization"] = "Bearer " .. items[cursor] }, nil)
+   return wrk.format("GET", get_path or "/api/v1/me/balance", { ["Authorization"] = "Bearer " .. items[cursor] }, nil)
 end
 
 function response(status, headers, body)

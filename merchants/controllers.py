@@ -27,7 +27,7 @@ from merchants.redemptions.schemas import (
     redemption_body,
 )
 from merchants.redemptions.service import RedemptionService
-from merchants.rewards.service import RewardService
+from merchants.rewards.service import RewardService, read_catalogue
 from merchants.schemas import (
     CataloguePage,
     ClerkCreate,
@@ -44,7 +44,7 @@ from merchants.schemas import (
     RewardPage,
     RewardPatch,
     RewardView,
-    catalogue_reward,
+    catalogue_item,
     listed_merchant,
     merchant_body,
     reward_body,
@@ -180,11 +180,14 @@ class MemberMarketController(Controller):
 
     @get("/rewards", summary="Rewards I may redeem")
     async def catalogue(
-        self, principal: Principal, rewards: RewardService, limit: Limit = 50, cursor: Cursor = None
+        self, principal: Principal, state: State, limit: Limit = 50, cursor: Cursor = None
     ) -> CataloguePage:
         assert principal.member_id is not None
-        rows = await rewards.catalogue(principal.member_id, limit + 1, decode_cursor(cursor))
-        items = [catalogue_reward(reward, merchant) for reward, merchant in rows]
+        # No session: one statement on the hot-read pool.
+        rows = await read_catalogue(
+            state.read_pool, principal.tenant_id, principal.member_id, limit + 1, decode_cursor(cursor)
+        )
+        items = [catalogue_item(row) for row in rows]
         return CataloguePage(*next_page(items, limit, key=lambda item: (item.created_at, item.id)))
 
     @post("/me/redemptions", summary="Redeem a reward: hold the points, take the stock, get a code (idem)")

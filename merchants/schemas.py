@@ -175,6 +175,24 @@ def reward_body(reward: RewardRow) -> RewardView:
     return msgspec.convert(reward, RewardView, from_attributes=True)
 
 
+def catalogue_item(row: Any) -> CatalogueReward:
+    """One row of merchants.rewards.service.read_catalogue."""
+    return CatalogueReward(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        points_price=row["points_price"],
+        stock=row["stock"],
+        per_member_limit=row["per_member_limit"],
+        limit_period=row["limit_period"],
+        valid_until=row["valid_until"],
+        redemption_window_hours=row["redemption_window_hours"],
+        status=row["status"],
+        created_at=row["created_at"],
+        merchant=MerchantCard(row["merchant_id"], row["merchant_name"], row["address"], list(row["honours"])),
+    )
+
+
 def catalogue_reward(reward: RewardRow, merchant: MerchantRow) -> CatalogueReward:
     card = msgspec.convert(merchant, MerchantCard, from_attributes=True)
     return CatalogueReward(**msgspec.structs.asdict(reward_body(reward)), merchant=card)

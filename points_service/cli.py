@@ -37,10 +37,15 @@ def main() -> None:
 
 @main.command()
 @click.option("--workers", default=1, show_default=True, help="Worker processes.")
-def serve(workers: int) -> None:
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "uvicorn"]),
+    default="granian",
+    show_default=True,
+    help="The HTTP server (bench/README.md: why granian).",
+)
+def serve(workers: int, server: str) -> None:
     """Migrate, then serve the API (embedded PostgreSQL and Valkey unless DATABASE_URL/REDIS_URL are set)."""
-    import uvicorn
-
     from points_service.bootstrap import ensure_admin
     from points_service.observability.logs import configure_logging
     from points_service.observability.metrics import MULTIPROCESS_DIRECTORY, prepare_multiprocess_directory
@@ -66,6 +71,11 @@ def serve(workers: int) -> None:
             # The supervisor of several workers never builds an app: its own lines need the handler too.
             configure_logging()
             with job_worker_beside(settings, workers):
+                if server == "granian":
+                    _serve_granian(settings, workers)
+                    return
+                import uvicorn
+
                 uvicorn.run(
                     "points_service.app:create_app",
                     factory=True,
@@ -126,6 +136,38 @@ def worker(concurrency: int) -> None:
 
         click.echo(f"job worker running ({concurrency} at once); Ctrl-C stops it")
         asyncio.run(run())
+
+
+def _serve_granian(settings: Settings, workers: int) -> None:
+    import multiprocessing
+
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    # Workers start as fresh interpreters, as uvicorn's do. Forked from this process, which has
+    # imported prometheus-client before PROMETHEUS_MULTIPROC_DIR was set, /metrics would no longer
+    # add the workers up; and they would inherit a hashing pool without its threads (passwords.py).
+    multiprocessing.set_start_method("spawn", force=True)
+    Granian(
+        "points_service.app:create_app",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        # A worker that dies is replaced, as uvicorn's supervisor does.
+        respawn_failed_workers=True,
+        # The service writes its own access line per request (observability/requests.py), and
+        # believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py).
+        log_access=False,
+        # granian's own lines go to the service's structured handler (observability/logs.py).
+        log_dictconfig={
+            "version": 1,
+            "disable_existing_loggers": False,
+            "loggers": {name: {"handlers": [], "propagate": True} for name in ("_granian", "granian.access")},
+        },
+    ).serve()
 
 
 @main.command()

@@ -6,6 +6,7 @@ worker from 160 MiB to over 1 GiB; queued, a login storm costs time, not memory.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,8 +51,16 @@ class _Hashing:
                 self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix=THREAD_NAME)
             return self._pool
 
+    def forget_after_fork(self) -> None:
+        """A forked child (granian's workers are forked from `serve`, which hashed the admin's
+        password) inherits the pool but not its threads: the executor counts the dead thread as
+        idle, starts none, and the first hash waits until a second one arrives."""
+        self._lock = threading.Lock()
+        self._pool = None
+
 
 _HASHING = _Hashing()
+os.register_at_fork(after_in_child=_HASHING.forget_after_fork)
 
 
 def bound_hashing(threads: int) -> None:

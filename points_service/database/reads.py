@@ -18,6 +18,13 @@ from sqlalchemy.engine import make_url
 ReadPool: TypeAlias = asyncpg.Pool
 
 
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    on every release: a second round trip per read, about a sixth of a balance read's CPU. The reads on
+    this pool take no advisory locks, open no cursors, listen to nothing and set nothing; asyncpg still
+    rolls back a transaction left open before it calls this."""
+
+
 def create_read_pool(database_url: str, size: int, application_name: str) -> ReadPool:
     """Not yet connected: `await` it (the lifespan does)."""
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -29,4 +36,5 @@ def create_read_pool(database_url: str, size: int, application_name: str) -> Rea
         server_settings={"application_name": application_name},
         # Hot reads never sit in a transaction: a dropped connection is replaced on the next use.
         max_inactive_connection_lifetime=300,
+        reset=_nothing_to_reset,
     )

@@ -77,7 +77,7 @@ class LeaderboardController(Controller):
             ranking = "public"
         else:
             # The tenant's choice of what members see, read with the member's units.
-            unit_id, unit_path, ranking = await self._member_unit(principal, session, org_unit_id)
+            unit_id, unit_path, ranking = await self._member_unit(principal, state, org_unit_id)
         names: MemberNames = state.setdefault("leaderboard_names", MemberNames())
         top, mine, source = await LeaderboardService(session, state.redis, principal.tenant_id, names).top(
             board, unit_id, unit_path, limit, member_id
@@ -119,9 +119,9 @@ class LeaderboardController(Controller):
 
     @staticmethod
     async def _member_unit(
-        principal: Principal, session: AsyncSession, org_unit_id: uuid.UUID | None
+        principal: Principal, state: State, org_unit_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, str, str]:
-        view = await member_view(session, principal.tenant_id, principal.member_id, org_unit_id)
+        view = await member_view(state.read_pool, principal.tenant_id, principal.member_id, org_unit_id)
         # A member may look at any unit that contains their home unit, and no other.
         if view.unit_id is None or view.unit_path is None:
             raise NotFound(f"No such org unit: {org_unit_id}")

@@ -64,7 +64,7 @@ class MonthRank:
 async def month_rank(session: AsyncSession, state: State, member: Principal, clock: TenantClock) -> MonthRank:
     # The same reads and the same rule as the member's GET /leaderboards (leaderboards/controllers.py).
     assert member.member_id is not None
-    view = await member_view(session, member.tenant_id, member.member_id, None)
+    view = await member_view(state.read_pool, member.tenant_id, member.member_id, None)
     if view.member_ranking == "hidden" or view.unit_id is None or view.unit_path is None:
         return MonthRank(shown=False)
     names: MemberNames = state.setdefault("leaderboard_names", MemberNames())
