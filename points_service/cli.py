@@ -68,6 +68,10 @@ def serve(workers: int) -> None:
                 host=settings.host,
                 port=settings.port,
                 workers=workers,
+                # The supervisor kills a worker that does not answer its ping in time, starting ones
+                # included: at uvicorn's 5 s, a loaded machine never finished importing the app and
+                # workers were killed and respawned in a loop, the service never serving.
+                timeout_worker_healthcheck=30,
                 log_level="info",
                 # uvicorn's loggers propagate to the service's structured handler (observability/logs.py),
                 # and the service writes its own access line per request.
