@@ -63,7 +63,7 @@ def serve(workers: int) -> None:
             # The supervisor of several workers never builds an app: its own lines need the handler too.
             configure_logging()
             uvicorn.run(
-                "points_service.app:create_app",
+                "points_service.worker:create_worker_app" if workers > 1 else "points_service.app:create_app",
                 factory=True,
                 host=settings.host,
                 port=settings.port,

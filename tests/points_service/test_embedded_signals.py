@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,38 +75,30 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_sigterm_stops_the_service_and_its_embedded_servers(tmp_path: Path) -> None:
-    data_dir = (tmp_path / "data").resolve()
-    port = free_port()
-    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    environment.update(POINTS_DATA_DIR=str(data_dir), POINTS_PORT=str(port), POINTS_DAILY_WARNINGS_AT="off")
-    with (tmp_path / "serve.log").open("wb") as log:
-        service = subprocess.Popen(  # noqa: S603 - this interpreter's own command, fixed arguments
-            [str(Path(sys.executable).parent / "points-service"), "serve"], env=environment, stdout=log, stderr=log
-        )
-        try:
-            assert wait_until(lambda: answers(f"http://127.0.0.1:{port}/health/ready"), 120), (
-                tmp_path / "serve.log"
-            ).read_text()
-            postgres = working_in(data_dir)
-            valkey = valkeys_in(data_dir)
-            assert postgres, "no embedded PostgreSQL found"
-            assert valkey, "no embedded Valkey found"
-
-            service.send_signal(signal.SIGTERM)
-            service.wait(timeout=60)
-
-            assert wait_until(lambda: not any(alive(p) for p in [*postgres, *valkey]), 30), [*postgres, *valkey]
-        finally:
-            if service.poll() is None:
-                service.kill()
-            for leftover in working_in(data_dir):
-                leftover.kill()
-            for leftover in valkeys_in(data_dir):
-                leftover.kill()
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A folder of its own, not under pytest's tmp_path: the embedded PostgreSQL runs as another user
+    when the tests run as root, and a pytest session started meanwhile (another checkout's) makes
+    pytest's shared base folder private again, and may delete older sessions' folders."""
+    with tempfile.TemporaryDirectory(prefix="red-points-signals-") as parent:
+        folder = Path(parent).resolve() / "data"
+        yield folder
+        _stop_everything_on(folder)
 
 
-# -- one service per data folder -------------------------------------------------------------------
+def _stop_everything_on(folder: Path) -> None:
+    # Whatever a failed assert left running on the folder: the services, then their servers.
+    for service in Serve.started:
+        with contextlib.suppress(psutil.Error):
+            for worker in service.workers():
+                worker.kill()
+        if service.process.poll() is None:
+            service.process.kill()
+            service.process.wait()
+    Serve.started.clear()
+    for leftover in [*working_in(folder), *valkeys_in(folder)]:
+        with contextlib.suppress(psutil.Error):
+            leftover.kill()
 
 
 class Serve:
@@ -113,14 +106,14 @@ class Serve:
 
     started: ClassVar[list[Serve]] = []
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, data_dir: Path, log: Path, port: int | None = None, workers: int = 1) -> None:
+        self.port = port or free_port()
         self.log = log
         environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
         environment.update(POINTS_DATA_DIR=str(data_dir), POINTS_PORT=str(self.port), POINTS_DAILY_WARNINGS_AT="off")
         with log.open("wb") as output:
             self.process = subprocess.Popen(  # noqa: S603 - this interpreter's own command, fixed arguments
-                [str(Path(sys.executable).parent / "points-service"), "serve"],
+                [str(Path(sys.executable).parent / "points-service"), "serve", "--workers", str(workers)],
                 env=environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -129,6 +122,11 @@ class Serve:
 
     def ready(self) -> bool:
         return answers(f"http://127.0.0.1:{self.port}/health/ready")
+
+    def workers(self) -> list[psutil.Process]:
+        return [
+            child for child in psutil.Process(self.process.pid).children() if "spawn_main" in " ".join(child.cmdline())
+        ]
 
     def wait_ready(self) -> None:
         assert wait_until(lambda: self.ready() or self.process.poll() is not None, 120), self.log.read_text()
@@ -140,29 +138,14 @@ def postmasters_in(folder: Path) -> list[psutil.Process]:
     return [process for process in working_in(folder) if process.name() == "postgres"]
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = (tmp_path / "data").resolve()
-    yield folder
-    # Whatever a failed assert left running on the folder: the services, then their servers.
-    for service in Serve.started:
-        if service.process.poll() is None:
-            service.process.kill()
-            service.process.wait()
-    Serve.started.clear()
-    for leftover in [*working_in(folder), *valkeys_in(folder)]:
-        with contextlib.suppress(psutil.Error):
-            leftover.kill()
-
-
-def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(data_dir: Path, tmp_path: Path) -> None:
-    first = Serve(data_dir, tmp_path / "first.log")
+def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(data_dir: Path) -> None:
+    first = Serve(data_dir, data_dir.parent / "first.log")
     first.wait_ready()
     servers = [*postmasters_in(data_dir), *valkeys_in(data_dir)]
 
-    second = Serve(data_dir, tmp_path / "second.log")
+    second = Serve(data_dir, data_dir.parent / "second.log")
     assert second.process.wait(timeout=60) != 0
-    message = (tmp_path / "second.log").read_text()
+    message = (data_dir.parent / "second.log").read_text()
     assert str(data_dir) in message, message
     assert f"PID {first.process.pid}" in message, message
     assert first.ready()
@@ -175,14 +158,18 @@ def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(
     assert wait_until(lambda: not any(alive(p) for p in servers), 30), servers
 
 
-def test_a_start_after_kill_9_runs_one_postgres_and_one_valkey_and_stops_them(data_dir: Path, tmp_path: Path) -> None:
-    killed = Serve(data_dir, tmp_path / "killed.log")
+def test_a_start_after_kill_9_runs_one_postgres_and_one_valkey_and_sigterm_stops_them(data_dir: Path) -> None:
+    killed = Serve(data_dir, data_dir.parent / "killed.log", workers=2)
     killed.wait_ready()
+    workers = killed.workers()
+    assert len(workers) == 2
     killed.process.kill()
     killed.process.wait(timeout=10)
     assert postmasters_in(data_dir), "kill -9 stopped the embedded PostgreSQL: nothing left over to test"
+    # The workers end with their supervisor, so the port is free for the next start.
+    assert wait_until(lambda: not any(alive(worker) for worker in workers), 60), workers
 
-    restarted = Serve(data_dir, tmp_path / "restarted.log")
+    restarted = Serve(data_dir, data_dir.parent / "restarted.log", port=killed.port)
     restarted.wait_ready()
 
     postgres, valkey = postmasters_in(data_dir), valkeys_in(data_dir)
