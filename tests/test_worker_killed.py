@@ -128,7 +128,7 @@ async def until_answered(
     """POST with one key, again and again, until an answer that is not "try again"; each broken
     connection is noted in `broken`."""
     key = uuid.uuid4().hex
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # generous: a loaded machine's worker needs seconds to start
     while True:
         try:
             response = await client.post(path, json=body, headers={"Idempotency-Key": key})
@@ -190,10 +190,10 @@ async def test_a_worker_killed_under_keyed_load_applies_each_key_exactly_once(
             work.insert(index * (every + 1), redemption)
         killed, *answers = await asyncio.gather(kill_one_worker(), *(send(*item) for item in work))
 
-        assert [answer.status_code for answer in answers if answer.status_code != 201] == []
+        assert [(answer.status_code, answer.text) for answer in answers if answer.status_code != 201] == []
         assert broken, "the killed worker broke no request: nothing was retried"
         assert not psutil.pid_exists(killed) or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE
-        assert wait_until(lambda: len(two_workers.workers()) == 2, 30), "uvicorn did not start a new worker"
+        assert wait_until(lambda: len(two_workers.workers()) == 2, 90), two_workers.log.read_text()[-3000:]
 
         for member, phone in zip(members, phones, strict=True):
             balance = (await phone.get("/api/v1/me/balance")).json()
