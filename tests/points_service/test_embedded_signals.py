@@ -1,21 +1,28 @@
-"""The embedded default stops with the service (docs/operations.md): `points-service serve` ended by
-SIGTERM, what `kill` and process managers send, leaves no PostgreSQL or Valkey of its data folder running.
+"""The embedded default behaves like a service (docs/operations.md): `points-service serve` ended by
+SIGTERM (what `kill` and process managers send) or SIGINT (Ctrl-C) leaves no PostgreSQL or Valkey of its
+data folder running; a start after `kill -9` runs exactly one of each again; a second service on a
+folder in use refuses to start.
 
-A real `serve` in a process of its own, on a data folder of its own; it takes a few seconds to start.
+Each `serve` is real, in a process of its own, on a data folder of its own; it takes a few seconds to start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import psutil
+import pytest
 
 
 def free_port() -> int:
@@ -68,32 +75,107 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_sigterm_stops_the_service_and_its_embedded_servers(tmp_path: Path) -> None:
-    data_dir = (tmp_path / "data").resolve()
-    port = free_port()
-    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    environment.update(POINTS_DATA_DIR=str(data_dir), POINTS_PORT=str(port), POINTS_DAILY_WARNINGS_AT="off")
-    with (tmp_path / "serve.log").open("wb") as log:
-        service = subprocess.Popen(  # noqa: S603 - this interpreter's own command, fixed arguments
-            [str(Path(sys.executable).parent / "points-service"), "serve"], env=environment, stdout=log, stderr=log
-        )
-        try:
-            assert wait_until(lambda: answers(f"http://127.0.0.1:{port}/health/ready"), 120), (
-                tmp_path / "serve.log"
-            ).read_text()
-            postgres = working_in(data_dir)
-            valkey = valkeys_in(data_dir)
-            assert postgres, "no embedded PostgreSQL found"
-            assert valkey, "no embedded Valkey found"
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A folder of its own, not under pytest's tmp_path: the embedded PostgreSQL runs as another user
+    when the tests run as root, and a pytest session started meanwhile (another checkout's) makes
+    pytest's shared base folder private again, and may delete older sessions' folders."""
+    with tempfile.TemporaryDirectory(prefix="red-points-signals-") as parent:
+        folder = Path(parent).resolve() / "data"
+        yield folder
+        _stop_everything_on(folder)
 
-            service.send_signal(signal.SIGTERM)
-            service.wait(timeout=60)
 
-            assert wait_until(lambda: not any(alive(p) for p in [*postgres, *valkey]), 30), [*postgres, *valkey]
-        finally:
-            if service.poll() is None:
-                service.kill()
-            for leftover in working_in(data_dir):
-                leftover.kill()
-            for leftover in valkeys_in(data_dir):
-                leftover.kill()
+def _stop_everything_on(folder: Path) -> None:
+    # Whatever a failed assert left running on the folder: the services, then their servers.
+    for service in Serve.started:
+        with contextlib.suppress(psutil.Error):
+            for worker in service.workers():
+                worker.kill()
+        if service.process.poll() is None:
+            service.process.kill()
+            service.process.wait()
+    Serve.started.clear()
+    for leftover in [*working_in(folder), *valkeys_in(folder)]:
+        with contextlib.suppress(psutil.Error):
+            leftover.kill()
+
+
+class Serve:
+    """`points-service serve` on a data folder, its output in a log of its own."""
+
+    started: ClassVar[list[Serve]] = []
+
+    def __init__(self, data_dir: Path, log: Path, port: int | None = None, workers: int = 1) -> None:
+        self.port = port or free_port()
+        self.log = log
+        environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+        environment.update(POINTS_DATA_DIR=str(data_dir), POINTS_PORT=str(self.port), POINTS_DAILY_WARNINGS_AT="off")
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(  # noqa: S603 - this interpreter's own command, fixed arguments
+                [str(Path(sys.executable).parent / "points-service"), "serve", "--workers", str(workers)],
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.started.append(self)
+
+    def ready(self) -> bool:
+        return answers(f"http://127.0.0.1:{self.port}/health/ready")
+
+    def workers(self) -> list[psutil.Process]:
+        return [
+            child for child in psutil.Process(self.process.pid).children() if "spawn_main" in " ".join(child.cmdline())
+        ]
+
+    def wait_ready(self) -> None:
+        assert wait_until(lambda: self.ready() or self.process.poll() is not None, 120), self.log.read_text()
+        assert self.ready(), self.log.read_text()
+
+
+def postmasters_in(folder: Path) -> list[psutil.Process]:
+    """The postmaster names its data folder on its command line (`postgres -D <folder>/postgres`)."""
+    return [process for process in working_in(folder) if process.name() == "postgres"]
+
+
+def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(data_dir: Path) -> None:
+    first = Serve(data_dir, data_dir.parent / "first.log")
+    first.wait_ready()
+    servers = [*postmasters_in(data_dir), *valkeys_in(data_dir)]
+
+    second = Serve(data_dir, data_dir.parent / "second.log")
+    assert second.process.wait(timeout=60) != 0
+    message = (data_dir.parent / "second.log").read_text()
+    assert str(data_dir) in message, message
+    assert f"PID {first.process.pid}" in message, message
+    assert first.ready()
+    assert [*postmasters_in(data_dir), *valkeys_in(data_dir)] == servers
+    assert len(servers) == 2
+
+    first.process.send_signal(signal.SIGINT)
+    first.process.wait(timeout=60)
+
+    assert wait_until(lambda: not any(alive(p) for p in servers), 30), servers
+
+
+def test_a_start_after_kill_9_runs_one_postgres_and_one_valkey_and_sigterm_stops_them(data_dir: Path) -> None:
+    killed = Serve(data_dir, data_dir.parent / "killed.log", workers=2)
+    killed.wait_ready()
+    workers = killed.workers()
+    assert len(workers) == 2
+    killed.process.kill()
+    killed.process.wait(timeout=10)
+    assert postmasters_in(data_dir), "kill -9 stopped the embedded PostgreSQL: nothing left over to test"
+    # The workers end with their supervisor, so the port is free for the next start.
+    assert wait_until(lambda: not any(alive(worker) for worker in workers), 60), workers
+
+    restarted = Serve(data_dir, data_dir.parent / "restarted.log", port=killed.port)
+    restarted.wait_ready()
+
+    postgres, valkey = postmasters_in(data_dir), valkeys_in(data_dir)
+    assert len(postgres) == 1, postgres
+    assert len(valkey) == 1, valkey
+
+    restarted.process.send_signal(signal.SIGTERM)
+    restarted.process.wait(timeout=60)
+    assert wait_until(lambda: not any(alive(p) for p in [*postgres, *valkey]), 30), [*postgres, *valkey]
