@@ -1,0 +1,111 @@
+"""What the metrics, request ids and access log cost: awards/s and balance reads/s with POINTS_METRICS on and off.
+
+Run from the project root:
+
+    .venv/bin/python bench/observability.py [--rounds 2] [--duration 15] [--members 2000]
+
+It loads one community (as bench/run.py does), then restarts the service on the same data once per phase,
+alternating on, off, off, on, on, off, ... so a drift of the shared machine (other work, the database
+warming up) falls on both sides alike. Each phase measures awards, then balance reads, with wrk. It prints each
+phase's figures, the mean per setting and the ratio off/on minus one: the cost. Figures only; nothing asserts.
+The issue's target: under 5% for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Service, admin_token, log, login_members, require_wrk, write_lua_table  # bench/ is no package
+from run import RULE_CODE, load_community, run_phase
+
+TARGET = 0.05
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--logins", type=int, default=200)
+    parser.add_argument("--sub-units", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2, help="pairs of phases, one on and one off (default 2)")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk measurement (default 15)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=20240601)
+    args = parser.parse_args(argv)
+    args.diagnose = False  # run.run_phase's database-wait sampler: not wanted here
+    return args
+
+
+def order(rounds: int) -> list[str]:
+    """on off, off on, on off, ...: each setting goes first as often as the other."""
+    return [setting for index in range(rounds) for setting in (("on", "off") if index % 2 == 0 else ("off", "on"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not require_wrk():
+        return 2
+    work_dir = Path(tempfile.mkdtemp(prefix="rp-bench-observability-"))
+    # Long-lived tokens: the members sign in once and keep their tokens across the restarts.
+    service = Service(work_dir / "data", args.workers, work_dir / "server.log", token_seconds=3600)
+    figures: dict[str, dict[str, list[float]]] = {"on": {"awards": [], "reads": []}, "off": {"awards": [], "reads": []}}
+    loadavg = [Path("/proc/loadavg").read_text().split()[:3]]
+    try:
+        service.start()
+        community = asyncio.run(
+            load_community(service.base_url, args.members, args.logins, args.sub_units, 32, args.seed)
+        )
+        ids_file, tokens_file = work_dir / "member_ids.lua", work_dir / "member_tokens.lua"
+        write_lua_table(ids_file, community.member_ids)
+        write_lua_table(tokens_file, asyncio.run(login_members(service.base_url, community.login_usernames, 16)))
+        service.stop()
+        for setting in order(args.rounds):
+            service.extra_env = {"POINTS_METRICS": setting}
+            service.start()
+            token = admin_token(service.base_url)
+            results: dict[str, Any] = {
+                "awards": run_phase(f"awards, metrics {setting}", service, "award", ids_file, [token, RULE_CODE], args),
+                "reads": run_phase(f"balance reads, metrics {setting}", service, "balance", tokens_file, [], args),
+            }
+            service.stop()
+            for kind, result in results.items():
+                if result["non_2xx"] or result["socket_error_count"]:
+                    log(f"{kind} with metrics {setting}: {result['non_2xx']} non-2xx answers; figures not comparable")
+                    return 1
+                figures[setting][kind].append(result["ok_rps"])
+        loadavg.append(Path("/proc/loadavg").read_text().split()[:3])
+    finally:
+        service.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    print()
+    print(f"load average before and after: {' '.join(loadavg[0])} / {' '.join(loadavg[-1])}")
+    print(f"{'':16}{'metrics on (per phase)':>34}{'metrics off (per phase)':>34}{'cost':>8}")
+    for kind in ("awards", "reads"):
+        on, off = figures["on"][kind], figures["off"][kind]
+        cost = statistics.mean(off) / statistics.mean(on) - 1
+        verdict = "met" if cost < TARGET else "missed"
+        print(
+            f"{kind + '/s':16}{' '.join(f'{value:.0f}' for value in on):>34}"
+            f"{' '.join(f'{value:.0f}' for value in off):>34}{cost:>8.1%}  (target < {TARGET:.0%}: {verdict})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    code = main()
+    log(f"done in {time.monotonic() - started:.0f}s")
+    sys.exit(code)
