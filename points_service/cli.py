@@ -76,6 +76,9 @@ def serve(workers: int) -> None:
                 # The app believes forwarded headers from POINTS_TRUSTED_PROXIES only (app.py);
                 # uvicorn's own rewrite (FORWARDED_ALLOW_IPS) would run before it.
                 proxy_headers=False,
+                # uvicorn kills a worker that has not started within 5 s and starts another, forever: on a
+                # busy machine (load 20 on 2 cores) importing the app takes longer, and serve never came up.
+                timeout_worker_healthcheck=60,
             )
     except SettingsError as error:
         raise click.ClickException(str(error)) from error
