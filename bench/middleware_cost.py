@@ -57,7 +57,8 @@ def main() -> int:
         from points_service.observability.requests import observe_requests
 
         stderr = sys.stderr
-        with open(os.devnull, "w") as sink:
+        # Line-buffered, as standard error is: one write per access line, as in `serve`.
+        with open(os.devnull, "w", buffering=1) as sink:
             sys.stderr = sink
             try:
                 configure_logging()
