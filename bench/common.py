@@ -198,6 +198,8 @@ class Service:
         self.log_path = log_path
         self.token_seconds = token_seconds
         self.proc: subprocess.Popen[bytes] | None = None
+        # Settings for the next start on top of the bench's own (bench/observability.py: POINTS_METRICS).
+        self.extra_env: dict[str, str] = {}
 
     def start(self, timeout: float = 180.0) -> None:
         env = dict(os.environ)
@@ -212,7 +214,8 @@ class Service:
             POINTS_ACCESS_TOKEN_SECONDS=str(self.token_seconds),
             PYTHONUNBUFFERED="1",
         )
-        self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        env.update(self.extra_env)
+        self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         command = [*service_command(), "serve", "--workers", str(self.workers)]
         if self.server:
             command += ["--server", self.server]

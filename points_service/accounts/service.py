@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from points_service.auth.accounts import (
     set_password,
     temporary_password,
 )
-from points_service.auth.models import LoginAccount
+from points_service.auth.models import LoginAccount, UsernameLogin
 from points_service.auth.principal import Principal
 from points_service.auth.revocation import AccountStates
 from points_service.database.session import after_commit
@@ -190,6 +190,11 @@ class AccountService:
             if role == "staff" and account.org_unit_id is None:
                 raise Conflict("A staff account needs an org unit: send org_unit_id too")
             account.role = role
+            await self._session.execute(
+                update(UsernameLogin)
+                .where(UsernameLogin.tenant_id == account.tenant_id, UsernameLogin.account_id == account.id)
+                .values(account_kind=role)
+            )
             scope_changed = True
         if active is not None:
             await set_login_active(self._session, account, active)

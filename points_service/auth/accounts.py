@@ -7,11 +7,11 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.models import LoginAccount, RefreshToken
+from points_service.auth.models import LoginAccount, RefreshToken, UsernameLogin
 from points_service.auth.passwords import hash_password
 from points_service.errors import Conflict, InvalidInput
 
@@ -20,6 +20,18 @@ MAX_PASSWORD = 128
 # Temporary passwords are read off a slip and typed on a phone: no 0/O, 1/l/I.
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 TEMPORARY_LENGTH = 10
+
+
+def username_taken(username: str) -> Conflict:
+    # The same words whichever tenant holds the name: a refusal must not tell one street about another.
+    return Conflict(f"Username {username!r} is already taken")
+
+
+def username_login(account: LoginAccount) -> UsernameLogin:
+    """The row that lets sign-in find the account: added in the same transaction as the account."""
+    return UsernameLogin(
+        username=account.username.lower(), tenant_id=account.tenant_id, account_kind=account.role, account_id=account.id
+    )
 
 
 def temporary_password() -> str:
@@ -45,9 +57,9 @@ async def create_login(
     password_change_required: bool = False,
 ) -> LoginAccount:
     username = username.strip()
-    taken = await session.scalar(select(LoginAccount.id).where(func.lower(LoginAccount.username) == username.lower()))
-    if taken is not None:
-        raise Conflict(f"Username {username!r} is already taken")
+    # Any tenant's: the login body names no tenant, so the name must lead to one account.
+    if await session.get(UsernameLogin, username.lower()) is not None:
+        raise username_taken(username)
     account = LoginAccount(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
@@ -61,11 +73,13 @@ async def create_login(
     )
     try:
         # A savepoint, so a concurrent registration of the same name ends in 409, not a broken transaction.
+        # In another tenant the primary key of `username_logins` is what refuses it.
         async with session.begin_nested():
             session.add(account)
+            session.add(username_login(account))
             await session.flush()
     except IntegrityError as error:
-        raise Conflict(f"Username {username!r} is already taken") from error
+        raise username_taken(username) from error
     return account
 
 

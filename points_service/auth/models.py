@@ -36,8 +36,8 @@ class LoginAccount(TenantScoped, Base):
         CheckConstraint("role <> 'clerk' OR merchant_id IS NOT NULL", name="clerk_has_merchant"),
         CheckConstraint("role <> 'member' OR member_id IS NOT NULL", name="member_has_member"),
         CheckConstraint("role <> 'staff' OR org_unit_id IS NOT NULL", name="staff_has_scope"),
-        # The login body names no tenant, so a username must identify one account across tenants.
-        Index("uq_login_accounts_username", text("lower(username)"), unique=True),
+        # Unique across tenants too, through `username_logins`; here per tenant, so Citus can enforce it.
+        Index("uq_login_accounts_username", "tenant_id", text("lower(username)"), unique=True),
         Index("uq_login_accounts_member", "tenant_id", "member_id", unique=True),
     )
 
@@ -63,7 +63,9 @@ class RefreshToken(TenantScoped, Base):
     __tablename__ = "refresh_tokens"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "account_id"], ["login_accounts.tenant_id", "login_accounts.id"]),
-        Index("uq_refresh_tokens_hash", "token_hash", unique=True),
+        Index("uq_refresh_tokens_hash", "tenant_id", "token_hash", unique=True),
+        # Refresh and logout present the token alone: found by its hash before its tenant is known.
+        Index("ix_refresh_tokens_token_hash", "token_hash"),
         Index("ix_refresh_tokens_family", "tenant_id", "family_id"),
     )
 
@@ -74,3 +76,22 @@ class RefreshToken(TenantScoped, Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class UsernameLogin(Base):
+    """Which tenant's account a username signs in to: the login body names no tenant, so a username is
+    unique across tenants. Global (a Citus reference table); written with every account it names."""
+
+    __tablename__ = "username_logins"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        CheckConstraint("username = lower(username)", name="lowercase"),
+        CheckConstraint(f"account_kind IN {ROLES!r}", name="account_kind"),
+        Index("uq_username_logins_account", "tenant_id", "account_id", unique=True),
+    )
+
+    # Lower case: a name is taken whatever its case.
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    account_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

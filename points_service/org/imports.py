@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.models import LoginAccount
+from points_service.auth.models import LoginAccount, UsernameLogin
 from points_service.auth.passwords import hash_password
 from points_service.auth.principal import Principal
 from points_service.errors import DomainError, InvalidInput
@@ -61,6 +61,8 @@ TEMPORARY_PASSWORD_LENGTH = 10
 BATCH = 1000
 Progress = Callable[[int, int], Awaitable[None]]
 NOBODY = object()
+# A name held in another tenant: never this file's member.
+ELSEWHERE = object()
 # Argon2 hashes of new logins, a few at a time off the event loop.
 HASHING_AT_ONCE = 4
 
@@ -345,14 +347,7 @@ class RosterImport:
         wanted_usernames = {row.get(USERNAME).lower() for row in sheet.rows if row.get(USERNAME)}
         if create_logins:
             wanted_usernames |= {phone.lower() for phone in phones if phone}
-        holders = {
-            row.username.lower(): row.member_id
-            for row in await self._session.execute(
-                select(LoginAccount.username, LoginAccount.member_id).where(
-                    func.lower(LoginAccount.username).in_(list(wanted_usernames))
-                )
-            )
-        }
+        holders = await self._username_holders(wanted_usernames)
 
         # Names repeat in a street (张伟, 王芳); pinyin is the slow part of checking a row.
         initials = functools.cache(pinyin_initials)
@@ -496,6 +491,29 @@ class RosterImport:
                 await self._session.execute(OPEN_MEMBER_ACCOUNTS, {"tenant": self._tenant_id, "members": inserted})
         return created
 
+    async def _username_holders(self, usernames: set[str]) -> dict[str, object]:
+        """Who holds each name already: the member (None for staff) when this tenant, else ELSEWHERE."""
+        names = list(
+            await self._session.execute(
+                select(UsernameLogin.username, UsernameLogin.tenant_id, UsernameLogin.account_id).where(
+                    UsernameLogin.username.in_(list(usernames))
+                )
+            )
+        )
+        own = [account_id for _, tenant_id, account_id in names if tenant_id == self._tenant_id]
+        members: dict[uuid.UUID, uuid.UUID | None] = {}
+        if own:
+            rows = await self._session.execute(
+                select(LoginAccount.id, LoginAccount.member_id).where(
+                    LoginAccount.tenant_id == self._tenant_id, LoginAccount.id.in_(own)
+                )
+            )
+            members = {account_id: member_id for account_id, member_id in rows}
+        return {
+            username: members.get(account_id) if tenant_id == self._tenant_id else ELSEWHERE
+            for username, tenant_id, account_id in names
+        }
+
     async def _create_logins(self, wanted: list[tuple[SheetRow, str, uuid.UUID | None, str]]) -> list[NewLogin]:
         passwords = [temporary_password() for _ in wanted]
         hashes: list[str] = [""] * len(wanted)
@@ -520,8 +538,14 @@ class RosterImport:
             }
             for index, (_, username, member_id, _) in enumerate(wanted)
         ]
+        names = [
+            {"username": row["username"].lower(), "tenant_id": row["tenant_id"], "account_kind": "member"}
+            | {"account_id": row["id"]}
+            for row in rows
+        ]
         for first in range(0, len(rows), BATCH):
             await self._session.execute(insert(LoginAccount), rows[first : first + BATCH])
+            await self._session.execute(insert(UsernameLogin), names[first : first + BATCH])
         return [
             NewLogin(row.number, username, passwords[index], name, member_id)
             for index, (row, username, member_id, name) in enumerate(wanted)
