@@ -1,4 +1,4 @@
-"""The marketplace's one face to the application: its API and clerk page, the redemption batches, the
+"""The marketplace's one face to the application: its API and clerk page, the redemption and fulfilment batches, the
 expiry sweep (in every process, and as `points-service sweep`), its tables and what `points-service
 reconcile` proves about its redemptions."""
 
@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 from merchants.accounts import models as account_models
 from merchants.accounts.clerks import MerchantShopClerks
 from merchants.redemptions import models as redemption_models
+from merchants.redemptions.group_fulfil import FulfilBatches, fulfil_batches
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
 from merchants.redemptions.sweep import sweep_expired, sweep_forever, warn_expiring
@@ -34,6 +35,7 @@ from points_service.web import Page
 
 class MerchantsState(AppState):
     redeem_batches: RedeemBatches
+    fulfil_batches: FulfilBatches
     # The staff console's view of shops and their clerks (points_service/accounts/clerks.py).
     shop_clerks: ShopClerks
 
@@ -81,9 +83,11 @@ class MerchantsPlugin(PackagePlugin):
     async def running(self, state: AppState) -> AsyncIterator[None]:
         merchants = MerchantsState(state)
         merchants.redeem_batches = redeem_batches(merchants)
+        merchants.fulfil_batches = fulfil_batches(merchants)
         merchants.shop_clerks = MerchantShopClerks()
         try:
             async with in_background(sweep_forever(merchants.session_factory)):
                 yield
         finally:
             await merchants.redeem_batches.close()
+            await merchants.fulfil_batches.close()

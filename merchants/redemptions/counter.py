@@ -1,26 +1,34 @@
 """The counter: a clerk looks a code up and hands the reward over (`redemption_fulfil`: the member's
-held points -> the merchant's account). Lock order, as everywhere in redemptions: the redemption row,
-then the member's and the merchant's accounts (by the ledger, in id order, in one statement); so a
-cancel racing a fulfil, or two fulfils of one code, queue on the redemption row and exactly one wins."""
+held points -> the merchant's account). Lock order, as everywhere in redemptions: the redemption rows
+(sorted ids, one statement), then the members' and the merchant's accounts (by the ledger, in id
+order, in one statement); so a cancel racing a fulfil, or two fulfils of one code, queue on the
+redemption row and exactly one wins.
+
+Fulfilments at one merchant are written in batches (group commit, `group_fulfil.py`): every one of
+them credits the merchant's one ledger account, so one by one they queued on its row lock; a batch
+locks it once for all of them. Each code is still decided as if alone and refused alone.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from merchants.errors import MerchantSuspended
+from merchants.errors import MerchantSuspended, NotPending
 from merchants.redemptions.codes import normalise
-from merchants.redemptions.models import Redemption, status_now
-from merchants.redemptions.release import RedemptionRelease, refuse_unless_pending
-from merchants.redemptions.repository import RedemptionRepository
-from merchants.redemptions.schemas import CounterView
+from merchants.redemptions.models import status_now
+from merchants.redemptions.release import RedemptionRelease
+from merchants.redemptions.repository import CodeAtCounter, RedemptionRepository, redeemed_label
+from merchants.redemptions.schemas import CounterView, FulfilledRedemption
 from points_service.auth.rate_limit import FailureLimiter
-from points_service.errors import NotFound
+from points_service.errors import DomainError, NotFound, TooManyAttempts
 from points_service.inbox.notices import Notice, notify
-from points_service.ledger.service import LedgerService
+from points_service.ledger.service import LedgerService, RedemptionSettlement
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Counter:
         guesses: CodeGuessLimit | None = None,
     ) -> None:
         self._session = session
+        self._tenant_id = tenant_id
         self._ledger = ledger
         self._release = release
         self._guesses = guesses
@@ -70,27 +79,150 @@ class Counter:
         redemption, title, name, merchant_status = found
         return CounterView(redemption, title, name, status_now(redemption), merchant_status)
 
-    async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> Redemption:
-        view = await self.verify(merchant_id, typed_code)
-        if view.merchant_status != "active":
-            raise MerchantSuspended("A suspended merchant cannot hand over rewards")
-        if view.redemption.status == "pending" and view.status == "expired":
-            await self._release.expire_if_due(view.redemption.id)
-        redemption = await self._redemptions.locked(Redemption.id == view.redemption.id)
-        assert redemption is not None
-        refuse_unless_pending(redemption)
-        label = await self._redemptions.redeemed(redemption)
-        settle = await self._ledger.settle_redemption(
-            redemption.member_id, merchant_id, redemption.points, f"兑换核销 {label}"
+    async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> FulfilledRedemption:
+        """One code handed over in the request's own transaction (the clerk's page); refusals raise."""
+        (answer,) = await fulfil_counting_guesses(
+            self.fulfil_each, merchant_id, [CodeAtDesk(typed_code, clerk_account_id, self._guesses)]
         )
-        redemption.status = "fulfilled"
-        redemption.settle_transaction_id = settle.transaction_id
-        redemption.settled_at = datetime.now(UTC)
-        redemption.settled_by = clerk_account_id
-        await self._session.flush()
-        # The member's message that the reward was handed over, in the fulfilment's transaction.
-        params = {"what": label, "points": redemption.points, "redemption_id": str(redemption.id)}
-        await notify(
-            self._session, redemption.tenant_id, [Notice(redemption.member_id, "redemption_fulfilled", params)]
-        )
-        return redemption
+        if isinstance(answer, DomainError):
+            raise answer
+        return answer
+
+    async def fulfil_each(
+        self, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
+    ) -> list[FulfilledRedemption | DomainError]:
+        """Codes handed over at one merchant in this one transaction, each decided as if alone and
+        refused alone; answers in the order given. The clerks' code-guessing limits are the
+        caller's (`fulfil_counting_guesses`)."""
+        answers: list[FulfilledRedemption | DomainError | None] = [None] * len(requests)
+        codes = [normalise(request.typed_code) for request in requests]
+        found = await self._redemptions.codes_at_counter(merchant_id, sorted({c for c in codes if c is not None}))
+        # A code sent twice in one batch (two clerks at once) is decided once, by its first request.
+        deciding: dict[uuid.UUID, int] = {}
+        chosen: dict[int, CodeAtCounter] = {}
+        repeats: dict[int, int] = {}
+        now = datetime.now(UTC)
+        for index, code in enumerate(codes):
+            redemption = None if code is None else found.get(code)
+            if redemption is None:
+                answers[index] = UnknownCode("No such code at this merchant")
+            elif redemption.merchant_status != "active":
+                answers[index] = MerchantSuspended("A suspended merchant cannot hand over rewards")
+            elif redemption.id in deciding:
+                repeats[index] = deciding[redemption.id]
+            elif redemption.status != "pending":
+                # Fulfilled, cancelled and expired are final: no lock can change them back.
+                answers[index] = NotPending(f"This code is {redemption.status}")
+            elif redemption.expires_at <= now:
+                # Its points go back in a transaction of its own, so this refusal does not undo it.
+                await self._release.expire_if_due(redemption.id)
+                answers[index] = NotPending("This code is expired")
+            else:
+                deciding[redemption.id] = index
+                chosen[index] = redemption
+        locked = await self._redemptions.lock_many(list(deciding)) if deciding else {}
+        now = datetime.now(UTC)
+        passing: list[int] = []
+        for index, redemption in chosen.items():
+            status = status_now(locked[redemption.id], now)
+            if status == "pending":
+                passing.append(index)
+            else:
+                answers[index] = NotPending(f"This code is {status}")
+        if passing:
+            await self._settle(merchant_id, requests, chosen, passing, now, answers)
+        for index, first in repeats.items():
+            decided = answers[first]
+            won = isinstance(decided, FulfilledRedemption)
+            answers[index] = NotPending("This code is fulfilled") if won else decided
+        return [answer for answer in answers if answer is not None]
+
+    async def _settle(
+        self,
+        merchant_id: uuid.UUID,
+        requests: Sequence[CodeAtDesk],
+        chosen: dict[int, CodeAtCounter],
+        passing: list[int],
+        now: datetime,
+        answers: list[FulfilledRedemption | DomainError | None],
+    ) -> None:
+        """The ledger's side and the redemptions' rows of the requests at `passing`, their rows locked
+        and still pending; each answer at its position."""
+        settlements = [
+            RedemptionSettlement(
+                chosen[index].member_id,
+                chosen[index].points,
+                f"兑换核销 {_label(chosen[index])}",
+                requests[index].clerk_account_id,
+            )
+            for index in passing
+        ]
+        written: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
+        notices: list[Notice] = []
+        for index, posted in zip(passing, await self._ledger.settle_redemptions(merchant_id, settlements), strict=True):
+            if isinstance(posted, DomainError):
+                answers[index] = posted
+                continue
+            redemption = chosen[index]
+            written.append((redemption.id, posted.transaction_id, requests[index].clerk_account_id))
+            # The member's message that the reward was handed over, in the fulfilment's transaction.
+            params = {"what": _label(redemption), "points": redemption.points, "redemption_id": str(redemption.id)}
+            notices.append(Notice(redemption.member_id, "redemption_fulfilled", params))
+            answers[index] = FulfilledRedemption(redemption.id, "fulfilled", redemption.points)
+        if written:
+            await self._redemptions.mark_fulfilled(written, now)
+            await notify(self._session, self._tenant_id, notices)
+
+
+class UnknownCode(NotFound):
+    """No redemption of this merchant has the code: a miss against the clerk's code-guessing limit."""
+
+
+@dataclass(frozen=True)
+class CodeAtDesk:
+    """A code a clerk typed or scanned to hand its reward over."""
+
+    typed_code: str
+    clerk_account_id: uuid.UUID
+    guesses: CodeGuessLimit | None = None
+
+
+FulfilEach = Callable[[uuid.UUID, Sequence[CodeAtDesk]], Awaitable[list[FulfilledRedemption | DomainError]]]
+
+
+async def fulfil_counting_guesses(
+    fulfil_each: FulfilEach, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
+) -> list[FulfilledRedemption | DomainError]:
+    """`fulfil_each` under each clerk's code-guessing limit: every lookup counts as a miss until its
+    code is found, and one past the limit is refused (429) before its code is looked up."""
+    refusals = await asyncio.gather(*(_take_guess(request.guesses) for request in requests))
+    asking = [index for index, refusal in enumerate(refusals) if refusal is None]
+    answers: list[FulfilledRedemption | DomainError | None] = list(refusals)
+    hits: list[CodeGuessLimit] = []
+    try:
+        for index, answer in zip(asking, await fulfil_each(merchant_id, [requests[i] for i in asking]), strict=True):
+            answers[index] = answer
+            guesses = requests[index].guesses
+            if guesses is not None and not isinstance(answer, UnknownCode):
+                hits.append(guesses)
+    except BaseException:
+        # Nothing was decided: none of these lookups counts as a miss.
+        hits = [guesses for index in asking if (guesses := requests[index].guesses) is not None]
+        raise
+    finally:
+        await asyncio.gather(*(guesses.record_hit() for guesses in hits))
+    return [answer for answer in answers if answer is not None]
+
+
+async def _take_guess(guesses: CodeGuessLimit | None) -> TooManyAttempts | None:
+    if guesses is None:
+        return None
+    try:
+        await guesses.take()
+    except TooManyAttempts as refusal:
+        return refusal
+    return None
+
+
+def _label(redemption: CodeAtCounter) -> str:
+    return redeemed_label(redemption.reward_title, redemption.quantity, redemption.merchant_name)
