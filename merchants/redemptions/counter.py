@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,6 +50,21 @@ class CodeGuessLimit:
     async def record_hit(self) -> None:
         await self.limiter.give_back([self.key])
 
+    async def allow_hit(self) -> None:
+        """A code found: refused as a lookup past the limit would have been, but no miss counted."""
+        await self.limiter.check([(self.key, self.misses_allowed)])
+
+    async def refusal(self, found: bool) -> TooManyAttempts | None:
+        """Counts a lookup whose code was not found as a miss; refuses either kind past the limit.
+        The same as taking a miss before the lookup and giving it back once the code is found,
+        without holding a miss while a batch writes (a clerk's codes in one batch would reach the
+        limit together)."""
+        try:
+            await (self.allow_hit() if found else self.take())
+        except TooManyAttempts as refused:
+            return refused
+        return None
+
 
 class Counter:
     def __init__(
@@ -81,9 +96,7 @@ class Counter:
 
     async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> FulfilledRedemption:
         """One code handed over in the request's own transaction (the clerk's page); refusals raise."""
-        (answer,) = await fulfil_counting_guesses(
-            self.fulfil_each, merchant_id, [CodeAtDesk(typed_code, clerk_account_id, self._guesses)]
-        )
+        (answer,) = await self.fulfil_each(merchant_id, [CodeAtDesk(typed_code, clerk_account_id, self._guesses)])
         if isinstance(answer, DomainError):
             raise answer
         return answer
@@ -92,11 +105,18 @@ class Counter:
         self, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
     ) -> list[FulfilledRedemption | DomainError]:
         """Codes handed over at one merchant in this one transaction, each decided as if alone and
-        refused alone; answers in the order given. The clerks' code-guessing limits are the
-        caller's (`fulfil_counting_guesses`)."""
+        refused alone; answers in the order given. Each code counts against its clerk's
+        code-guessing limit, a miss unless it is found, and is refused past the limit, as a
+        lookup alone would be."""
         answers: list[FulfilledRedemption | DomainError | None] = [None] * len(requests)
         codes = [normalise(request.typed_code) for request in requests]
         found = await self._redemptions.codes_at_counter(merchant_id, sorted({c for c in codes if c is not None}))
+        refusals = await asyncio.gather(
+            *(
+                _guess(request.guesses, code is not None and code in found)
+                for request, code in zip(requests, codes, strict=True)
+            )
+        )
         # A code sent twice in one batch (two clerks at once) is decided once, by its first request.
         deciding: dict[uuid.UUID, int] = {}
         chosen: dict[int, CodeAtCounter] = {}
@@ -104,8 +124,10 @@ class Counter:
         now = datetime.now(UTC)
         for index, code in enumerate(codes):
             redemption = None if code is None else found.get(code)
-            if redemption is None:
-                answers[index] = UnknownCode("No such code at this merchant")
+            if refusals[index] is not None:
+                answers[index] = refusals[index]
+            elif redemption is None:
+                answers[index] = NotFound("No such code at this merchant")
             elif redemption.merchant_status != "active":
                 answers[index] = MerchantSuspended("A suspended merchant cannot hand over rewards")
             elif redemption.id in deciding:
@@ -174,10 +196,6 @@ class Counter:
             await notify(self._session, self._tenant_id, notices)
 
 
-class UnknownCode(NotFound):
-    """No redemption of this merchant has the code: a miss against the clerk's code-guessing limit."""
-
-
 @dataclass(frozen=True)
 class CodeAtDesk:
     """A code a clerk typed or scanned to hand its reward over."""
@@ -187,41 +205,8 @@ class CodeAtDesk:
     guesses: CodeGuessLimit | None = None
 
 
-FulfilEach = Callable[[uuid.UUID, Sequence[CodeAtDesk]], Awaitable[list[FulfilledRedemption | DomainError]]]
-
-
-async def fulfil_counting_guesses(
-    fulfil_each: FulfilEach, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
-) -> list[FulfilledRedemption | DomainError]:
-    """`fulfil_each` under each clerk's code-guessing limit: every lookup counts as a miss until its
-    code is found, and one past the limit is refused (429) before its code is looked up."""
-    refusals = await asyncio.gather(*(_take_guess(request.guesses) for request in requests))
-    asking = [index for index, refusal in enumerate(refusals) if refusal is None]
-    answers: list[FulfilledRedemption | DomainError | None] = list(refusals)
-    hits: list[CodeGuessLimit] = []
-    try:
-        for index, answer in zip(asking, await fulfil_each(merchant_id, [requests[i] for i in asking]), strict=True):
-            answers[index] = answer
-            guesses = requests[index].guesses
-            if guesses is not None and not isinstance(answer, UnknownCode):
-                hits.append(guesses)
-    except BaseException:
-        # Nothing was decided: none of these lookups counts as a miss.
-        hits = [guesses for index in asking if (guesses := requests[index].guesses) is not None]
-        raise
-    finally:
-        await asyncio.gather(*(guesses.record_hit() for guesses in hits))
-    return [answer for answer in answers if answer is not None]
-
-
-async def _take_guess(guesses: CodeGuessLimit | None) -> TooManyAttempts | None:
-    if guesses is None:
-        return None
-    try:
-        await guesses.take()
-    except TooManyAttempts as refusal:
-        return refusal
-    return None
+async def _guess(guesses: CodeGuessLimit | None, found: bool) -> TooManyAttempts | None:
+    return None if guesses is None else await guesses.refusal(found)
 
 
 def _label(redemption: CodeAtCounter) -> str:

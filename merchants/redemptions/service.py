@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merchants.redemptions.counter import CodeAtDesk, CodeGuessLimit, Counter, fulfil_counting_guesses
+from merchants.redemptions.counter import CodeAtDesk, CodeGuessLimit, Counter
 from merchants.redemptions.models import Redemption
 from merchants.redemptions.orders import RedemptionOrders
 from merchants.redemptions.release import RedemptionRelease
@@ -73,6 +73,6 @@ class RedemptionService:
     async def fulfil_each(
         self, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
     ) -> list[FulfilledRedemption | DomainError]:
-        """Codes of concurrent requests at one merchant, each counted against its clerk's
-        code-guessing limit, decided and answered alone (group commit, group_fulfil.py)."""
-        return await fulfil_counting_guesses(self._counter.fulfil_each, merchant_id, requests)
+        """Codes of concurrent requests at one merchant, each decided and answered alone (group
+        commit, group_fulfil.py)."""
+        return await self._counter.fulfil_each(merchant_id, requests)
