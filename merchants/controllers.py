@@ -12,8 +12,10 @@ from litestar.datastructures import State
 
 from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
-from merchants.redemptions import group_redeem
+from merchants.redemptions import group_fulfil, group_redeem
 from merchants.redemptions.codes import qr_svg
+from merchants.redemptions.counter import CodeAtDesk, CodeGuessLimit
+from merchants.redemptions.group_fulfil import ClerkFulfil
 from merchants.redemptions.group_redeem import MemberRedeem
 from merchants.redemptions.models import status_now
 from merchants.redemptions.schemas import (
@@ -51,7 +53,8 @@ from merchants.schemas import (
     sent_fields,
 )
 from points_service.auth.principal import Principal
-from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
+from points_service.auth.rate_limit import FailureLimiter
+from points_service.idempotency.service import IdempotencyKey, KeyClaim
 from points_service.org.names import mask_name
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
 
@@ -161,18 +164,21 @@ class ClerkController(Controller):
         data: CodeRequest,
         request: Request,
         principal: Principal,
-        redemptions: RedemptionService,
-        idempotent: IdempotentWrites,
+        state: State,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[FulfilledRedemption]:
         assert principal.merchant_id is not None
-        merchant_id = principal.merchant_id
-
-        async def settle() -> FulfilledRedemption:
-            redemption = await redemptions.fulfil(merchant_id, data.code, principal.account_id)
-            return FulfilledRedemption(redemption.id, redemption.status, redemption.points)
-
-        return await idempotent.run(idempotency_key, request.url.path, data, settle, status=200)
+        # Written by group commit with concurrent fulfilments at this merchant (group_fulfil.py).
+        claim = (
+            None
+            if idempotency_key is None
+            else KeyClaim.of(principal.account_id, idempotency_key, request.url.path, data)
+        )
+        guesses = (
+            CodeGuessLimit(FailureLimiter(state.redis), principal.account_id) if principal.role == "clerk" else None
+        )
+        code = CodeAtDesk(data.code, principal.account_id, guesses)
+        return await group_fulfil.fulfil(state, ClerkFulfil(principal.tenant_id, principal.merchant_id, code, claim))
 
 
 class MemberMarketController(Controller):

@@ -1,5 +1,5 @@
-"""The marketplace's one face to the application: its API and clerk page, the redemption batches, the
-expiry sweep (a scheduled job, and `points-service sweep`), its tables and what `points-service
+"""The marketplace's one face to the application: its API and clerk page, the redemption and fulfilment
+batches, the expiry sweep (a scheduled job, and `points-service sweep`), its tables and what `points-service
 reconcile` proves about its redemptions."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 from merchants.accounts import models as account_models
 from merchants.accounts.clerks import MerchantShopClerks
 from merchants.redemptions import models as redemption_models
+from merchants.redemptions.group_fulfil import FulfilBatches, fulfil_batches
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
 from merchants.redemptions.sweep import REDEMPTION_SWEEP, sweep_expired, warn_expiring
@@ -35,6 +36,7 @@ from points_service.web import Page
 
 class MerchantsState(AppState):
     redeem_batches: RedeemBatches
+    fulfil_batches: FulfilBatches
     # The staff console's view of shops and their clerks (points_service/accounts/clerks.py).
     shop_clerks: ShopClerks
 
@@ -85,8 +87,10 @@ class MerchantsPlugin(PackagePlugin):
     async def running(self, state: AppState) -> AsyncIterator[None]:
         merchants = MerchantsState(state)
         merchants.redeem_batches = redeem_batches(merchants)
+        merchants.fulfil_batches = fulfil_batches(merchants)
         merchants.shop_clerks = MerchantShopClerks()
         try:
             yield
         finally:
             await merchants.redeem_batches.close()
+            await merchants.fulfil_batches.close()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,7 +52,14 @@ class Redemption(TenantScoped, Base):
     settled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
 
 
-def status_now(redemption: Redemption, now: datetime | None = None) -> str:
+class HasStatus(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def status_now(redemption: HasStatus, now: datetime | None = None) -> str:
     """A pending code past `expires_at` is expired for every purpose, swept or not."""
     if redemption.status == "pending" and redemption.expires_at <= (now or datetime.now(UTC)):
         return "expired"

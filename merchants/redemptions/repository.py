@@ -82,6 +82,75 @@ INSERT_REDEMPTIONS = DriverStatement(
 )
 
 
+# The counter's batch (counter.py): the merchant's redemptions with these codes, with what the
+# member's history calls them and whether the merchant may hand rewards over.
+CODES_AT_COUNTER = DriverStatement(
+    text(
+        """
+    SELECT r.id, r.code, r.member_id, r.quantity, r.points, r.status, r.expires_at,
+           w.title AS reward_title, m.name AS merchant_name, m.status AS merchant_status
+      FROM redemptions r
+      JOIN rewards w ON w.tenant_id = r.tenant_id AND w.id = r.reward_id
+      JOIN merchants m ON m.tenant_id = w.tenant_id AND m.id = w.merchant_id
+     WHERE r.tenant_id = :tenant AND r.merchant_id = :merchant AND r.code = ANY(:codes)
+    """
+    )
+)
+
+# First in every redemption's lock order; sorted by id in one statement, so two batches over the
+# same rows queue instead of deadlocking.
+LOCK_REDEMPTIONS = DriverStatement(
+    text(
+        """
+    SELECT id, status, expires_at
+      FROM redemptions
+     WHERE tenant_id = :tenant AND id = ANY(:ids)
+     ORDER BY id
+       FOR UPDATE
+    """
+    )
+)
+
+SETTLE_REDEMPTIONS = DriverStatement(
+    text(
+        """
+    UPDATE redemptions AS r
+       SET status = 'fulfilled', settle_transaction_id = v.transaction_id, settled_at = :now,
+           settled_by = v.clerk
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:transactions AS uuid[]), CAST(:clerks AS uuid[]))
+           AS v(id, transaction_id, clerk)
+     WHERE r.tenant_id = :tenant AND r.id = v.id
+    """
+    )
+)
+
+
+@dataclass(frozen=True)
+class CodeAtCounter:
+    """A redemption a clerk's code names, as the counter decides on it."""
+
+    id: uuid.UUID
+    code: str
+    member_id: uuid.UUID
+    quantity: int
+    points: int
+    status: str
+    expires_at: datetime
+    reward_title: str
+    merchant_name: str
+    merchant_status: str
+
+
+_CODE_AT_COUNTER_FIELDS = tuple(field.name for field in fields(CodeAtCounter))
+
+
+@dataclass(frozen=True)
+class LockedRedemption:
+    id: uuid.UUID
+    status: str
+    expires_at: datetime
+
+
 @dataclass(frozen=True)
 class RewardTerms:
     """What a redemption batch needs of a reward: its terms, and its merchant's status and reach."""
@@ -129,6 +198,31 @@ class RedemptionRepository:
         first = rows[0]
         paths = dict(zip(first["member_ids"] or [], first["member_paths"] or [], strict=True))
         return rewards, paths
+
+    async def codes_at_counter(self, merchant_id: uuid.UUID, codes: Sequence[str]) -> dict[str, CodeAtCounter]:
+        """code -> the merchant's redemption with it, for the codes that name one."""
+        rows = await CODES_AT_COUNTER.fetch(
+            self._session, {"tenant": self._tenant_id, "merchant": merchant_id, "codes": list(codes)}
+        )
+        return {row["code"]: CodeAtCounter(*(row[name] for name in _CODE_AT_COUNTER_FIELDS)) for row in rows}
+
+    async def lock_many(self, redemption_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, LockedRedemption]:
+        """The redemptions, their rows locked (sorted ids, one statement)."""
+        rows = await LOCK_REDEMPTIONS.fetch(self._session, {"tenant": self._tenant_id, "ids": sorted(redemption_ids)})
+        return {row["id"]: LockedRedemption(row["id"], row["status"], row["expires_at"]) for row in rows}
+
+    async def mark_fulfilled(self, settled: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID]], now: datetime) -> None:
+        """(redemption, settling transaction, clerk) for each redemption handed over."""
+        await SETTLE_REDEMPTIONS.fetch(
+            self._session,
+            {
+                "tenant": self._tenant_id,
+                "now": now,
+                "ids": [row[0] for row in settled],
+                "transactions": [row[1] for row in settled],
+                "clerks": [row[2] for row in settled],
+            },
+        )
 
     async def insert_new(self, redemptions: Sequence[NewRedemption]) -> set[uuid.UUID]:
         """One INSERT for them all; the ids written (one whose code is already in use is not)."""

@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from merchants.redemptions.counter import CodeGuessLimit, Counter
+from merchants.redemptions.counter import CodeAtDesk, CodeGuessLimit, Counter
 from merchants.redemptions.models import Redemption
 from merchants.redemptions.orders import RedemptionOrders
 from merchants.redemptions.release import RedemptionRelease
 from merchants.redemptions.repository import RedemptionRepository
-from merchants.redemptions.schemas import CounterView, NewRedemption, RedeemRequest
+from merchants.redemptions.schemas import CounterView, FulfilledRedemption, NewRedemption, RedeemRequest
 from merchants.redemptions.stock import RewardStock
 from points_service.errors import DomainError, NotFound
 from points_service.ledger.service import LedgerService
@@ -67,5 +67,12 @@ class RedemptionService:
     async def verify(self, merchant_id: uuid.UUID, typed_code: str) -> CounterView:
         return await self._counter.verify(merchant_id, typed_code)
 
-    async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> Redemption:
+    async def fulfil(self, merchant_id: uuid.UUID, typed_code: str, clerk_account_id: uuid.UUID) -> FulfilledRedemption:
         return await self._counter.fulfil(merchant_id, typed_code, clerk_account_id)
+
+    async def fulfil_each(
+        self, merchant_id: uuid.UUID, requests: Sequence[CodeAtDesk]
+    ) -> list[FulfilledRedemption | DomainError]:
+        """Codes of concurrent requests at one merchant, each decided and answered alone (group
+        commit, group_fulfil.py)."""
+        return await self._counter.fulfil_each(merchant_id, requests)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import SessionTransaction
 
-from points_service.errors import InsufficientPoints
+from points_service.errors import DomainError, InsufficientPoints, NotFound
 from points_service.ledger.postings import LedgerWriter, Posted, Posting
 from points_service.ledger.repository import LockedAccount, MemberAccounts, member_accounts_of
 
@@ -25,6 +25,17 @@ class _MemberLocks:
     transaction: SessionTransaction
     locked: dict[uuid.UUID, LockedAccount]
     accounts: dict[uuid.UUID, MemberAccounts]
+
+
+@dataclass(frozen=True)
+class RedemptionSettlement:
+    """Held points of a member's redemption that go to the merchant at the counter."""
+
+    member_id: uuid.UUID
+    points: int
+    memo: str
+    # The clerk who handed the reward over, when fulfilments of several clerks are written together.
+    actor_account_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -108,13 +119,47 @@ class RedemptionPostings(LedgerWriter):
         lines = [(accounts[member_id].held_id, -points), (accounts[member_id].available_id, points)]
         return await self._post_member_transfer("redemption_release", member_id, lines, memo, locked, accounts)
 
-    async def settle_redemption(self, member_id: uuid.UUID, merchant_id: uuid.UUID, points: int, memo: str) -> Posted:
-        locked, accounts = await self._lock([member_id], merchant_id)
+    async def settle_redemptions(
+        self, merchant_id: uuid.UUID, settlements: Sequence[RedemptionSettlement]
+    ) -> list[Posted | DomainError]:
+        """Fulfilments at one merchant (each member's held points -> the merchant's account), written
+        together: the merchant's account row, which every fulfilment there credits, is locked once for
+        all of them, with every member's accounts (sorted ids, one statement). Each is checked against
+        what the ones before it left and refused alone. Answers in the order given."""
+        locked = await self._repo.lock_accounts(sorted({s.member_id for s in settlements}), merchant_id)
+        accounts = member_accounts_of(locked)
         merchant_account = next((a.id for a in locked.values() if a.merchant_id == merchant_id), None)
         if merchant_account is None:
             raise RuntimeError("merchant has no ledger account; it is opened with the merchant")
-        lines = [(accounts[member_id].held_id, -points), (merchant_account, points)]
-        return await self._post_member_transfer("redemption_fulfil", member_id, lines, memo, locked, accounts)
+        today = self._clock.today()
+        answers: list[Posted | DomainError | None] = [None] * len(settlements)
+        postings: list[Posting] = []
+        positions: list[int] = []
+        for index, settlement in enumerate(settlements):
+            if settlement.member_id not in accounts:
+                answers[index] = NotFound(f"No such member: {settlement.member_id}")
+                continue
+            # Spending is not earning (docs/ledger.md, "earned is not balance"): no earned points change.
+            postings.append(
+                Posting(
+                    kind="redemption_fulfil",
+                    member_id=settlement.member_id,
+                    lines=[
+                        (accounts[settlement.member_id].held_id, -settlement.points),
+                        (merchant_account, settlement.points),
+                    ],
+                    local_date=today,
+                    earned_delta=0,
+                    memo=settlement.memo,
+                    actor_account_id=settlement.actor_account_id,
+                )
+            )
+            positions.append(index)
+        for index, answer in zip(
+            positions, await self._post_each(postings, locked, accounts, refuse_alone=True), strict=True
+        ):
+            answers[index] = answer
+        return [answer for answer in answers if answer is not None]
 
     async def _post_member_transfer(
         self,

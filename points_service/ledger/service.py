@@ -23,7 +23,7 @@ from points_service.ledger.awards import (
     award_points,
 )
 from points_service.ledger.balances import Balance, HistoryLine, member_balance
-from points_service.ledger.holds import RedemptionHold, RedemptionPostings
+from points_service.ledger.holds import RedemptionHold, RedemptionPostings, RedemptionSettlement
 from points_service.ledger.postings import EarnedChange, Posted, Posting, PublishEarned
 from points_service.ledger.repository import LedgerRepository
 from points_service.tenancy.periods import TenantClock
@@ -41,6 +41,7 @@ __all__ = [
     "Posting",
     "PublishEarned",
     "RedemptionHold",
+    "RedemptionSettlement",
     "award_points",
     "member_balance",
 ]
