@@ -36,6 +36,22 @@ REDIS_DOWN_PAUSE_SECONDS = 2
 KEEP_FINISHED_SECONDS = 86_400
 
 
+class QueueAwayInOneLine(logging.Filter):
+    """SAQ logs every failed upkeep tick with a traceback, about once a second while Redis is away: an
+    outage the service already reports (health, 503s), not a bug. One warning line each instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RedisError | OSError):
+            record.msg, record.args = f"{record.getMessage()}: the queue's Redis is out of reach ({error})", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("saq").addFilter(QueueAwayInOneLine())
+
+
 class PatientQueue(RedisQueue):
     """A worker's queue: SAQ takes the next job again at once after a failed take, which with Redis
     down spins on refused connections (a quarter of a core); this one pauses first."""

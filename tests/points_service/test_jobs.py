@@ -4,9 +4,12 @@ twice what it had done (the daily warnings, keyed per tenant and day); sealing t
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import time, timedelta
 
+import pytest
 from saq import Status
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -135,3 +138,16 @@ def test_the_worker_runs_inside_the_service_or_apart() -> None:
         assert "POINTS_WORKER" in str(error)
     else:
         raise AssertionError("an unknown place for the worker was accepted")
+
+
+async def test_a_worker_without_its_redis_logs_one_line_per_failure_not_a_traceback(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="saq")
+    # Nothing listens on port 1: every upkeep tick and take fails as with Redis down.
+    settings = settings_for(Services(services.database_url, "redis://127.0.0.1:1/0"))
+    async with running_worker(settings, all_work(), unique("away")):
+        await asyncio.sleep(2.5)
+    saq_records = [record for record in caplog.records if record.name == "saq"]
+    assert any("out of reach" in record.getMessage() for record in saq_records)
+    assert [record.getMessage() for record in saq_records if record.exc_info] == []
