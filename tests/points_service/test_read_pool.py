@@ -1,0 +1,42 @@
+"""The hot-read pool keeps the connections that answered at hand: more reads than connections all get
+their answers, and a read cancelled or failed gives its connection back for the next."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from points_service.database.reads import create_read_pool
+from tests.conftest import Services
+
+
+async def test_more_reads_than_connections_all_get_their_answers(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 2, "read-pool-test")
+    try:
+        answers = await asyncio.gather(*(pool.fetchval("SELECT $1::int FROM pg_sleep(0.01)", n) for n in range(40)))
+        assert answers == list(range(40))
+        assert pool.get_size() <= 2
+    finally:
+        await pool.close()
+
+
+async def test_a_cancelled_or_failed_read_leaves_the_pool_usable(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 1, "read-pool-test")
+    try:
+        slow = asyncio.create_task(pool.fetchval("SELECT pg_sleep(5)"))
+        waiting = asyncio.create_task(pool.fetchval("SELECT 2"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        with pytest.raises(asyncpg.PostgresError):
+            await pool.fetchval("SELECT 1 / 0")
+        assert await asyncio.wait_for(pool.fetchval("SELECT 3"), 10) == 3
+        assert await pool.fetchrow("SELECT 4 AS four") == (4,)
+    finally:
+        await pool.close()
