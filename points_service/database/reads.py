@@ -24,6 +24,15 @@ async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
     rolls back a transaction left open before it calls this."""
 
 
+def _usable(connection: asyncpg.Connection) -> bool:
+    try:
+        return not connection.is_closed()
+    except asyncpg.InterfaceError:
+        # Already back in asyncpg's pool: it takes a connection back itself when the server closes it
+        # (a restart, pg_terminate_backend). Giving it back again does nothing.
+        return False
+
+
 class ReadPool:
     """asyncpg's pool, with the connections that answered their last read kept at hand. asyncpg's
     release shields itself in a task of its own and arms an inactivity timer, and its acquire goes
@@ -45,7 +54,7 @@ class ReadPool:
         while True:
             while self._kept:
                 connection = self._kept.pop()
-                if not connection.is_closed():
+                if _usable(connection):
                     return connection
                 await self._give_back(connection)
             if self._taken < self._size:

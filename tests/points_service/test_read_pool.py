@@ -40,3 +40,28 @@ async def test_a_cancelled_or_failed_read_leaves_the_pool_usable(services: Servi
         assert await pool.fetchrow("SELECT 4 AS four") == (4,)
     finally:
         await pool.close()
+
+
+async def test_reads_go_on_after_the_server_drops_the_kept_connections(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 2, "read-pool-dropped")
+    dsn = services.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        assert await asyncio.gather(*(pool.fetchval("SELECT $1::int FROM pg_sleep(0.05)", n) for n in range(4))) == [
+            0,
+            1,
+            2,
+            3,
+        ]
+        admin = await asyncpg.connect(dsn)
+        try:
+            dropped = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                "read-pool-dropped",
+            )
+        finally:
+            await admin.close()
+        assert dropped == 2
+        await asyncio.sleep(0.2)  # the loop reads the closed sockets
+        assert [await pool.fetchval("SELECT $1::int", n) for n in range(5)] == [0, 1, 2, 3, 4]
+    finally:
+        await pool.close()
