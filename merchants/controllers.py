@@ -52,6 +52,7 @@ from merchants.schemas import (
     reward_body,
     sent_fields,
 )
+from points_service.auth.guards import guarded_get
 from points_service.auth.principal import Principal
 from points_service.auth.rate_limit import FailureLimiter
 from points_service.idempotency.service import IdempotencyKey, KeyClaim
@@ -184,7 +185,7 @@ class ClerkController(Controller):
 class MemberMarketController(Controller):
     tags = ["me: rewards"]
 
-    @get("/rewards", summary="Rewards I may redeem")
+    @guarded_get("/rewards", summary="Rewards I may redeem")
     async def catalogue(
         self, principal: Principal, state: State, limit: Limit = 50, cursor: Cursor = None
     ) -> CataloguePage:

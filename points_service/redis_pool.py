@@ -10,6 +10,7 @@ one call probes; an answer closes the breaker, another timeout opens it for anot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -102,12 +103,21 @@ class CircuitBreaker:
 _UNANSWERED = (RedisTimeoutError, RedisConnectionError, OSError)
 
 
-async def _through(breaker: CircuitBreaker, call: Callable[[], Awaitable[T]]) -> T:
-    """One call past the breaker: a timeout or lost connection counts against Redis, any answer (an
-    error reply included) closes it, and a cancelled call leaves its probe for the next."""
+async def _through(breaker: CircuitBreaker, seconds: float, call: Callable[[], Awaitable[T]]) -> T:
+    """One call past the breaker, within `seconds`: a timeout or lost connection counts against Redis,
+    any answer (an error reply included) closes it, and a cancelled call leaves its probe for the next.
+
+    The deadline is one `asyncio.timeout` around the whole call rather than redis-py's socket timeout,
+    which runs every send in `asyncio.wait_for`: a task of its own and extra turns of the event loop
+    per command, a fifth of a board read's CPU. A call cut short is cancelled inside redis-py, which
+    closes that connection as it does on its own timeouts."""
     probe = breaker.before()
     try:
-        answer = await call()
+        async with asyncio.timeout(seconds):
+            answer = await call()
+    except TimeoutError as error:  # asyncio's deadline (also an OSError: caught first)
+        breaker.failed(probe)
+        raise RedisTimeoutError(f"Redis did not answer within {seconds} s") from error
     except _UNANSWERED:
         breaker.failed(probe)
         raise
@@ -123,26 +133,29 @@ async def _through(breaker: CircuitBreaker, call: Callable[[], Awaitable[T]]) ->
 
 class GuardedPipeline(Pipeline):
     breaker: CircuitBreaker
+    timeout_seconds: float
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         execute = super().execute
         if not self.command_stack:
             return await execute(raise_on_error)
-        return await _through(self.breaker, lambda: execute(raise_on_error))
+        return await _through(self.breaker, self.timeout_seconds, lambda: execute(raise_on_error))
 
 
 class GuardedRedis(Redis):
     """A client whose calls and pipelines go through a `CircuitBreaker`."""
 
     breaker: CircuitBreaker
+    timeout_seconds: float
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         execute_command = super().execute_command
-        return await _through(self.breaker, lambda: execute_command(*args, **options))
+        return await _through(self.breaker, self.timeout_seconds, lambda: execute_command(*args, **options))
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> GuardedPipeline:
         pipe = GuardedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
         pipe.breaker = self.breaker
+        pipe.timeout_seconds = self.timeout_seconds
         return pipe
 
 
@@ -160,7 +173,8 @@ def create_redis(
     client = GuardedRedis.from_url(
         redis_url,
         socket_connect_timeout=timeout_seconds,
-        socket_timeout=timeout_seconds,
+        # Each call's deadline is `_through`'s.
+        socket_timeout=None,
         health_check_interval=10,
         decode_responses=True,
         # A timed-out call is not sent again (redis-py's default retries it ten times, each waiting
@@ -168,4 +182,5 @@ def create_redis(
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     client.breaker = breaker
+    client.timeout_seconds = timeout_seconds
     return client

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from litestar.datastructures import State
 from redis.asyncio import Redis
 from saq import Queue
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from points_service.auth.revocation import AccountStates
 from points_service.auth.tokens import AccessTokens
-from points_service.database.reads import create_read_pool
+from points_service.database.reads import ReadPool, create_read_pool
 from points_service.database.session import create_engine, read_session_factory, session_factory
 from points_service.redis_pool import REQUEST_TIMEOUT_SECONDS, CircuitBreaker, create_redis
 from points_service.settings import Settings
@@ -40,8 +39,8 @@ class AppState(State):
     session_factory: async_sessionmaker[AsyncSession]
     # Autocommit sessions for handlers that read in one statement.
     read_session_factory: async_sessionmaker[AsyncSession]
-    # asyncpg's own pool for one-statement hot reads, without a session around them.
-    read_pool: asyncpg.Pool
+    # asyncpg's own pool (kept connections at hand) for one-statement hot reads, without a session.
+    read_pool: ReadPool
     # Work that commits on its own while a request's transaction is open (an expiry, a revoked token).
     side_session_factory: async_sessionmaker[AsyncSession]
     # Single statements that commit on their own without waiting for the WAL flush (a reward's stock).

@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, cast
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.datastructures import ResponseHeader, State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.guards import allow_roles
+from points_service.auth.guards import allow_roles, guarded_get
 from points_service.auth.principal import Principal
 from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
@@ -31,7 +31,7 @@ class LeaderboardController(Controller):
     # No database session among the dependencies: a staff read answered by Redis, with the names and
     # unit paths this process has seen before, needs no SQL at all, so the session below is opened
     # without a transaction and only reaches the pool when a statement runs. It only reads.
-    @get(
+    @guarded_get(
         "/",
         guards=[allow_roles("member", "staff", "admin")],
         summary="Earned points ranking in a subtree",

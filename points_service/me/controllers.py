@@ -10,7 +10,7 @@ from litestar.di import Provide
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.auth.guards import require_any_role
+from points_service.auth.guards import guarded_get, require_any_role
 from points_service.auth.models import LoginAccount
 from points_service.auth.principal import Principal
 from points_service.auth.schemas import Role
@@ -60,7 +60,9 @@ class MeController(Controller):
             cadre_position=member.cadre_position,
         )
 
-    @get("/balance", guards=[require_any_role], summary="My points: available, held and earned", opt={REFUSALS: (404,)})
+    @guarded_get(
+        "/balance", guards=[require_any_role], summary="My points: available, held and earned", opt={REFUSALS: (404,)}
+    )
     async def balance(self, principal: Principal, state: State) -> Balance:
         # Other roles have no balance (nor a ledger): 404, as for any object outside one's reach.
         # No session: the hottest read of the service, on the read pool (points_service/database/reads.py).

@@ -16,8 +16,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
-import asyncpg
 from litestar import Response, get
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -104,7 +104,15 @@ def prepare_multiprocess_directory(directory: Path) -> None:
     os.environ[MULTIPROCESS_DIRECTORY] = str(directory)
 
 
-async def sample_pools(engine: AsyncEngine, request_capacity: int, read_pool: asyncpg.Pool) -> None:
+class SizedPool(Protocol):
+    """What the sampler reads of the hot-read pool (database/reads.py)."""
+
+    def get_max_size(self) -> int: ...
+    def get_size(self) -> int: ...
+    def get_idle_size(self) -> int: ...
+
+
+async def sample_pools(engine: AsyncEngine, request_capacity: int, read_pool: SizedPool) -> None:
     """Pool usage, sampled rather than counted at each checkout so the request path pays nothing."""
     request_pool = engine.sync_engine.pool
     assert isinstance(request_pool, QueuePool), "the request pool is a queue pool (database/session.py)"
@@ -119,7 +127,7 @@ async def sample_pools(engine: AsyncEngine, request_capacity: int, read_pool: as
 
 
 @asynccontextmanager
-async def sampling_pools(engine: AsyncEngine, request_capacity: int, read_pool: asyncpg.Pool) -> AsyncIterator[None]:
+async def sampling_pools(engine: AsyncEngine, request_capacity: int, read_pool: SizedPool) -> AsyncIterator[None]:
     task = asyncio.create_task(sample_pools(engine, request_capacity, read_pool))
     try:
         yield

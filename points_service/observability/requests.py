@@ -19,7 +19,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from points_service.observability.logs import ACCESS_LOGGER, REQUEST_ID, service_logger
+from points_service.observability.logs import REQUEST_ID, access_line_writer
 from points_service.observability.metrics import REQUEST_SECONDS, REQUESTS
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -51,7 +51,7 @@ def _incoming_id(scope: Scope) -> bytes | None:
 
 
 def observe_requests(app: ASGIApp) -> ASGIApp:
-    access_log = service_logger(ACCESS_LOGGER)
+    access_line = access_line_writer()
 
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +79,7 @@ def observe_requests(app: ASGIApp) -> ASGIApp:
             counter, histogram = _observers_for(method, route, status)
             counter.inc()
             histogram.observe(seconds)
-            access_log.info("request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2))
+            access_line(method, route, status, round(seconds * 1000, 2))
             REQUEST_ID.reset(token)
 
     return observed

@@ -1,0 +1,67 @@
+"""The hot-read pool keeps the connections that answered at hand: more reads than connections all get
+their answers, and a read cancelled or failed gives its connection back for the next."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from points_service.database.reads import create_read_pool
+from tests.conftest import Services
+
+
+async def test_more_reads_than_connections_all_get_their_answers(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 2, "read-pool-test")
+    try:
+        answers = await asyncio.gather(*(pool.fetchval("SELECT $1::int FROM pg_sleep(0.01)", n) for n in range(40)))
+        assert answers == list(range(40))
+        assert pool.get_size() <= 2
+    finally:
+        await pool.close()
+
+
+async def test_a_cancelled_or_failed_read_leaves_the_pool_usable(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 1, "read-pool-test")
+    try:
+        slow = asyncio.create_task(pool.fetchval("SELECT pg_sleep(5)"))
+        waiting = asyncio.create_task(pool.fetchval("SELECT 2"))
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        with pytest.raises(asyncpg.PostgresError):
+            await pool.fetchval("SELECT 1 / 0")
+        assert await asyncio.wait_for(pool.fetchval("SELECT 3"), 10) == 3
+        assert await pool.fetchrow("SELECT 4 AS four") == (4,)
+    finally:
+        await pool.close()
+
+
+async def test_reads_go_on_after_the_server_drops_the_kept_connections(services: Services) -> None:
+    pool = await create_read_pool(services.database_url, 2, "read-pool-dropped")
+    dsn = services.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        assert await asyncio.gather(*(pool.fetchval("SELECT $1::int FROM pg_sleep(0.05)", n) for n in range(4))) == [
+            0,
+            1,
+            2,
+            3,
+        ]
+        admin = await asyncpg.connect(dsn)
+        try:
+            dropped = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                "read-pool-dropped",
+            )
+        finally:
+            await admin.close()
+        assert dropped == 2
+        await asyncio.sleep(0.2)  # the loop reads the closed sockets
+        assert [await pool.fetchval("SELECT $1::int", n) for n in range(5)] == [0, 1, 2, 3, 4]
+    finally:
+        await pool.close()
