@@ -8,6 +8,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -68,7 +69,9 @@ class MemberNames:
     names: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
     emptied_at: float = field(default_factory=time.monotonic)
 
-    async def of(self, session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    async def of(
+        self, session: Callable[[], AsyncSession], tenant_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
         if time.monotonic() - self.emptied_at > NAMES_SECONDS:
             self.names.clear()
             self.emptied_at = time.monotonic()
@@ -76,7 +79,7 @@ class MemberNames:
         if missing:
             if len(self.names) + len(missing) > MAX_CACHED_NAMES:
                 self.names.clear()
-            rows = await session.execute(
+            rows = await session().execute(
                 text("SELECT id, name FROM members WHERE tenant_id = :tenant AND id = ANY(:ids)"),
                 {"tenant": tenant_id, "ids": missing},
             )
@@ -87,9 +90,15 @@ class MemberNames:
 
 class LeaderboardService:
     def __init__(
-        self, session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, names: MemberNames | None = None
+        self,
+        session: AsyncSession | Callable[[], AsyncSession],
+        redis: Redis,
+        tenant_id: uuid.UUID,
+        names: MemberNames | None = None,
     ) -> None:
-        self._session = session
+        # A callable (database/session.py's SessionOnUse) is asked for the session only when a statement
+        # runs: a read from Redis with known names runs none.
+        self._open_session = session if callable(session) else lambda: session
         self._redis = redis
         self._tenant_id = tenant_id
         self._names = names or MemberNames()
@@ -151,7 +160,7 @@ class LeaderboardService:
         self, board: Board, unit_path: str, limit: int, me: uuid.UUID | None
     ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None]:
         months = board.months()
-        rows = await self._session.execute(
+        rows = await self._open_session().execute(
             text(
                 """
                 WITH earned AS (
@@ -188,7 +197,7 @@ class LeaderboardService:
     async def _named(self, top: list[tuple[int, uuid.UUID, int]]) -> list[Standing]:
         if not top:
             return []
-        names = await self._names.of(self._session, self._tenant_id, [member for _, member, _ in top])
+        names = await self._names.of(self._open_session, self._tenant_id, [member for _, member, _ in top])
         return [Standing(rank, member, names[member], points) for rank, member, points in top]
 
 
