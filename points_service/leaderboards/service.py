@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.database.reads import ReadPool
 from points_service.database.session import after_commit
 from points_service.leaderboards import stamps
+from points_service.leaderboards.member_views import MEMBER_VIEWS
 from points_service.leaderboards.periods import Board, applied_key, board_key, ready_key
 from points_service.leaderboards.upkeep import STALE_TENANTS, drop_boards, went_back
 from points_service.observability.metrics import count_redis_fallback
@@ -272,11 +273,18 @@ async def member_view(
     pool: ReadPool, tenant_id: uuid.UUID, member_id: uuid.UUID | None, unit_id: uuid.UUID | None
 ) -> MemberView:
     """A member's home unit, the unit they ask for (their home unit by default) and the tenant's
-    ranking setting, in one query: the setting changes at any time, so it is read on every request.
+    ranking setting, in one query, remembered by the process for up to 3 s (leaderboards/member_views.py).
     On the hot-read pool (points_service/database/reads.py): through a session it cost a member's
     board read a third of its CPU."""
+    key = (tenant_id, member_id, unit_id)
+    known: MemberView | None = MEMBER_VIEWS.get(key)
+    if known is not None:
+        return known
     row = await pool.fetchrow(MEMBER_VIEW, tenant_id, member_id, unit_id)
     if row is None:
-        return MemberView(None, None, None, "public")
-    home, found_id, found_path, ranking = row
-    return MemberView(home, found_id, found_path, ranking or "public")
+        view = MemberView(None, None, None, "public")
+    else:
+        home, found_id, found_path, ranking = row
+        view = MemberView(home, found_id, found_path, ranking or "public")
+    MEMBER_VIEWS.put(key, view)
+    return view
