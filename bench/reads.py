@@ -9,7 +9,9 @@ Run from the project root:
 It starts `points-service serve` on the embedded default in a fresh temporary POINTS_DATA_DIR, sets up through
 the API one community, a rule, a merchant with rewards and `--members` members with logins (each awarded
 once), measures each read with wrk, and the no-op app (`bench/noop_app.py`, running beside the idle service) the same
-way before and after each read. Figures only: nothing here asserts.
+way before and after each read, and so is a bare Litestar + asyncpg read of the service's database
+(`/bare-balance` in the same app: the balance statement, no auth, no middleware), the stack's own ceiling
+for a database read. Figures only: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from common import (  # bench/ is not a package: this folder is on sys.path
     log,
     login,
     login_members,
+    postmaster_socket,
     print_cpu_phases,
     print_server_errors,
     require_wrk,
@@ -50,6 +53,8 @@ from common import (  # bench/ is not a package: this folder is on sys.path
     wrk_phase,
 )
 from profiling import PySpy, print_profiles
+
+from points_service.embedded import DATABASE_NAME
 
 WRK_SCRIPT = BENCH_DIR / "wrk_bench.lua"
 RULE_CODE = "bench_reads"
@@ -144,8 +149,10 @@ def wait_for_redis_board(base_url: str, token: str, path: str, timeout: float) -
 class NoopServer:
     """bench/noop_app.py under the same server and workers as the service, for the ceiling."""
 
-    def __init__(self, server: str, workers: int, log_path: Path) -> None:
+    def __init__(self, server: str, workers: int, log_path: Path, bare_read_dsn: str | None = None) -> None:
         self.server, self.workers, self.log_path = server, workers, log_path
+        self.bare_read_dsn = bare_read_dsn
+        self.postmaster_pid: int | None = None
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -190,13 +197,18 @@ class NoopServer:
 
     def __enter__(self) -> NoopServer:
         self.log_file = open(self.log_path, "wb")
+        env = dict(os.environ)
+        env.pop("BENCH_BARE_READ_DSN", None)
+        if self.bare_read_dsn:
+            env["BENCH_BARE_READ_DSN"] = self.bare_read_dsn
         self.proc = subprocess.Popen(  # noqa: S603 - our own command line
-            self.command(), stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(), stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base_url}/noop", timeout=2).status_code == 200:
+                path = "/bare-balance" if self.bare_read_dsn else "/noop"
+                if httpx.get(f"{self.base_url}{path}", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
@@ -213,7 +225,8 @@ class NoopServer:
         self.log_file.close()
 
     def meter(self) -> CpuMeter:
-        return CpuMeter(self.proc.pid if self.proc else None, None)
+        # The bare read's PostgreSQL is the service's: its backends count as "postgres", not "other".
+        return CpuMeter(self.proc.pid if self.proc else None, self.postmaster_pid)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -304,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
         result.pop("wrk_stdout", None)
         return result
 
-    noop_server = NoopServer(server, args.workers, work_dir / "noop.log")
     noop_data = work_dir / "noop.lua"
     write_lua_table(noop_data, ["none"])
     noops: list[dict[str, Any]] = []
+    bares: list[dict[str, Any]] = []
     try:
         service.start()
         log(f"setting up {args.members} members with logins, {args.rewards} rewards")
@@ -329,16 +342,25 @@ def main(argv: list[str] | None = None) -> int:
             "board_admin": (admin_file, admin_board),
             "catalogue": (members_file, "/api/v1/rewards?limit=20"),
         }
-        # The no-op runs beside the idle service and is measured before and after each read: on a
-        # shared machine the ceiling moves from minute to minute, and each read is divided by the mean
-        # of the two no-op runs around it.
-        with noop_server as noop:
-            noops.append(measure("litestar no-op", noop, noop_data, "/noop"))
+        # The no-op and the bare read run beside the idle service (the bare read on its database) and
+        # are measured before and after each read: on a shared machine the ceilings move from minute
+        # to minute, and each read is divided by the mean of the two runs of each around it.
+        socket_dir, port = postmaster_socket(service.data_dir / "postgres")
+        bare_dsn = f"postgresql://postgres@/{DATABASE_NAME}?host={socket_dir}&port={port}"
+        with NoopServer(server, args.workers, work_dir / "noop.log", bare_dsn) as noop:
+            noop.postmaster_pid = service.postmaster_pid()
+
+            def ceilings() -> None:
+                noops.append(measure("litestar no-op", noop, noop_data, "/noop"))
+                bares.append(measure("bare litestar + asyncpg read", noop, noop_data, "/bare-balance"))
+
+            ceilings()
             for name in wanted:
                 data_file, path = plan[name]
                 results["reads"][name] = measure(name, service, data_file, path)
-                noops.append(measure("litestar no-op", noop, noop_data, "/noop"))
+                ceilings()
                 results["reads"][name]["noop_ok_rps"] = (noops[-2]["ok_rps"] + noops[-1]["ok_rps"]) / 2
+                results["reads"][name]["bare_ok_rps"] = (bares[-2]["ok_rps"] + bares[-1]["ok_rps"]) / 2
         after = httpx.get(
             service.base_url + board, headers={"Authorization": f"Bearer {member_tokens[0]}"}, timeout=30
         ).headers.get("X-Leaderboard-Source")
@@ -359,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [round(n["ok_rps"]) for n in noops],
             "cpu_cores": noops[-1]["cpu_cores"],
         }
+    if bares:
+        results["bare_read"] = {
+            "ok_rps": sum(b["ok_rps"] for b in bares) / len(bares),
+            "p50_ms": max(b["p50_ms"] for b in bares),
+            "p99_ms": max(b["p99_ms"] for b in bares),
+            "runs": [round(b["ok_rps"]) for b in bares],
+            "cpu_cores": bares[-1]["cpu_cores"],
+            "non_2xx": sum(b["non_2xx"] for b in bares),
+        }
     for result in results["reads"].values():
         if result["non_2xx"] or result["socket_error_count"]:
             exit_code = exit_code or 1
@@ -376,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         if ratio is not None:
             table.row(f"  ratio {name} : no-op around it", f"{ratio:.2f} (no-op {result['noop_ok_rps']:.0f}/s)")
             result["ratio_to_noop"] = round(ratio, 3)
+        if result.get("bare_ok_rps"):
+            to_bare = result["ok_rps"] / result["bare_ok_rps"]
+            table.row(f"  ratio {name} : bare read around it", f"{to_bare:.2f} (bare {result['bare_ok_rps']:.0f}/s)")
+            result["ratio_to_bare_read"] = round(to_bare, 3)
     if noop_rate:
         noop = results["noop"]
         table.row(
@@ -383,6 +418,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{noop_rate:.0f}/s, {noop['p50_ms']:.1f} ms, {noop['p99_ms']:.1f} ms",
         )
         table.row("  no-op runs (before, after each read)", " ".join(str(n) for n in noop["runs"]))
+    if bares:
+        bare = results["bare_read"]
+        table.row(
+            "bare Litestar + asyncpg read: mean, worst p50, p99",
+            f"{bare['ok_rps']:.0f}/s, {bare['p50_ms']:.1f} ms, {bare['p99_ms']:.1f} ms",
+        )
+        table.row("  bare read runs (before, after each read)", " ".join(str(b) for b in bare["runs"]))
+        if noop_rate:
+            table.row("  ratio bare read : no-op (means)", f"{bare['ok_rps'] / noop_rate:.2f}")
+            bare["ratio_to_noop"] = round(bare["ok_rps"] / noop_rate, 3)
     table.print(
         f"Red Points reads — {server}, {args.workers} workers, wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s, load average at start {' '.join(results['setup']['loadavg_at_start'])}"
@@ -390,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     print_cpu_phases(
         [(name, result.get("cpu_cores")) for name, result in results["reads"].items()]
         + [("no-op", (results.get("noop") or {}).get("cpu_cores"))]
+        + [("bare read", (results.get("bare_read") or {}).get("cpu_cores"))]
     )
     if profiler:
         results["profile"] = profiler.summaries

@@ -51,6 +51,28 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class SessionOnUse:
+    """A session made only when a statement is about to run: a read that Redis and the process's caches
+    answer never builds one (building and closing an unused AsyncSession cost a board read about
+    35 µs). Call it for the session; `close` closes it if it was made. For reads only."""
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+        self._session: AsyncSession | None = None
+
+    def __call__(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 AfterCommit = Callable[[], Awaitable[None]]
 
 

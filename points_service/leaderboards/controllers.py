@@ -6,10 +6,10 @@ from typing import Annotated, cast
 from litestar import Controller, Response
 from litestar.datastructures import ResponseHeader, State
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.guards import allow_roles, guarded_get
 from points_service.auth.principal import Principal
+from points_service.database.session import SessionOnUse
 from points_service.errors import InvalidInput, NotFound
 from points_service.leaderboards.periods import parse_board
 from points_service.leaderboards.schemas import Leaderboard, MemberRanking, MyRank, Period, Ranked
@@ -28,9 +28,9 @@ class LeaderboardController(Controller):
     path = "/leaderboards"
     tags = ["leaderboards"]
 
-    # No database session among the dependencies: a staff read answered by Redis, with the names and
-    # unit paths this process has seen before, needs no SQL at all, so the session below is opened
-    # without a transaction and only reaches the pool when a statement runs. It only reads.
+    # No database session among the dependencies: a read answered by Redis, with the names and unit
+    # paths this process has seen before, needs no SQL at all, so the session below is made only when a
+    # statement is about to run (SessionOnUse), without a transaction. It only reads.
     @guarded_get(
         "/",
         guards=[allow_roles("member", "staff", "admin")],
@@ -52,14 +52,17 @@ class LeaderboardController(Controller):
         org_unit_id: uuid.UUID | None = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> Response[Leaderboard]:
-        async with state.session_factory() as session:
+        session = SessionOnUse(state.session_factory)
+        try:
             return await self._board(principal, state, session, period, at, org_unit_id, limit)
+        finally:
+            await session.close()
 
     async def _board(
         self,
         principal: Principal,
         state: State,
-        session: AsyncSession,
+        session: SessionOnUse,
         period: str,
         at: str | None,
         org_unit_id: uuid.UUID | None,
@@ -67,12 +70,11 @@ class LeaderboardController(Controller):
     ) -> Response[Leaderboard]:
         clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
         if principal.tenant_id not in clocks:
-            clocks[principal.tenant_id] = await tenant_clock(session, principal.tenant_id)
+            clocks[principal.tenant_id] = await tenant_clock(session(), principal.tenant_id)
         board = parse_board(period, at, clocks[principal.tenant_id].today())
         member_id = principal.member_id if principal.role == "member" else None
         if member_id is None:
-            org = OrgService(session, principal)
-            unit_id, unit_path = await self._unit_in_reach(principal, org, state, org_unit_id)
+            unit_id, unit_path = await self._unit_in_reach(principal, session, state, org_unit_id)
             # Staff and admins always see the whole board.
             ranking = "public"
         else:
@@ -98,7 +100,7 @@ class LeaderboardController(Controller):
 
     @staticmethod
     async def _unit_in_reach(
-        principal: Principal, org: OrgService, state: State, org_unit_id: uuid.UUID | None
+        principal: Principal, session: SessionOnUse, state: State, org_unit_id: uuid.UUID | None
     ) -> tuple[uuid.UUID, str]:
         if org_unit_id is None:
             if principal.org_unit_id is None:
@@ -111,6 +113,7 @@ class LeaderboardController(Controller):
         if path is not None and reach is not None:
             reach.require(path, f"No such org unit: {org_unit_id}")
             return org_unit_id, path
+        org = OrgService(session(), principal)
         unit = await org.unit_in_reach(org_unit_id)
         paths.put(principal.tenant_id, unit.id, unit.path)
         if principal.org_unit_id is not None and not principal.is_admin:

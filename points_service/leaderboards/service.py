@@ -8,6 +8,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from points_service.database.reads import ReadPool
 from points_service.database.session import after_commit
 from points_service.leaderboards import stamps
+from points_service.leaderboards.member_views import MEMBER_VIEWS
 from points_service.leaderboards.periods import Board, applied_key, board_key, ready_key
 from points_service.leaderboards.upkeep import STALE_TENANTS, drop_boards, went_back
 from points_service.observability.metrics import count_redis_fallback
@@ -68,7 +70,9 @@ class MemberNames:
     names: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
     emptied_at: float = field(default_factory=time.monotonic)
 
-    async def of(self, session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    async def of(
+        self, session: Callable[[], AsyncSession], tenant_id: uuid.UUID, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
         if time.monotonic() - self.emptied_at > NAMES_SECONDS:
             self.names.clear()
             self.emptied_at = time.monotonic()
@@ -76,7 +80,7 @@ class MemberNames:
         if missing:
             if len(self.names) + len(missing) > MAX_CACHED_NAMES:
                 self.names.clear()
-            rows = await session.execute(
+            rows = await session().execute(
                 text("SELECT id, name FROM members WHERE tenant_id = :tenant AND id = ANY(:ids)"),
                 {"tenant": tenant_id, "ids": missing},
             )
@@ -87,9 +91,15 @@ class MemberNames:
 
 class LeaderboardService:
     def __init__(
-        self, session: AsyncSession, redis: Redis, tenant_id: uuid.UUID, names: MemberNames | None = None
+        self,
+        session: AsyncSession | Callable[[], AsyncSession],
+        redis: Redis,
+        tenant_id: uuid.UUID,
+        names: MemberNames | None = None,
     ) -> None:
-        self._session = session
+        # A callable (database/session.py's SessionOnUse) is asked for the session only when a statement
+        # runs: a read from Redis with known names runs none.
+        self._open_session = session if callable(session) else lambda: session
         self._redis = redis
         self._tenant_id = tenant_id
         self._names = names or MemberNames()
@@ -151,7 +161,7 @@ class LeaderboardService:
         self, board: Board, unit_path: str, limit: int, me: uuid.UUID | None
     ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None]:
         months = board.months()
-        rows = await self._session.execute(
+        rows = await self._open_session().execute(
             text(
                 """
                 WITH earned AS (
@@ -188,7 +198,7 @@ class LeaderboardService:
     async def _named(self, top: list[tuple[int, uuid.UUID, int]]) -> list[Standing]:
         if not top:
             return []
-        names = await self._names.of(self._session, self._tenant_id, [member for _, member, _ in top])
+        names = await self._names.of(self._open_session, self._tenant_id, [member for _, member, _ in top])
         return [Standing(rank, member, names[member], points) for rank, member, points in top]
 
 
@@ -263,11 +273,18 @@ async def member_view(
     pool: ReadPool, tenant_id: uuid.UUID, member_id: uuid.UUID | None, unit_id: uuid.UUID | None
 ) -> MemberView:
     """A member's home unit, the unit they ask for (their home unit by default) and the tenant's
-    ranking setting, in one query: the setting changes at any time, so it is read on every request.
+    ranking setting, in one query, remembered by the process for up to 3 s (leaderboards/member_views.py).
     On the hot-read pool (points_service/database/reads.py): through a session it cost a member's
     board read a third of its CPU."""
+    key = (tenant_id, member_id, unit_id)
+    known: MemberView | None = MEMBER_VIEWS.get(key)
+    if known is not None:
+        return known
     row = await pool.fetchrow(MEMBER_VIEW, tenant_id, member_id, unit_id)
     if row is None:
-        return MemberView(None, None, None, "public")
-    home, found_id, found_path, ranking = row
-    return MemberView(home, found_id, found_path, ranking or "public")
+        view = MemberView(None, None, None, "public")
+    else:
+        home, found_id, found_path, ranking = row
+        view = MemberView(home, found_id, found_path, ranking or "public")
+    MEMBER_VIEWS.put(key, view)
+    return view

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.leaderboards import stamps
+from points_service.leaderboards.member_views import MEMBER_VIEWS
 from points_service.leaderboards.models import LeaderboardGeneration
 from points_service.leaderboards.periods import ready_key, rebuild_lock_key
 from points_service.leaderboards.store import publish_standings, rebuild
@@ -104,6 +105,7 @@ async def keep_boards_forever(redis: Redis, sessions: async_sessionmaker[AsyncSe
 async def drop_boards(redis: Redis, tenant_id: uuid.UUID) -> None:
     """Readers go to PostgreSQL until the upkeep has rebuilt the tenant's boards: for a change that
     moves a member across many boards at once (switched off, moved to another unit)."""
+    MEMBER_VIEWS.forget(tenant_id)
     try:
         await redis.delete(ready_key(tenant_id))
     except (RedisError, OSError):
