@@ -19,7 +19,7 @@ from points_service.auth.principal import Principal
 from points_service.errors import DomainError
 from points_service.jobs import JobContext, Work
 from points_service.jobs.work import acting_staff
-from points_service.jobs.worker import enqueue
+from points_service.jobs.worker import enqueue_for_staff
 from points_service.org.service import OrgService
 
 LARGE_GROUP = 2000
@@ -53,12 +53,6 @@ async def hand_over(queue: Queue, staff: Principal, evaluation_id: uuid.UUID) ->
     """Queue the run; the job's key. One unfinished run per evaluation and staff member: a second press
     of the button while it runs finds the first."""
     key = f"evaluation-{evaluation_id.hex}-{staff.account_id.hex}"
-    await enqueue(
-        queue,
-        EVALUATION_RUN,
-        key=key,
-        tenant_id=str(staff.tenant_id),
-        account_id=str(staff.account_id),
-        evaluation_id=str(evaluation_id),
+    return await enqueue_for_staff(
+        queue, EVALUATION_RUN, key, staff.tenant_id, staff.account_id, evaluation_id=str(evaluation_id)
     )
-    return key

@@ -28,7 +28,7 @@ from points_service.errors import DomainError
 from points_service.exports import csv_text, xlsx_bytes
 from points_service.jobs import JobContext, Work
 from points_service.jobs.work import acting_staff
-from points_service.jobs.worker import enqueue
+from points_service.jobs.worker import enqueue_for_staff
 from points_service.org.imports import MEMBER_COLUMNS, ImportInvalid, RosterImport
 from points_service.org.models import Member, OrgUnit
 from points_service.org.reach import Subtree
@@ -99,18 +99,16 @@ async def hand_over(
     """Queue the confirmed import; the job's key, which the console's job page shows."""
     key = f"import-{uuid.uuid4().hex}"
     await queue.redis.set(_file_key(key), content, ex=FILE_SECONDS)  # type: ignore[attr-defined]
-    job = await enqueue(
+    return await enqueue_for_staff(
         queue,
         ROSTER_IMPORT,
-        key=key,
-        tenant_id=str(staff_tenant),
-        account_id=str(staff_account),
+        key,
+        staff_tenant,
+        staff_account,
         kind=kind,
         unit=str(unit) if unit else None,
         filename=filename,
     )
-    assert job is not None, "a new key is never taken"
-    return key
 
 
 async def members_under(session: AsyncSession, staff: Principal, unit_path: str) -> int:
@@ -149,13 +147,6 @@ MEMBER_EXPORT = Work("member_export", run_member_export, timeout=1800)
 async def hand_over_export(queue: Queue, staff: Principal, unit: uuid.UUID, format: str) -> str:
     """Queue the export; the job's key. A second request while it is being built finds the first."""
     key = f"export-{unit.hex}-{format}-{staff.account_id.hex}"
-    await enqueue(
-        queue,
-        MEMBER_EXPORT,
-        key=key,
-        tenant_id=str(staff.tenant_id),
-        account_id=str(staff.account_id),
-        unit=str(unit),
-        format=format,
+    return await enqueue_for_staff(
+        queue, MEMBER_EXPORT, key, staff.tenant_id, staff.account_id, unit=str(unit), format=format
     )
-    return key

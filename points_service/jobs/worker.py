@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -105,6 +106,15 @@ async def enqueue(queue: Queue, work: Work, key: str | None = None, **kwargs: An
     if key is not None:
         options["key"] = key
     return await queue.enqueue(work.name, **options, **kwargs)
+
+
+async def enqueue_for_staff(
+    queue: Queue, work: Work, key: str, tenant_id: uuid.UUID, account_id: uuid.UUID, **kwargs: Any
+) -> str:
+    """Queue a job a staff member started from the console; its key. The job runs as that staff member
+    (jobs/work.py's `acting_staff`), and only they see it on the 后台任务 page."""
+    await enqueue(queue, work, key=key, tenant_id=str(tenant_id), account_id=str(account_id), **kwargs)
+    return key
 
 
 def _as_job_function(work: Work) -> Any:
