@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import check_new_password, locked_login, set_password
@@ -37,6 +37,27 @@ class TokenPair:
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issued_token(tenant_id: uuid.UUID) -> str:
+    # The tenant in clear before the secret: a refresh or logout finds the token within its tenant (one
+    # shard under Citus) rather than by its hash across all of them. The hash covers the whole string,
+    # so another tenant's id in front finds nothing.
+    return f"{tenant_id.hex}.{secrets.token_urlsafe(32)}"
+
+
+def _same_token(refresh_token: str) -> list[ColumnElement[bool]]:
+    """The lookup of a presented refresh token: by tenant and hash; by hash alone for a token issued
+    before tokens named their tenant (until the last of those expires)."""
+    by_hash = RefreshToken.token_hash == _hash_token(refresh_token)
+    tenant_text, dot, _secret = refresh_token.partition(".")
+    if not dot:
+        return [by_hash]
+    try:
+        tenant_id = uuid.UUID(hex=tenant_text)
+    except ValueError:
+        return [by_hash]
+    return [RefreshToken.tenant_id == tenant_id, by_hash]
 
 
 def principal_of(account: LoginAccount) -> Principal:
@@ -102,9 +123,7 @@ class AuthService:
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = datetime.now(UTC)
         # FOR UPDATE: two concurrent uses of one token are serialised, so the second sees it spent.
-        token = await self._session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token)).with_for_update()
-        )
+        token = await self._session.scalar(select(RefreshToken).where(*_same_token(refresh_token)).with_for_update())
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise InvalidToken()
         if token.used_at is not None:
@@ -123,12 +142,12 @@ class AuthService:
     async def logout(self, refresh_token: str) -> None:
         await self._session.execute(
             update(RefreshToken)
-            .where(RefreshToken.token_hash == _hash_token(refresh_token), RefreshToken.revoked_at.is_(None))
+            .where(*_same_token(refresh_token), RefreshToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
 
     async def _issue(self, account: LoginAccount, family_id: uuid.UUID) -> TokenPair:
-        refresh_token = secrets.token_urlsafe(32)
+        refresh_token = _issued_token(account.tenant_id)
         self._session.add(
             RefreshToken(
                 tenant_id=account.tenant_id,

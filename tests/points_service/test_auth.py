@@ -6,9 +6,11 @@ Failed logins count against the client's address (30 per 15 minutes) and every t
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from points_service.auth.accounts import create_login
+from points_service.auth.models import RefreshToken
 from points_service.auth.principal import Principal
 from points_service.auth.tokens import AccessTokens
 from points_service.bootstrap import create_tenant
@@ -456,6 +459,43 @@ async def test_an_admin_of_another_tenant_cannot_reach_this_tenants_member(
     assert_problem(adjust, 404, "not_found")
     assert_problem(in_unit, 404, "not_found")
     assert await community.ledger(member["id"]) == []
+
+
+async def test_a_refresh_token_is_found_in_its_own_tenant_only(community: Community, other_tenant: Community) -> None:
+    pair = await tokens(community, community.admin_username)
+    tenant_text, _, secret = pair["refresh_token"].partition(".")
+    moved = f"{other_tenant.tenant_id.hex}.{secret}"
+
+    assert tenant_text == community.tenant_id.hex
+    assert_problem(await refresh(community, moved), 401, "invalid_token")
+    assert (await refresh(community, pair["refresh_token"])).status_code == 200
+
+
+async def test_a_refresh_token_issued_before_tokens_named_their_tenant_still_refreshes_and_logs_out(
+    community: Community, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await tokens(community, community.admin_username)
+    admin_id = claims_of(first["access_token"])["sub"]
+    older = [f"issued-before-{uuid.uuid4().hex}" for _ in range(2)]
+    async with sessions() as session, session.begin():
+        for token in older:
+            session.add(
+                RefreshToken(
+                    tenant_id=community.tenant_id,
+                    account_id=uuid.UUID(admin_id),
+                    family_id=uuid.uuid4(),
+                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                    expires_at=datetime.now(UTC) + timedelta(days=1),
+                )
+            )
+
+    refreshed = await refresh(community, older[0])
+    logout = await community.anonymous.post("/api/v1/auth/logout", json={"refresh_token": older[1]})
+
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["refresh_token"].startswith(community.tenant_id.hex + ".")
+    assert logout.status_code == 204
+    assert_problem(await refresh(community, older[1]), 401, "invalid_token")
 
 
 # -- the caller's own view --------------------------------------------------------------------------
