@@ -47,7 +47,8 @@ class MerchantsState(AppState):
 
 @click.command()
 def sweep() -> None:
-    """Expire pending redemptions past their time (the job queue's worker also does this every minute)."""
+    """Expire pending redemptions past their time, and give back stock taken by batches that never committed
+    (the job queue's worker also does both every minute)."""
     with resolved_settings() as settings:
         migrate_to_head(settings)
         click.echo(f"expired {asyncio.run(with_sessions(settings, sweep_expired))} redemptions")
