@@ -23,7 +23,7 @@ from points_service.database.session import unit_of_work
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.periods import TenantClock
-from tests.conftest import Community
+from tests.conftest import Community, ServedApp, Services, settings_for
 from tests.merchants.test_redemption_flow import shop
 from tests.merchants.test_redemptions import Sessions, balance_of, member_with_points, my_statuses
 
@@ -167,3 +167,20 @@ async def test_a_batch_whose_take_a_sweep_gave_back_does_not_commit(
         assert await takes_of(sessions, community) == []
         assert await my_statuses(phone) == {}
         assert await balance_of(phone) == (100, 0, 100)
+
+
+async def test_the_service_gives_back_stock_abandoned_past_the_grace_when_it_starts(
+    community: Community, sessions: Sessions, services: Services
+) -> None:
+    async with a_member_and_a_reward(community, stock=3) as (member, _, reward_id):
+        await abandon_a_batch(community, sessions, member, reward_id, 2)
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE stock_takes SET taken_at = now() - interval '6 minutes' WHERE tenant_id = :t"),
+                {"t": community.tenant_id},
+            )
+
+        # Not the queue's worker: the job would wait for the minute's tick.
+        with ServedApp(settings_for(services, worker="apart")):
+            assert await stock_of(sessions, reward_id) == 3
+        assert await takes_of(sessions, community) == []
