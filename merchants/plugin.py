@@ -5,6 +5,7 @@ reconcile` proves about its redemptions."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,8 @@ from merchants.redemptions import models as redemption_models
 from merchants.redemptions.group_fulfil import FulfilBatches, fulfil_batches
 from merchants.redemptions.group_redeem import RedeemBatches, redeem_batches
 from merchants.redemptions.reconcile import REDEMPTION_CHECKS
-from merchants.redemptions.sweep import REDEMPTION_SWEEP, sweep_expired, warn_expiring
+from merchants.redemptions.stock import give_back_abandoned
+from merchants.redemptions.sweep import REDEMPTION_SWEEP, STOCK_SWEEP, sweep_expired, warn_expiring
 from merchants.rewards import models as reward_models
 from merchants.routes import MERCHANT_TEMPLATES, marketplace_routers, merchant_page_routers
 from merchants.web.member_rewards import member_reward_routers
@@ -33,6 +35,8 @@ from points_service.package_plugin import PackagePlugin
 from points_service.state import AppState
 from points_service.web import Page
 
+logger = logging.getLogger(__name__)
+
 
 class MerchantsState(AppState):
     redeem_batches: RedeemBatches
@@ -43,11 +47,21 @@ class MerchantsState(AppState):
 
 @click.command()
 def sweep() -> None:
-    """Expire pending redemptions past their time (the job queue's worker also does this every minute)."""
+    """Expire pending redemptions past their time, and give back stock taken by batches that never committed
+    (the job queue's worker also does both every minute)."""
     with resolved_settings() as settings:
         migrate_to_head(settings)
         click.echo(f"expired {asyncio.run(with_sessions(settings, sweep_expired))} redemptions")
         click.echo(f"reminded {asyncio.run(with_sessions(settings, warn_expiring))} codes about to expire")
+        click.echo(f"gave back {asyncio.run(with_sessions(settings, give_back_abandoned))} items of abandoned stock")
+
+
+async def _give_back_abandoned_stock(state: MerchantsState) -> None:
+    try:
+        await give_back_abandoned(state.side_session_factory)
+    except Exception:
+        # The minute's job does it later; a start-up is not refused for stock.
+        logger.exception("giving back abandoned stock at start-up failed")
 
 
 class MerchantsPlugin(PackagePlugin):
@@ -76,7 +90,7 @@ class MerchantsPlugin(PackagePlugin):
         return REDEMPTION_CHECKS
 
     def jobs(self) -> Sequence[Work]:
-        return [REDEMPTION_SWEEP]
+        return [REDEMPTION_SWEEP, STOCK_SWEEP]
 
     async def demo(self, scene: DemoScene) -> None:
         from merchants.demo import load_shops
@@ -89,6 +103,9 @@ class MerchantsPlugin(PackagePlugin):
         merchants.redeem_batches = redeem_batches(merchants)
         merchants.fulfil_batches = fulfil_batches(merchants)
         merchants.shop_clerks = MerchantShopClerks()
+        # Stock a process that died (this one's predecessor, say) left taken goes back at once, not at
+        # the next minute's job, should the queue's worker run elsewhere or not at all.
+        await _give_back_abandoned_stock(merchants)
         try:
             yield
         finally:

@@ -4,7 +4,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKeyConstraint, Index, Integer, String, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from points_service.database.base import Base, TenantScoped
@@ -50,6 +61,24 @@ class Redemption(TenantScoped, Base):
     settle_transaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     settled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+class StockTake(Base):
+    """Stock a redemption batch took in a transaction of its own (merchants/redemptions/stock.py), until
+    the batch commits and deletes it in the same transaction: one that outlives its batch for longer
+    than a grace period was never redeemed, and the sweep gives it back. One row per take and reward."""
+
+    __tablename__ = "stock_takes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "reward_id"], ["rewards.tenant_id", "rewards.id"]),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    reward_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class HasStatus(Protocol):

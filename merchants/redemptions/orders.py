@@ -93,10 +93,12 @@ class RedemptionOrders:
                 short = await taking
             if short:
                 raise StockRanShort("the stock ran short of a batch's redemptions")
+            await self._stock.keep()
         else:
             # The stock last, once everything else is known to pass.
             for index, refusal in (await self._stock.take(passing, rewards, each_in_turn=True)).items():
                 answers[going[index]] = refusal
+            await self._stock.keep()
             going = [index for index in going if answers[index] is None]
             if going:
                 await self._hold_and_insert(requests, going, rewards, now, answers)

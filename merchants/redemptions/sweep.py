@@ -3,6 +3,9 @@
 Runs once a minute as a scheduled job (`REDEMPTION_SWEEP`, one job per tick on the job queue) and as
 `points-service sweep`; concurrent or repeated sweeps are safe because each expiry takes its row with
 SKIP LOCKED and re-checks it is still pending, and each reminder is written once per code.
+
+Beside it, once a minute (`STOCK_SWEEP`) and when the service starts: the stock of batches that never
+committed (their process died after taking it) goes back, keyed by the take's record (stock.py).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from merchants.redemptions.models import Redemption
 from merchants.redemptions.release import RedemptionRelease
+from merchants.redemptions.stock import give_back_abandoned
 from points_service.jobs import JobContext, Work
 from points_service.ledger.service import LedgerService
 from points_service.tenancy.service import tenant_clock
@@ -75,3 +79,10 @@ async def sweep_job(job: JobContext) -> dict[str, int]:
 
 
 REDEMPTION_SWEEP = Work("redemption_sweep", sweep_job, cron="* * * * *", timeout=120)
+
+
+async def stock_sweep_job(job: JobContext) -> dict[str, int]:
+    return {"given_back": await give_back_abandoned(job.sessions)}
+
+
+STOCK_SWEEP = Work("stock_sweep", stock_sweep_job, cron="* * * * *", timeout=120)

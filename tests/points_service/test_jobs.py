@@ -48,7 +48,7 @@ async def test_a_scheduled_tick_offered_by_many_workers_is_one_job(services: Ser
         for _ in range(2):
             for worker in [build_worker(queue, all_work(), settings_for(services)) for _ in range(3)]:
                 await worker.schedule()
-        assert {work.name for work in scheduled} == {"daily_warnings", "daily_seals", "redemption_sweep"}
+        assert {work.name for work in scheduled} == {"daily_warnings", "daily_seals", "redemption_sweep", "stock_sweep"}
         assert await queue.count("incomplete") == len(scheduled)
     finally:
         await queue.disconnect()
