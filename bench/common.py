@@ -628,7 +628,7 @@ class PgWaitSampler:
     QUERY = """
         SELECT a.pid, a.state,
                coalesce(a.wait_event_type, '') AS wait_type, coalesce(a.wait_event, '') AS wait_event,
-               left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90) AS query,
+               left(regexp_replace(a.query, '\\s+', ' ', 'g'), 140) AS query,
                pg_blocking_pids(a.pid) AS blockers
           FROM pg_stat_activity a
          WHERE a.datname = $1 AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
@@ -719,8 +719,10 @@ def describe_waits(waits: dict[str, Any]) -> str:
     active = ", ".join(f"{wait} {n:.1f}" for wait, n in list(waits["active_by_wait"].items())[:4])
     text = f"backends (mean over {waits['samples']} samples): {states}; active: {active}"
     if waits["lock_waiters_by_query"]:
-        query, n = next(iter(waits["lock_waiters_by_query"].items()))
-        text += f"; waiting on a lock: {n:.1f} x {query!r}"
+        # Two, so that a wait on members' rows and one on a merchant's read apart.
+        text += "; waiting on a lock: " + ", ".join(
+            f"{n:.1f} x {query!r}" for query, n in list(waits["lock_waiters_by_query"].items())[:2]
+        )
         heads = waits.get("lock_queue_heads_by_state_and_query") or {}
         if heads:
             text += "; the lock holder meanwhile: " + ", ".join(

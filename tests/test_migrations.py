@@ -30,6 +30,7 @@ from points_service.auth.principal import Principal
 from points_service.bootstrap import create_tenant
 from points_service.database.migrate import alembic_config, downgrade, upgrade
 from points_service.database.session import session_factory
+from points_service.ledger.models import MERCHANT_STRIPES
 from points_service.ledger.reconcile import Check
 from points_service.ledger.repository import LedgerRepository
 from points_service.ledger.service import LedgerService, Posted
@@ -283,6 +284,35 @@ async def test_upgrade_after_downgrade_rebuilds_the_schema(empty_database: str) 
 
     assert await tables(empty_database) == MODEL_TABLES | {"alembic_version"}
     assert await ledger_functions(empty_database) == {"ledger_refuse_change", "ledger_check_balanced"}
+
+
+async def merchant_accounts(database_url: str, tenant_id: uuid.UUID) -> list[tuple[int, uuid.UUID]]:
+    async with engine_for(database_url) as engine, engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT stripe, id FROM ledger_accounts WHERE tenant_id = :t AND kind = 'merchant' ORDER BY stripe"),
+            {"t": tenant_id},
+        )
+        return [(int(row.stripe), row.id) for row in rows]
+
+
+async def test_a_merchant_opened_before_0021_gets_its_stripes_and_keeps_its_account(empty_database: str) -> None:
+    await migrate(empty_database, "0020")
+    async with engine_for(empty_database) as engine, engine.connect() as connection:
+        tenant_id, issuance_id, merchant_id = await seed_tenant(connection)
+        await insert_transaction(connection, tenant_id, [(issuance_id, -5), (merchant_id, 5)])
+        await connection.commit()
+
+    await migrate(empty_database)
+    stripes = await merchant_accounts(empty_database, tenant_id)
+    assert [stripe for stripe, _ in stripes] == list(range(MERCHANT_STRIPES))
+    assert stripes[0][1] == merchant_id
+
+    await unmigrate(empty_database, "0020")
+    async with engine_for(empty_database) as engine, engine.connect() as connection:
+        left = await connection.scalars(
+            text("SELECT id FROM ledger_accounts WHERE tenant_id = :t AND kind = 'merchant'"), {"t": tenant_id}
+        )
+        assert list(left) == [merchant_id]
 
 
 async def test_models_and_migrated_schema_do_not_drift(migrated_database: str) -> None:

@@ -1,12 +1,13 @@
 """The counter: a clerk looks a code up and hands the reward over (`redemption_fulfil`: the member's
-held points -> the merchant's account). Lock order, as everywhere in redemptions: the redemption rows
-(sorted ids, one statement), then the members' and the merchant's accounts (by the ledger, in id
-order, in one statement); so a cancel racing a fulfil, or two fulfils of one code, queue on the
-redemption row and exactly one wins.
+held points -> one of the merchant's accounts). Lock order, as everywhere in redemptions: the
+redemption rows (sorted ids, one statement), then the members' accounts (by the ledger, in id order,
+in one statement), then a stripe of the merchant's (docs/ledger.md); so a cancel racing a fulfil, or
+two fulfils of one code, queue on the redemption row and exactly one wins.
 
 Fulfilments at one merchant are written in batches (group commit, `group_fulfil.py`): every one of
-them credits the merchant's one ledger account, so one by one they queued on its row lock; a batch
-locks it once for all of them. Each code is still decided as if alone and refused alone.
+them credits the merchant, so one by one they queued on its account's row lock; a batch locks one of
+the merchant's stripes once for all of them, and concurrent batches take different stripes. Each
+code is still decided as if alone and refused alone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Fulfilments written by group commit: `POST /merchant/redemptions/fulfil` of concurrent clerks at
 one merchant in one database transaction (points_service/database/group_commit.py says why), each
-answered alone. Every fulfilment credits the merchant's one ledger account: one by one they queued
-on its row lock, one request's transaction at a time; a batch takes that lock once for all of them."""
+answered alone. Every fulfilment credits the merchant: one by one they queued on its account's row
+lock, one request's transaction at a time; a batch takes one of the merchant's stripes once for all of
+them (docs/ledger.md)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def fulfil_batches(state: State) -> FulfilBatches:
         await record_each(session, tenant_id, claims, answers, going, status=200)
         return answers
 
-    # Batches per merchant: a batch locks one merchant's account, and shops never wait on each other.
+    # Batches per merchant: a batch locks a stripe of one merchant's, and shops never wait on each other.
     return GroupCommit(state.session_factory, write, name="fulfilments")
 
 

@@ -8,18 +8,24 @@ from points_service.ledger.reconcile import SqlCheck
 
 
 def _balance_equals_redemptions(name: str, account_kind: str, owner: str, status: str) -> SqlCheck:
-    """Each account of `account_kind` holds exactly the points of its owner's redemptions in `status`:
-    what a member has on hold is what they are waiting to collect, what a merchant holds is what it
-    handed over. The names put in the SQL are this module's own constants, never a caller's input."""
+    """The accounts of `account_kind` of each owner hold exactly the points of its redemptions in
+    `status`: what a member has on hold is what they are waiting to collect, what a merchant holds
+    (over all its stripes) is what it handed over. The names put in the SQL are this module's own
+    constants, never a caller's input."""
     return SqlCheck(
         name,
-        f"SELECT count(*) FROM ledger_accounts WHERE kind = '{account_kind}' AND {{tenant}}",  # noqa: S608
-        f"""SELECT a.tenant_id, a.{owner}, a.balance, coalesce(sum(r.points), 0)
-              FROM ledger_accounts a
-              LEFT JOIN redemptions r ON r.tenant_id = a.tenant_id AND r.{owner} = a.{owner} AND r.status = '{status}'
-             WHERE a.kind = '{account_kind}' AND a.{{tenant}}
-             GROUP BY a.tenant_id, a.id
-            HAVING a.balance <> coalesce(sum(r.points), 0)""",  # noqa: S608
+        f"SELECT count(DISTINCT {owner}) FROM ledger_accounts WHERE kind = '{account_kind}' AND {{tenant}}",  # noqa: S608
+        f"""SELECT a.tenant_id, a.{owner}, a.balance, coalesce(r.points, 0)
+              FROM (SELECT tenant_id, {owner}, sum(balance) AS balance
+                      FROM ledger_accounts
+                     WHERE kind = '{account_kind}' AND {{tenant}}
+                     GROUP BY tenant_id, {owner}) a
+              LEFT JOIN (SELECT tenant_id, {owner}, sum(points) AS points
+                           FROM redemptions
+                          WHERE status = '{status}' AND {{tenant}}
+                          GROUP BY tenant_id, {owner}) r
+                ON r.tenant_id = a.tenant_id AND r.{owner} = a.{owner}
+             WHERE a.balance <> coalesce(r.points, 0)""",  # noqa: S608
     )
 
 

@@ -122,15 +122,18 @@ class RedemptionPostings(LedgerWriter):
     async def settle_redemptions(
         self, merchant_id: uuid.UUID, settlements: Sequence[RedemptionSettlement]
     ) -> list[Posted | DomainError]:
-        """Fulfilments at one merchant (each member's held points -> the merchant's account), written
-        together: the merchant's account row, which every fulfilment there credits, is locked once for
-        all of them, with every member's accounts (sorted ids, one statement). Each is checked against
-        what the ones before it left and refused alone. Answers in the order given."""
-        locked = await self._repo.lock_accounts(sorted({s.member_id for s in settlements}), merchant_id)
+        """Fulfilments at one merchant (each member's held points -> one of the merchant's accounts),
+        written together: every member's accounts are locked (sorted ids, one statement), then one
+        stripe of the merchant's, which all of them credit: a stripe no other batch holds, so batches
+        at one shop do not queue on one row (`lock_merchant_stripe`). Each is checked against what
+        the ones before it left and refused alone. Answers in the order given."""
+        locked = await self._repo.lock_accounts(sorted({s.member_id for s in settlements}))
         accounts = member_accounts_of(locked)
-        merchant_account = next((a.id for a in locked.values() if a.merchant_id == merchant_id), None)
-        if merchant_account is None:
+        stripe = await self._repo.lock_merchant_stripe(merchant_id)
+        if stripe is None:
             raise RuntimeError("merchant has no ledger account; it is opened with the merchant")
+        locked[stripe.id] = stripe
+        merchant_account = stripe.id
         today = self._clock.today()
         answers: list[Posted | DomainError | None] = [None] * len(settlements)
         postings: list[Posting] = []

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Numeric,
+    SmallInteger,
     String,
     Text,
     Uuid,
@@ -29,6 +30,11 @@ from points_service.database.base import Base, TenantScoped
 # balance is derived on demand so that awards to different members never wait on one row.
 LOCKED_ACCOUNT_KINDS = ("member_available", "member_held", "merchant")
 SYSTEM_ACCOUNT_KINDS = ("issuance",)
+# A merchant's points are kept on this many accounts (stripes), each locked, cached and chained like
+# any other: every fulfilment there credits one of them, so concurrent batches of fulfilments at one
+# shop take different rows instead of queuing on one (docs/ledger.md, "a merchant's stripes"). Its
+# balance is their sum. Merchants opened before migration 0021 got the same number of stripes.
+MERCHANT_STRIPES = 8
 ACCOUNT_KINDS = LOCKED_ACCOUNT_KINDS + SYSTEM_ACCOUNT_KINDS
 
 TransactionKind = Literal[
@@ -69,9 +75,11 @@ class LedgerAccount(TenantScoped, Base):
             "uq_ledger_accounts_merchant",
             "tenant_id",
             "merchant_id",
+            "stripe",
             unique=True,
             postgresql_where=text("merchant_id IS NOT NULL"),
         ),
+        CheckConstraint("stripe >= 0 AND (kind = 'merchant' OR stripe = 0)", name="stripe"),
         Index(
             "uq_ledger_accounts_system_kind",
             "tenant_id",
@@ -84,6 +92,8 @@ class LedgerAccount(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     merchant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Which of a merchant's accounts this is (0 to MERCHANT_STRIPES - 1); 0 for every other kind.
+    stripe: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0, server_default=text("0"))
     # Cached for locked kinds only; system accounts keep 0 here and are never updated.
     balance: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     entry_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

@@ -96,12 +96,12 @@ class LedgerWriter:
         self._actor = actor_account_id
 
     async def _lock(
-        self, member_ids: Sequence[uuid.UUID], merchant_id: uuid.UUID | None = None
+        self, member_ids: Sequence[uuid.UUID]
     ) -> tuple[dict[uuid.UUID, LockedAccount], dict[uuid.UUID, MemberAccounts]]:
         """Lock every cached account the change may touch before reading anything it decides on.
         Both of a member's accounts are locked even when one is untouched, so every answer can
         report the available balance as of this transaction."""
-        locked = await self._repo.lock_accounts(member_ids, merchant_id)
+        locked = await self._repo.lock_accounts(member_ids)
         accounts = member_accounts_of(locked)
         missing = [member_id for member_id in member_ids if member_id not in accounts]
         if missing:

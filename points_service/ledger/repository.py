@@ -22,9 +22,38 @@ LOCK_ACCOUNTS = DriverStatement(
         """
     SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
       FROM ledger_accounts
-     WHERE tenant_id = :tenant
-       AND (member_id = ANY(:members) OR merchant_id = CAST(:merchant AS uuid))
+     WHERE tenant_id = :tenant AND member_id = ANY(:members)
      ORDER BY id
+       FOR UPDATE
+    """
+    )
+)
+
+# One of a merchant's stripes that no other transaction holds, without waiting for any: concurrent
+# batches of fulfilments at one shop each take their own. The lowest free stripe, so a quiet shop
+# keeps writing to one.
+LOCK_FREE_STRIPE = DriverStatement(
+    text(
+        """
+    SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
+      FROM ledger_accounts
+     WHERE tenant_id = :tenant AND merchant_id = :merchant
+     ORDER BY stripe
+     LIMIT 1
+       FOR UPDATE SKIP LOCKED
+    """
+    )
+)
+
+# Every stripe is taken: wait for one of them, drawn at random so the waiters spread out.
+LOCK_ANY_STRIPE = DriverStatement(
+    text(
+        """
+    SELECT id, kind, member_id, merchant_id, balance, entry_count, last_hash
+      FROM ledger_accounts
+     WHERE tenant_id = :tenant AND merchant_id = :merchant
+     ORDER BY random()
+     LIMIT 1
        FOR UPDATE
     """
     )
@@ -184,18 +213,25 @@ class LedgerRepository:
     async def add_accounts(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(insert(LedgerAccount).values([{"tenant_id": self.tenant_id, **row} for row in rows]))
 
-    async def lock_accounts(
-        self, member_ids: Sequence[uuid.UUID], merchant_id: uuid.UUID | None = None
-    ) -> dict[uuid.UUID, LockedAccount]:
-        """Every cached account of these members (and of the merchant), locked in one statement.
+    async def lock_accounts(self, member_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, LockedAccount]:
+        """Every cached account of these members, locked in one statement.
 
         Sorted by id within one statement: every transfer takes its locks in the same global order,
         so two transfers over the same accounts queue instead of deadlocking. System accounts are
         never locked (docs/ledger.md, "no hot rows")."""
-        rows = await LOCK_ACCOUNTS.fetch(
-            self.session, {"tenant": self.tenant_id, "members": list(member_ids), "merchant": merchant_id}
-        )
+        rows = await LOCK_ACCOUNTS.fetch(self.session, {"tenant": self.tenant_id, "members": list(member_ids)})
         return {row["id"]: LockedAccount(*row) for row in rows}
+
+    async def lock_merchant_stripe(self, merchant_id: uuid.UUID) -> LockedAccount | None:
+        """One of the merchant's accounts (stripes), locked: a free one if any, else the first of
+        them to come free. Taken after the members' accounts and last of all a transaction's locks:
+        whoever holds a stripe already holds everything else it needs and waits for nothing more,
+        so waiting here cannot deadlock. None for an unknown merchant."""
+        params = {"tenant": self.tenant_id, "merchant": merchant_id}
+        rows = await LOCK_FREE_STRIPE.fetch(self.session, params)
+        if not rows:
+            rows = await LOCK_ANY_STRIPE.fetch(self.session, params)
+        return LockedAccount(*rows[0]) if rows else None
 
     async def rule_usage(
         self, rule_id: uuid.UUID, member_ids: Sequence[uuid.UUID], day: date, month_start: date, month_end: date

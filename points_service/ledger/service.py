@@ -24,6 +24,7 @@ from points_service.ledger.awards import (
 )
 from points_service.ledger.balances import Balance, HistoryLine, member_balance
 from points_service.ledger.holds import RedemptionHold, RedemptionPostings, RedemptionSettlement
+from points_service.ledger.models import MERCHANT_STRIPES
 from points_service.ledger.postings import EarnedChange, Posted, Posting, PublishEarned
 from points_service.ledger.repository import LedgerRepository
 from points_service.tenancy.periods import TenantClock
@@ -72,7 +73,12 @@ class LedgerService(AwardPostings, RedemptionPostings):
         )
 
     async def open_merchant_account(self, merchant_id: uuid.UUID) -> None:
-        await self._repo.add_accounts([{"id": uuid.uuid4(), "kind": "merchant", "merchant_id": merchant_id}])
+        await self._repo.add_accounts(
+            [
+                {"id": uuid.uuid4(), "kind": "merchant", "merchant_id": merchant_id, "stripe": stripe}
+                for stripe in range(MERCHANT_STRIPES)
+            ]
+        )
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -142,3 +142,61 @@ async def test_forty_parallel_unknown_codes_at_the_fulfil_desk_count_at_most_twe
     assert counted[(404, "not_found")] == 20, counted
     assert await merchant_balance(sessions, community, merchant_id) == 10
     await assert_reconciles(sessions, community)
+
+
+async def stripe_balances(sessions: Sessions, merchant_id: str) -> dict[int, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT stripe, balance FROM ledger_accounts WHERE merchant_id = :m"), {"m": uuid.UUID(merchant_id)}
+        )
+    return {int(row.stripe): int(row.balance) for row in rows}
+
+
+async def test_fulfilments_go_on_while_another_transaction_holds_the_merchants_first_account(
+    community: Community, sessions: Sessions
+) -> None:
+    unit = await community.org_unit()
+    clerk, merchant_id, reward_id = await shop(community, unit, points_price=10, stock=100)
+    phones = [(await member_with_points(community, unit, 100, name=f"周{n}"))[1] for n in range(4)]
+    codes = await asyncio.gather(*(redeem(phone, reward_id) for phone in phones for _ in range(3)))
+    assert len(await stripe_balances(sessions, merchant_id)) > 1, "a merchant is opened with several stripes"
+
+    async with sessions() as holder, holder.begin():
+        # A batch of fulfilments at this shop still writing: the stripe every quiet batch takes first.
+        await holder.execute(
+            text("SELECT id FROM ledger_accounts WHERE merchant_id = :m AND stripe = 0 FOR UPDATE"),
+            {"m": uuid.UUID(merchant_id)},
+        )
+        responses = await asyncio.wait_for(
+            asyncio.gather(*(clerk.post(FULFIL, json={"code": r["code"]}) for r in codes)), timeout=30
+        )
+
+    assert outcomes(list(responses)) == {(200, None): len(codes)}, [r.text for r in responses]
+    balances = await stripe_balances(sessions, merchant_id)
+    assert balances[0] == 0
+    assert sum(balances.values()) == await merchant_balance(sessions, community, merchant_id) == 10 * len(codes)
+    await assert_reconciles(sessions, community)
+
+
+async def test_a_fulfilment_waits_for_a_stripe_when_every_one_is_taken(
+    community: Community, sessions: Sessions
+) -> None:
+    unit = await community.org_unit()
+    clerk, merchant_id, reward_id = await shop(community, unit, points_price=10)
+    _, phone = await member_with_points(community, unit, 100)
+    redemption = await redeem(phone, reward_id)
+
+    async with sessions() as holder:
+        async with holder.begin():
+            await holder.execute(
+                text("SELECT id FROM ledger_accounts WHERE merchant_id = :m FOR UPDATE"), {"m": uuid.UUID(merchant_id)}
+            )
+            fulfilling = asyncio.ensure_future(clerk.post(FULFIL, json={"code": redemption["code"]}))
+            await asyncio.sleep(1)
+            assert not fulfilling.done(), "a fulfilment was written without a lock on the merchant's account"
+        response = await asyncio.wait_for(fulfilling, timeout=30)
+
+    assert response.status_code == 200, response.text
+    assert await merchant_balance(sessions, community, merchant_id) == 10
+    assert await balance_of(phone) == (90, 0, 100)
+    await assert_reconciles(sessions, community)

@@ -82,7 +82,8 @@ async def my_statuses(phone: httpx.AsyncClient) -> dict[str, str]:
 async def merchant_balance(sessions: Sessions, community: Community, merchant_id: str) -> int:
     async with sessions() as session:
         balance = await session.scalar(
-            text("SELECT balance FROM ledger_accounts WHERE tenant_id = :tenant AND merchant_id = :merchant"),
+            # A merchant's points are spread over its stripes (docs/ledger.md).
+            text("SELECT sum(balance) FROM ledger_accounts WHERE tenant_id = :tenant AND merchant_id = :merchant"),
             {"tenant": community.tenant_id, "merchant": uuid.UUID(merchant_id)},
         )
     return int(balance)
