@@ -408,6 +408,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk measurement (default 20)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk warm-up before each measurement")
     parser.add_argument("--workers", type=int, default=2, help="service worker processes (default 2)")
+    parser.add_argument(
+        "--server", choices=("granian", "uvicorn"), default=None, help="`serve --server` (default: serve's own)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--load-concurrency", type=int, default=32, help="concurrent requests while loading")
@@ -456,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work_dir = Path(tempfile.mkdtemp(prefix="rp-bench-"))
     data_dir = work_dir / "data"
-    service = Service(data_dir, args.workers, work_dir / "server.log")
+    service = Service(data_dir, args.workers, work_dir / "server.log", server=args.server)
     profiler = PySpy(Path(py_spy), service, work_dir / "py-spy") if py_spy else None
     results: dict[str, Any] = {
         "setup": {

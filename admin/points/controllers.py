@@ -10,7 +10,7 @@ from admin.points import group_awards
 from admin.points.group_awards import StaffAward
 from admin.points.schemas import AdjustmentRequest, AwardRequest, BulkAwarded, BulkAwardRequest, ReverseRequest
 from admin.points.service import StaffPointsService
-from points_service.auth.guards import require_admin
+from points_service.auth.guards import guarded_post, require_admin
 from points_service.auth.principal import Principal
 from points_service.idempotency.service import IdempotencyKey, IdempotentWrites, KeyClaim
 from points_service.ledger.schemas import LedgerPage, PointsPosted, ledger_page
@@ -27,7 +27,7 @@ def _quantity(value: float) -> Decimal:
 class PointsController(Controller):
     tags = ["admin: points"]
 
-    @post("/awards", summary="Award points by rule (idem)")
+    @guarded_post("/awards", summary="Award points by rule (idem)")
     async def award(
         self,
         data: AwardRequest,

@@ -12,7 +12,6 @@ from litestar import Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from points_service.accounts.service import inactive_members
 from points_service.auth.principal import Principal
 from points_service.database.group_commit import GroupCommit
 from points_service.deps import ledger_for
@@ -21,7 +20,7 @@ from points_service.idempotency.service import REPLAY, KeyClaim, claim_each, rec
 from points_service.ledger.schemas import PointsPosted, points_posted
 from points_service.ledger.service import CallerAward, LedgerService
 from points_service.org.reach import staff_reach
-from points_service.org.service import member_unit_paths, unit_paths
+from points_service.org.service import member_places, unit_paths
 from points_service.rules.service import RuleService
 
 
@@ -49,17 +48,17 @@ async def award_together(
     pending = [index for index, answer in enumerate(answers) if answer is None]
     staff_units = {awards[i].principal.org_unit_id for i in pending if not awards[i].principal.is_admin}
     scopes = await unit_paths(session, tenant_id, [unit for unit in staff_units if unit is not None])
-    paths = await member_unit_paths(session, tenant_id, [awards[i].member_id for i in pending])
-    inactive = await inactive_members(session, tenant_id, [awards[i].member_id for i in pending])
+    places = await member_places(session, tenant_id, [awards[i].member_id for i in pending])
     rules = await RuleService(session, tenant_id).by_codes({awards[i].rule_code for i in pending})
     to_post: list[int] = []
     for index in pending:
         award = awards[index]
         try:
+            place = places.get(award.member_id)
             staff_reach(award.principal, scopes).require(
-                paths.get(award.member_id), f"No such member: {award.member_id}"
+                place.path if place is not None else None, f"No such member: {award.member_id}"
             )
-            if award.member_id in inactive:
+            if place is not None and not place.active:
                 raise MemberInactive(f"Member {award.member_id} is switched off")
             if award.rule_code not in rules:
                 raise NotFound(f"No such rule: {award.rule_code}")

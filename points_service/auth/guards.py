@@ -46,3 +46,12 @@ class guarded_get(litestar.get):
     async def authorize_connection(self, connection: ASGIConnection) -> None:
         for guard in self.resolve_guards():
             await guard(connection, self)
+
+
+class guarded_post(litestar.post):
+    """Litestar's `post` with `guarded_get`'s guard call (the handler itself, not a copy): for the hottest
+    write, the group-committed award, where the copy was 2.6 % of its app CPU."""
+
+    async def authorize_connection(self, connection: ASGIConnection) -> None:
+        for guard in self.resolve_guards():
+            await guard(connection, self)

@@ -46,18 +46,20 @@ async def notify(session: AsyncSession, tenant_id: uuid.UUID, notices: Sequence[
     """Write `notices` in the session's transaction; the number written (a repeated `once` is skipped)."""
     if not notices:
         return 0
-    rows = await WRITE_NOTICES.fetch(
-        session,
-        {
-            "tenant": tenant_id,
-            "ids": [uuid.uuid4() for _ in notices],
-            "members": [notice.member_id for notice in notices],
-            "kinds": [notice.kind for notice in notices],
-            "params": [json.dumps(notice.params, ensure_ascii=False, default=str) for notice in notices],
-            "onces": [notice.once for notice in notices],
-        },
-    )
+    rows = await WRITE_NOTICES.fetch(session, {"tenant": tenant_id, **notice_columns(notices)})
     return len(rows)
+
+
+def notice_columns(notices: Sequence[Notice], prefix: str = "") -> dict[str, list[Any]]:
+    """The notices as one array per column, as WRITE_NOTICES takes them (and the ledger's writer, which
+    writes a posting's notices in the statement that writes the posting)."""
+    return {
+        f"{prefix}ids": [uuid.uuid4() for _ in notices],
+        f"{prefix}members": [notice.member_id for notice in notices],
+        f"{prefix}kinds": [notice.kind for notice in notices],
+        f"{prefix}params": [json.dumps(notice.params, ensure_ascii=False, default=str) for notice in notices],
+        f"{prefix}onces": [notice.once for notice in notices],
+    }
 
 
 async def notify_account(

@@ -30,23 +30,33 @@ async def publish_standings(
     overlap without losing points: whatever lands last is a total that was true when it was read.
     The ledger reads the totals in the transaction that changed them, so nothing is read here.
     """
+    # One ZADD (and at most one ZREM) per board, naming every member of the batch on it: the members of
+    # a group-commit batch share their unit's and its ancestors' boards, and each command costs
+    # redis-py more to build than Redis to run. The last total for a member on a board wins, as it
+    # would written one command at a time.
+    scores: dict[str, dict[str, int]] = {}
+    for change in changes:
+        months = change.earned_by_month
+        month = change.month
+        totals = {
+            "month": months.get(month, 0),
+            "year": sum(points for m, points in months.items() if m.year == month.year),
+            "all": sum(months.values()),
+        }
+        member = str(change.member_id)
+        units = ancestors(change.unit_path)
+        for board in boards_of(month):
+            for unit_id in units:
+                scores.setdefault(board_key(tenant_id, board, unit_id), {})[member] = totals[board.period]
     async with redis.pipeline(transaction=False) as pipe:
-        for change in changes:
-            months = change.earned_by_month
-            month = change.month
-            totals = {
-                "month": months.get(month, 0),
-                "year": sum(points for m, points in months.items() if m.year == month.year),
-                "all": sum(months.values()),
-            }
-            for board in boards_of(month):
-                for unit_id in ancestors(change.unit_path):
-                    key = board_key(tenant_id, board, unit_id)
-                    if totals[board.period]:
-                        pipe.zadd(key, {str(change.member_id): totals[board.period]})
-                    else:
-                        # No earned points in the period (say, after a reversal): off the board.
-                        pipe.zrem(key, str(change.member_id))
+        for key, on_board in scores.items():
+            standing = {member: total for member, total in on_board.items() if total}
+            if standing:
+                pipe.zadd(key, standing)
+            # No earned points in the period (say, after a reversal): off the board.
+            gone = [member for member, total in on_board.items() if not total]
+            if gone:
+                pipe.zrem(key, *gone)
         pipe.eval(STAMP_SCRIPT, 2, ready_key(tenant_id), applied_key(tenant_id))
         answers = await pipe.execute()
     stamp = answers[-1]

@@ -17,7 +17,7 @@ from typing import Any
 
 from points_service.database.session import after_commit
 from points_service.errors import CapReached, DomainError, InsufficientPoints, NotFound
-from points_service.inbox.notices import Notice, notify
+from points_service.inbox.notices import Notice
 from points_service.ledger.hashing import chained_entry_hash, transaction_digest, unchained_entry_hash
 from points_service.ledger.models import EARNING_KINDS, LOCKED_ACCOUNT_KINDS
 from points_service.ledger.repository import (
@@ -216,9 +216,10 @@ class LedgerWriter:
         if not transactions:
             return results
 
-        earned_months = await self._repo.write_postings(transactions, entries, list(touched.values()), earned, usage)
-        # The member's "points received" message, in the same transaction as the points.
-        await notify(self._repo.session, self._repo.tenant_id, notices)
+        # The member's "points received" message is written by the same statement as the points.
+        earned_months = await self._repo.write_postings(
+            transactions, entries, list(touched.values()), earned, usage, notices
+        )
         if earned and self._publish_earned is not None:
             self._queue_leaderboard_update(earned, earned_months)
         kinds = [transaction["kind"] for transaction in transactions]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.database.driver import DriverStatement
 from points_service.errors import AlreadyAwarded
+from points_service.inbox.notices import Notice, notice_columns
 from points_service.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 # Hot-path statements, built once: a text() parses its bind parameters when it is made.
@@ -110,6 +111,15 @@ WRITE_POSTINGS = DriverStatement(
                       CAST(:u_points AS bigint[])) AS v(member_id, rule_id, day, points)
         ON CONFLICT (tenant_id, member_id, rule_id, day)
         DO UPDATE SET points = member_rule_daily.points + EXCLUDED.points
+    ),
+    -- The members' inbox messages about these postings (inbox/notices.py, WRITE_NOTICES): in the
+    -- same transaction as the points, without a round trip of their own.
+    new_notices AS (
+        INSERT INTO member_notices (tenant_id, id, member_id, kind, params, once)
+        SELECT :tenant, n.id, n.member_id, n.kind, CAST(n.params AS jsonb), n.once
+          FROM unnest(CAST(:n_ids AS uuid[]), CAST(:n_members AS uuid[]), CAST(:n_kinds AS text[]),
+                      CAST(:n_params AS text[]), CAST(:n_onces AS text[])) AS n(id, member_id, kind, params, once)
+        ON CONFLICT (tenant_id, once) WHERE once IS NOT NULL DO NOTHING
     ),
     earned_now AS (
         INSERT INTO member_earned_monthly (tenant_id, member_id, month, earned)
@@ -270,6 +280,7 @@ class LedgerRepository:
         accounts: Sequence[LockedAccount],
         earned: dict[tuple[uuid.UUID, date], int],
         usage: dict[tuple[uuid.UUID, uuid.UUID, date], int],
+        notices: Sequence[Notice] = (),
     ) -> list[EarnedMonth]:
         """Write everything a set of postings changes in one statement (one round trip), and read
         back every earned month of the members whose earned points changed, with their unit path.
@@ -277,7 +288,8 @@ class LedgerRepository:
         The parts are data-modifying CTEs of one statement: they succeed or fail together, foreign
         keys are checked at its end, and the deferred sum-to-zero trigger still runs at commit. The
         final SELECT sees the table as it was before the statement, so the months just written
-        are taken from the upsert's RETURNING and the others from the table. A second payment of
+        are taken from the upsert's RETURNING and the others from the table. The postings' `notices`
+        (the members' inbox messages) are written by the same statement. A second payment of
         the same work (its `source`) is refused with `AlreadyAwarded`."""
         earned_keys = list(earned)
         usage_keys = list(usage)
@@ -329,6 +341,7 @@ class LedgerRepository:
                     "m_members": [key[0] for key in earned_keys],
                     "m_months": [key[1] for key in earned_keys],
                     "m_earned": [earned[key] for key in earned_keys],
+                    **notice_columns(notices, "n_"),
                 },
             )
         except asyncpg.UniqueViolationError as error:

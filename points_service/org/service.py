@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from points_service.auth.accounts import create_login
 from points_service.auth.principal import Principal
+from points_service.database.driver import DriverStatement
 from points_service.errors import Conflict, Forbidden, NotFound
 from points_service.ledger.service import LedgerService
 from points_service.org.models import Member, OrgUnit
@@ -36,12 +38,42 @@ MEMBER_UNIT_PATHS = text(
 
 UNIT_PATHS = text("SELECT id, path FROM org_units WHERE tenant_id = :tenant AND id = ANY(:ids)")
 
+# A group-commit batch's members: where each stands and whether it is switched on, in one round trip on
+# the session's asyncpg connection (database/driver.py says why).
+MEMBER_PLACES = DriverStatement(
+    text(
+        """
+    SELECT m.id, m.active,
+           (SELECT u.path FROM org_units u WHERE u.tenant_id = m.tenant_id AND u.id = m.org_unit_id) AS path
+      FROM members m
+     WHERE m.tenant_id = :tenant AND m.id = ANY(:ids)
+    """
+    )
+)
+
+
+@dataclass(frozen=True)
+class MemberPlace:
+    path: str
+    active: bool
+
 
 async def member_unit_paths(
     session: AsyncSession, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """Each known member's unit path, for reach checks of many callers at once (group commit)."""
     return await _paths(session, MEMBER_UNIT_PATHS, tenant_id, member_ids)
+
+
+async def member_places(
+    session: AsyncSession, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, MemberPlace]:
+    """Each known member's unit path and whether it is active, for the reach and active checks of many
+    callers at once (group commit)."""
+    if not member_ids:
+        return {}
+    rows = await MEMBER_PLACES.fetch(session, {"tenant": tenant_id, "ids": list(set(member_ids))})
+    return {row["id"]: MemberPlace(row["path"], row["active"]) for row in rows}
 
 
 async def unit_paths(
