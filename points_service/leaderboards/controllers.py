@@ -68,10 +68,12 @@ class LeaderboardController(Controller):
         org_unit_id: uuid.UUID | None,
         limit: int,
     ) -> Response[Leaderboard]:
-        clocks: dict[uuid.UUID, TenantClock] = state.setdefault("tenant_clocks", {})
-        if principal.tenant_id not in clocks:
-            clocks[principal.tenant_id] = await tenant_clock(session(), principal.tenant_id)
-        board = parse_board(period, at, clocks[principal.tenant_id].today())
+        # Made with the state (state.py), once per process; a tenant's time zone never changes.
+        clocks: dict[uuid.UUID, TenantClock] = state.tenant_clocks
+        clock = clocks.get(principal.tenant_id)
+        if clock is None:
+            clock = clocks[principal.tenant_id] = await tenant_clock(session(), principal.tenant_id)
+        board = parse_board(period, at, clock.today())
         member_id = principal.member_id if principal.role == "member" else None
         if member_id is None:
             unit_id, unit_path = await self._unit_in_reach(principal, session, state, org_unit_id)
@@ -80,7 +82,8 @@ class LeaderboardController(Controller):
         else:
             # The tenant's choice of what members see, read with the member's units.
             unit_id, unit_path, ranking = await self._member_unit(principal, state, org_unit_id)
-        names: MemberNames = state.setdefault("leaderboard_names", MemberNames())
+        # Made by the member side's lifespan (member_side.py), once per process.
+        names: MemberNames = state.leaderboard_names
         top, mine, source = await LeaderboardService(session, state.redis, principal.tenant_id, names).top(
             board, unit_id, unit_path, limit, member_id
         )
@@ -106,7 +109,7 @@ class LeaderboardController(Controller):
             if principal.org_unit_id is None:
                 raise InvalidInput("org_unit_id", "an admin names the org unit to rank")
             org_unit_id = principal.org_unit_id
-        paths: UnitPaths = state.setdefault("leaderboard_unit_paths", UnitPaths())
+        paths: UnitPaths = state.leaderboard_unit_paths
         path = paths.get(principal.tenant_id, org_unit_id)
         known = paths.get(principal.tenant_id, principal.org_unit_id)
         reach = Subtree("") if principal.is_admin else Subtree(known) if known is not None else None

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
@@ -54,12 +55,18 @@ MAX_CACHED_NAMES = 100_000
 NAMES_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
+    # A tuple, not a frozen dataclass: twenty of them per page, and a frozen dataclass sets each field
+    # through object.__setattr__.
     rank: int
     member_id: uuid.UUID
     name: str
     points: int
+
+
+# Per tenant: member id as Redis spells it -> (the id, the name). Keyed by the string so that a page
+# read from Redis builds no UUID and hashes none for a member it has seen (a UUID's hash is Python code).
+Named = tuple[uuid.UUID, str]
 
 
 @dataclass
@@ -67,26 +74,33 @@ class MemberNames:
     """Names of members who stood on a page, per process: the cache saves the query that would otherwise
     follow every Redis read. Staff may rename a member, so the cache is emptied every NAMES_SECONDS."""
 
-    names: dict[tuple[uuid.UUID, uuid.UUID], str] = field(default_factory=dict)
+    names: dict[uuid.UUID, dict[str, Named]] = field(default_factory=dict)
+    kept: int = 0
     emptied_at: float = field(default_factory=time.monotonic)
 
-    async def of(
-        self, session: Callable[[], AsyncSession], tenant_id: uuid.UUID, ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
+    async def of(self, session: Callable[[], AsyncSession], tenant_id: uuid.UUID, ids: list[str]) -> dict[str, Named]:
+        """Each member id (as a string) with its UUID and name; an id no longer in the tenant has no name."""
         if time.monotonic() - self.emptied_at > NAMES_SECONDS:
             self.names.clear()
+            self.kept = 0
             self.emptied_at = time.monotonic()
-        missing = [member for member in ids if (tenant_id, member) not in self.names]
+        known = self.names.get(tenant_id)
+        if known is None:
+            known = self.names[tenant_id] = {}
+        missing = [member for member in ids if member not in known]
         if missing:
-            if len(self.names) + len(missing) > MAX_CACHED_NAMES:
+            if self.kept + len(missing) > MAX_CACHED_NAMES:
                 self.names.clear()
+                self.kept = 0
+                known = self.names[tenant_id] = {}
             rows = await session().execute(
                 text("SELECT id, name FROM members WHERE tenant_id = :tenant AND id = ANY(:ids)"),
-                {"tenant": tenant_id, "ids": missing},
+                {"tenant": tenant_id, "ids": [uuid.UUID(member) for member in missing]},
             )
             for member, name in rows:
-                self.names[(tenant_id, member)] = name
-        return {member: self.names.get((tenant_id, member), "") for member in ids}
+                known[str(member)] = (member, name)
+            self.kept += len(missing)
+        return {member: known.get(member) or (uuid.UUID(member), "") for member in ids}
 
 
 class LeaderboardService:
@@ -123,8 +137,9 @@ class LeaderboardService:
 
     async def _from_redis(
         self, board: Board, unit_id: uuid.UUID, limit: int, me: uuid.UUID | None
-    ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None] | None:
-        """None when the tenant's boards are not built (the reader falls back to PostgreSQL)."""
+    ) -> tuple[list[tuple[int, str, int]], Standing | None] | None:
+        """None when the tenant's boards are not built (the reader falls back to PostgreSQL). Members as
+        Redis spells them (canonical UUID strings, which sort as their UUIDs do)."""
         keys = [ready_key(self._tenant_id), board_key(self._tenant_id, board, unit_id), applied_key(self._tenant_id)]
         arguments = (limit, str(me) if me else "")
         before = stamps.floor(self._tenant_id)
@@ -153,13 +168,13 @@ class LeaderboardService:
         for position, (member, points) in enumerate(ordered, start=1):
             if position == 1 or points != ordered[position - 2][1]:
                 rank = position
-            top.append((rank, uuid.UUID(member), points))
+            top.append((rank, member, points))
         mine = Standing(int(above) + 1, me, "", int(float(my_score))) if me is not None and my_score else None
         return top, mine
 
     async def _from_database(
         self, board: Board, unit_path: str, limit: int, me: uuid.UUID | None
-    ) -> tuple[list[tuple[int, uuid.UUID, int]], Standing | None]:
+    ) -> tuple[list[tuple[int, str, int]], Standing | None]:
         months = board.months()
         rows = await self._open_session().execute(
             text(
@@ -193,13 +208,13 @@ class LeaderboardService:
         )
         found = [(int(rank), member_id, int(points), position) for rank, member_id, points, position in rows]
         mine = next((Standing(rank, member, "", points) for rank, member, points, _ in found if member == me), None)
-        return [(rank, member, points) for rank, member, points, position in found if position <= limit], mine
+        return [(rank, str(member), points) for rank, member, points, position in found if position <= limit], mine
 
-    async def _named(self, top: list[tuple[int, uuid.UUID, int]]) -> list[Standing]:
+    async def _named(self, top: list[tuple[int, str, int]]) -> list[Standing]:
         if not top:
             return []
         names = await self._names.of(self._open_session, self._tenant_id, [member for _, member, _ in top])
-        return [Standing(rank, member, names[member], points) for rank, member, points in top]
+        return [Standing(rank, *names[member], points) for rank, member, points in top]
 
 
 # How long a process believes a unit path it read. A unit moved in the console changes the paths of its
