@@ -21,7 +21,7 @@ from admin.evaluations.jobs import LARGE_GROUP
 from admin.imports.jobs import LARGE_IMPORT_ROWS
 from tests.admin.test_console import CSRF_FIELD, browser, desk, screenshot, sign_in, staff_login
 from tests.admin.test_console_work import signed_in_web
-from tests.admin.test_imports import import_members, phone, xlsx_file
+from tests.admin.test_imports import import_members, phones, xlsx_file
 from tests.conftest import Community, ServedApp, Services, settings_for
 
 __all__ = ["browser", "desk"]
@@ -51,7 +51,9 @@ async def test_a_large_sheet_is_imported_in_the_background_with_its_progress_sho
     await sign_in(desk, staff)
     rows = LARGE_IMPORT_ROWS + 500
     sheet = tmp_path / "大名单.xlsx"
-    sheet.write_bytes(xlsx_file([[f"居民{index}", phone(), "幸福小区", "", "", ""] for index in range(rows)]))
+    sheet.write_bytes(
+        xlsx_file([[f"居民{index}", number, "幸福小区", "", "", ""] for index, number in enumerate(phones(rows))])
+    )
 
     await import_through_the_page(desk, sheet)
     await expect(desk.locator("h1")).to_have_text("后台任务")
@@ -96,7 +98,7 @@ async def test_a_large_groups_evaluation_is_computed_in_the_background(
 
     unit = await community.org_unit("红旗社区")
     members = LARGE_GROUP + 100
-    sheet = xlsx_file([[f"居民{index}", phone(), "", "", "", ""] for index in range(members)])
+    sheet = xlsx_file([[f"居民{index}", number, "", "", "", ""] for index, number in enumerate(phones(members))])
     imported = await import_members(community.admin, sheet, unit, dry_run="false")
     assert imported.status_code == 200, imported.text
     created = await community.admin.post(
@@ -142,7 +144,7 @@ async def test_with_the_queue_unreachable_a_large_sheet_is_imported_in_the_reque
     unit = await community.org_unit("红旗社区")
     staff = await staff_login(community, unit)
     rows = LARGE_IMPORT_ROWS + 10
-    sheet = xlsx_file([[f"居民{index}", phone(), "", "", "", ""] for index in range(rows)])
+    sheet = xlsx_file([[f"居民{index}", number, "", "", "", ""] for index, number in enumerate(phones(rows))])
     # Nothing listens on port 1: Redis is down for this app (its worker would run apart).
     with ServedApp(settings_for(services, redis_url="redis://127.0.0.1:1/0", worker="apart")) as broken:
         web = await signed_in_web(broken, staff)
