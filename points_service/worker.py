@@ -22,8 +22,15 @@ def create_worker_app() -> Litestar:
     return create_app()
 
 
+# How long an orphaned worker's graceful shutdown may take before the worker ends at once. Seen once
+# in a suite run: a worker's lifespan shutdown still waiting minutes after its supervisor's kill -9,
+# holding the port and its connections; with nobody left to stop it, it must stop itself.
+ORPHAN_SHUTDOWN_SECONDS = 20.0
+
+
 def end_with(supervisor: int) -> None:
-    """SIGTERM to this process once `supervisor` is gone (it was killed, not stopped)."""
+    """SIGTERM to this process once `supervisor` is gone (it was killed, not stopped); if the graceful
+    shutdown has not ended the process ORPHAN_SHUTDOWN_SECONDS later, it exits at once."""
 
     def watch() -> None:
         # An orphan is adopted by another process: its parent changes.
@@ -31,5 +38,7 @@ def end_with(supervisor: int) -> None:
             time.sleep(1)
         # As the supervisor's own SIGTERM would: the server finishes the requests in flight, then exits.
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(ORPHAN_SHUTDOWN_SECONDS)
+        os._exit(1)
 
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
