@@ -176,7 +176,7 @@ class ClerkController(Controller):
             else KeyClaim.of(principal.account_id, idempotency_key, request.url.path, data)
         )
         guesses = (
-            CodeGuessLimit(FailureLimiter(state.redis), principal.account_id) if principal.role == "clerk" else None
+            CodeGuessLimit(FailureLimiter(state.limits_redis), principal.account_id) if principal.role == "clerk" else None
         )
         code = CodeAtDesk(data.code, principal.account_id, guesses)
         return await group_fulfil.fulfil(state, ClerkFulfil(principal.tenant_id, principal.merchant_id, code, claim))

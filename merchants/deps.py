@@ -30,7 +30,7 @@ async def provide_settlement(
 async def provide_redemptions(
     db_session: AsyncSession, principal: Principal, ledger: LedgerService, state: State
 ) -> RedemptionService:
-    guesses = CodeGuessLimit(FailureLimiter(state.redis), principal.account_id) if principal.role == "clerk" else None
+    guesses = CodeGuessLimit(FailureLimiter(state.limits_redis), principal.account_id) if principal.role == "clerk" else None
     return RedemptionService(
         db_session,
         principal.tenant_id,

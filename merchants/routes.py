@@ -37,7 +37,7 @@ async def provide_merchant_accounts(
 
 
 async def provide_applications(db_session: AsyncSession, state: State) -> MerchantApplications:
-    return MerchantApplications(db_session, application_limiter(state.redis))
+    return MerchantApplications(db_session, application_limiter(state.limits_redis))
 
 
 def marketplace_routers() -> list[Router]:

@@ -19,7 +19,7 @@ from points_service.auth.revocation import AccountStates
 from points_service.auth.tokens import AccessTokens
 from points_service.database.reads import ReadPool, create_read_pool
 from points_service.database.session import create_engine, read_session_factory, session_factory
-from points_service.redis_pool import REQUEST_TIMEOUT_SECONDS, CircuitBreaker, create_redis
+from points_service.redis_pool import LIMITS_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS, CircuitBreaker, create_redis
 from points_service.settings import Settings
 from points_service.tenancy.periods import TenantClock
 
@@ -48,6 +48,9 @@ class AppState(State):
     # Per request: short timeouts and a circuit breaker (redis_pool.py). Background work opens a client
     # of its own.
     redis: Redis
+    # Failure limits' counters: a longer deadline and a breaker of their own, so slow board reads
+    # cannot make the limits fall back to per-process counting (redis_pool.py).
+    limits_redis: Redis
     access_tokens: AccessTokens
     # Whether the account behind a token still stands (auth/revocation.py), remembered a few seconds.
     account_states: AccountStates
@@ -77,6 +80,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
     )
     read_pool = await create_read_pool(database_url, READ_POOL_SIZE, settings.database_application_name)
     redis = create_redis(settings.redis_url or "", REQUEST_TIMEOUT_SECONDS, breaker=CircuitBreaker())
+    limits_redis = create_redis(settings.redis_url or "", LIMITS_TIMEOUT_SECONDS, breaker=CircuitBreaker())
     state.update(
         settings=settings,
         engine=engine,
@@ -86,6 +90,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
         side_session_factory=session_factory(side_engine),
         stock_session_factory=session_factory(stock_engine),
         redis=redis,
+        limits_redis=limits_redis,
         access_tokens=AccessTokens(
             settings.jwt_secret or "", settings.jwt_issuer, settings.jwt_audience, settings.access_token_seconds
         ),
@@ -96,6 +101,7 @@ async def opened_state(state: State, settings: Settings) -> AsyncIterator[AppSta
         yield AppState(state)
     finally:
         await redis.aclose()
+        await limits_redis.aclose()
         await engine.dispose()
         await read_pool.close()
         await side_engine.dispose()

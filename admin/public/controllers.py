@@ -57,7 +57,7 @@ class TooManyPublicCalls(TooManyAttempts):
 async def count_public_call(request: Request[Any, Any, Any], state: State) -> None:
     address = request.client.host if request.client else "unknown"
     try:
-        await FailureLimiter(state.redis, window_seconds=60).take(
+        await FailureLimiter(state.limits_redis, window_seconds=60).take(
             [(f"public-calls:{address}", PUBLIC_CALLS_PER_MINUTE)]
         )
     except TooManyAttempts as refused:

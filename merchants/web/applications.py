@@ -42,7 +42,7 @@ class ApplicationPageController(Controller):
         posted = await request.form()
         values = {name: str(posted.get(name) or "").strip() for name in FIELDS}
         password = str(posted.get("password") or "")
-        applications = MerchantApplications(db_session, application_limiter(state.redis))
+        applications = MerchantApplications(db_session, application_limiter(state.limits_redis))
         community = await _community(db_session, state, org_unit_id)
         if community is None:
             return CLERK_PAGE.render(
@@ -83,6 +83,6 @@ class ApplicationPageController(Controller):
 
 async def _community(db_session: AsyncSession, state: State, org_unit_id: uuid.UUID) -> Any:
     try:
-        return await MerchantApplications(db_session, application_limiter(state.redis)).community(org_unit_id)
+        return await MerchantApplications(db_session, application_limiter(state.limits_redis)).community(org_unit_id)
     except NotFound:
         return None

@@ -20,7 +20,7 @@ from points_service.earning import EarningContext
 
 
 async def provide_activities(earning: EarningContext, state: State) -> ActivityService:
-    return ActivityService(earning, state.settings.jwt_secret, FailureLimiter(state.redis))
+    return ActivityService(earning, state.settings.jwt_secret, FailureLimiter(state.limits_redis))
 
 
 def activity_routers() -> list[Router]:

@@ -13,7 +13,7 @@ def auth_service(db_session: AsyncSession, state: State) -> AuthService:
     return AuthService(
         db_session,
         state.access_tokens,
-        LoginLimiter(state.redis),
+        LoginLimiter(state.limits_redis),
         state.side_session_factory,
         state.settings.refresh_token_days,
     )
