@@ -12,9 +12,10 @@ from litestar.datastructures import State
 
 from merchants.accounts.applications import MerchantApplications
 from merchants.accounts.service import MerchantService
+from merchants.deps import code_guess_limit
 from merchants.redemptions import group_fulfil, group_redeem
 from merchants.redemptions.codes import qr_svg
-from merchants.redemptions.counter import CodeAtDesk, CodeGuessLimit
+from merchants.redemptions.counter import CodeAtDesk
 from merchants.redemptions.group_fulfil import ClerkFulfil
 from merchants.redemptions.group_redeem import MemberRedeem
 from merchants.redemptions.models import status_now
@@ -54,7 +55,6 @@ from merchants.schemas import (
 )
 from points_service.auth.guards import guarded_get
 from points_service.auth.principal import Principal
-from points_service.auth.rate_limit import FailureLimiter
 from points_service.idempotency.service import IdempotencyKey, KeyClaim
 from points_service.org.names import mask_name
 from points_service.pagination import Cursor, Limit, decode_cursor, next_page
@@ -175,10 +175,7 @@ class ClerkController(Controller):
             if idempotency_key is None
             else KeyClaim.of(principal.account_id, idempotency_key, request.url.path, data)
         )
-        guesses = (
-            CodeGuessLimit(FailureLimiter(state.limits_redis), principal.account_id) if principal.role == "clerk" else None
-        )
-        code = CodeAtDesk(data.code, principal.account_id, guesses)
+        code = CodeAtDesk(data.code, principal.account_id, code_guess_limit(state, principal))
         return await group_fulfil.fulfil(state, ClerkFulfil(principal.tenant_id, principal.merchant_id, code, claim))
 
 

@@ -27,17 +27,23 @@ async def provide_settlement(
     return SettlementService(db_session, principal.tenant_id, ledger.clock)
 
 
+def code_guess_limit(state: State, principal: Principal) -> CodeGuessLimit | None:
+    """Clerks type codes by hand, so their unknown codes are counted; a member never types one."""
+    return (
+        CodeGuessLimit(FailureLimiter(state.limits_redis), principal.account_id) if principal.role == "clerk" else None
+    )
+
+
 async def provide_redemptions(
     db_session: AsyncSession, principal: Principal, ledger: LedgerService, state: State
 ) -> RedemptionService:
-    guesses = CodeGuessLimit(FailureLimiter(state.limits_redis), principal.account_id) if principal.role == "clerk" else None
     return RedemptionService(
         db_session,
         principal.tenant_id,
         ledger,
         state.side_session_factory,
         ledger.clock,
-        guesses,
+        code_guess_limit(state, principal),
         stock_sessions=state.stock_session_factory,
     )
 
