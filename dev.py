@@ -85,6 +85,10 @@ def main() -> None:
     if command == "serve":
         run([str(BIN / f"points-service{EXE}"), "serve", *extra])
     else:
+        # pytest's own fault handler is off again once the session ends; a crash while the
+        # interpreter shuts down (one CI run ended in a segmentation fault after every test had
+        # passed) should still print each thread's stack rather than a bare exit code 139.
+        os.environ.setdefault("PYTHONFAULTHANDLER", "1")
         run([str(PYTHON), "-m", "pytest", *extra])
 
 
