@@ -10,11 +10,17 @@ their own. Everything that writes, or reads more than once, goes through the ses
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+# A stopping worker's reads end within this, or their connections are cut.
+CLOSE_TIMEOUT_SECONDS = 10.0
 
 
 async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
@@ -49,6 +55,7 @@ class ReadPool:
         self._taken = 0
         self._kept: list[asyncpg.Connection] = []
         self._waiting: deque[asyncio.Future[None]] = deque()
+        self._closing = False
 
     async def _connection(self) -> asyncpg.Connection:
         while True:
@@ -97,6 +104,10 @@ class ReadPool:
         except BaseException:
             await self._give_back(connection)
             raise
+        if self._closing:
+            # asyncpg's close waits for every connection it lent; one kept here would never return.
+            await self._give_back(connection)
+            return answer
         self._kept.append(connection)
         self._wake_one()
         return answer
@@ -119,10 +130,18 @@ class ReadPool:
     def get_idle_size(self) -> int:
         return self._pool.get_idle_size() + len(self._kept)
 
-    async def close(self) -> None:
-        while self._kept:
-            await self._give_back(self._kept.pop())
-        await self._pool.close()
+    async def close(self, timeout_seconds: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Closes gracefully, then by force: asyncpg's close waits for every connection without a
+        deadline, and a worker once hung in its shutdown minutes after it was told to stop."""
+        self._closing = True
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                while self._kept:
+                    await self._give_back(self._kept.pop())
+                await self._pool.close()
+        except TimeoutError:
+            logger.warning("read pool: connections still busy after %s s; closed by force", timeout_seconds)
+            self._pool.terminate()
 
 
 async def create_read_pool(database_url: str, size: int, application_name: str) -> ReadPool:

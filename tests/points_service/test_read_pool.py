@@ -65,3 +65,34 @@ async def test_reads_go_on_after_the_server_drops_the_kept_connections(services:
         assert [await pool.fetchval("SELECT $1::int", n) for n in range(5)] == [0, 1, 2, 3, 4]
     finally:
         await pool.close()
+
+
+async def test_closing_while_a_read_runs_ends_within_its_deadline(services: Services) -> None:
+    """A worker told to stop while a long read holds a connection stops anyway (asyncpg's own close
+    would wait for that read without a deadline)."""
+    pool = await create_read_pool(services.database_url, 1, "read-pool-closing")
+    slow = asyncio.create_task(pool.fetchval("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.3)
+
+    started = asyncio.get_running_loop().time()
+    await pool.close(timeout_seconds=0.5)
+    closed_after = asyncio.get_running_loop().time() - started
+
+    assert closed_after < 5, closed_after
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+        await asyncio.wait_for(slow, 5)
+
+
+async def test_closing_waits_for_a_short_read_and_then_ends(services: Services) -> None:
+    """A read that ends while the pool closes hands its connection back rather than keeping it: asyncpg's
+    close waited for that kept connection for ever, and the stopping worker with it."""
+    pool = await create_read_pool(services.database_url, 1, "read-pool-closing")
+    short = asyncio.create_task(pool.fetchval("SELECT 7 FROM pg_sleep(0.5)"))
+    await asyncio.sleep(0.2)
+
+    started = asyncio.get_running_loop().time()
+    await pool.close(timeout_seconds=20)
+    closed_after = asyncio.get_running_loop().time() - started
+
+    assert await short == 7
+    assert closed_after < 5, closed_after
