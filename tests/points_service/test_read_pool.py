@@ -8,7 +8,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from points_service.database.reads import create_read_pool
+from points_service.database.reads import ReadPool, create_read_pool
 from tests.conftest import Services
 
 
@@ -67,6 +67,12 @@ async def test_reads_go_on_after_the_server_drops_the_kept_connections(services:
         await pool.close()
 
 
+async def seconds_to_close(pool: ReadPool, timeout_seconds: float) -> float:
+    started = asyncio.get_running_loop().time()
+    await pool.close(timeout_seconds=timeout_seconds)
+    return asyncio.get_running_loop().time() - started
+
+
 async def test_closing_while_a_read_runs_ends_within_its_deadline(services: Services) -> None:
     """A worker told to stop while a long read holds a connection stops anyway (asyncpg's own close
     would wait for that read without a deadline)."""
@@ -74,9 +80,7 @@ async def test_closing_while_a_read_runs_ends_within_its_deadline(services: Serv
     slow = asyncio.create_task(pool.fetchval("SELECT pg_sleep(30)"))
     await asyncio.sleep(0.3)
 
-    started = asyncio.get_running_loop().time()
-    await pool.close(timeout_seconds=0.5)
-    closed_after = asyncio.get_running_loop().time() - started
+    closed_after = await seconds_to_close(pool, 0.5)
 
     assert closed_after < 5, closed_after
     with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
@@ -90,9 +94,7 @@ async def test_closing_waits_for_a_short_read_and_then_ends(services: Services) 
     short = asyncio.create_task(pool.fetchval("SELECT 7 FROM pg_sleep(0.5)"))
     await asyncio.sleep(0.2)
 
-    started = asyncio.get_running_loop().time()
-    await pool.close(timeout_seconds=20)
-    closed_after = asyncio.get_running_loop().time() - started
+    closed_after = await seconds_to_close(pool, 20)
 
     assert await short == 7
     assert closed_after < 5, closed_after
