@@ -831,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.trace:
                 results["statements"] = trace_requests(service, tokens[0], market, codes.pop())
             log(f"code pool: {len(codes)} pending codes")
-            # The redeem runs wrote ten thousands of redemptions and ledger rows since the VACUUM (ANALYZE) after
+            # The redeem runs wrote tens of thousands of redemptions and ledger rows since the VACUUM (ANALYZE) after
             # setup: autovacuum's analyze of them would otherwise land in the middle of the fulfilments (plans
             # of the counter's statements and foreign-key checks changing mid-run; seen: 3 to 9 ms of database
             # time per fulfilment from one run to the next).
