@@ -833,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"code pool: {len(codes)} pending codes")
             # The redeem runs wrote tens of thousands of redemptions and ledger rows since the VACUUM (ANALYZE) after
             # setup: autovacuum's analyze of them would otherwise land in the middle of the fulfilments (plans
-            # of the counter's statements and foreign-key checks changing mid-run; seen: 3 to 9 ms of database
+            # of the counter's statements and foreign-key checks changing mid-run; seen: 1.5 to 9.5 ms of database
             # time per fulfilment from one run to the next).
             PgTools(service).analyze(APP_DATABASE)
             results["fulfil"] = fulfil_phase(service, codes, work_dir, args, waits, profiler)
