@@ -316,6 +316,75 @@ def top_up_codes(
     return {"rounds": rounds, "codes": len(read_codes(codes_dir))}
 
 
+STATEMENT_STATS = """
+SELECT s.calls, round(s.total_exec_time::numeric, 1), round(s.mean_exec_time::numeric, 3), s.rows,
+       s.shared_blks_hit + s.shared_blks_read, s.toplevel, regexp_replace(left(s.query, 160), '\\s+', ' ', 'g')
+  FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+ WHERE d.datname = current_database() AND s.calls > 0
+ ORDER BY s.total_exec_time DESC
+ LIMIT 25
+"""
+
+
+def enable_statement_stats(service: Service) -> None:
+    """pg_stat_statements on the embedded server (`--pg-stats`): a shared library, so the service is restarted
+    once on its fresh data folder, before anything is set up; statements run inside functions and triggers are
+    tracked too (`track = all`)."""
+    pg = PgTools(service)
+    pg.psql("postgres", "ALTER SYSTEM SET shared_preload_libraries = pg_stat_statements, auto_explain")
+    pg.psql("postgres", "ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+    service.stop()
+    service.start()
+    PgTools(service).psql(APP_DATABASE, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def explain_slow_statements(service: Service, min_ms: float | None) -> None:
+    """auto_explain (`--explain-ms`, loaded by `--pg-stats`): the plan, with actual times and buffers, of every
+    statement of the app's slower than `min_ms`, nested ones (triggers, foreign-key checks) too, into the server's
+    log; None switches it off again."""
+    pg = PgTools(service)
+    if min_ms is None:
+        for name in ("log_min_duration", "log_analyze", "log_buffers", "log_nested_statements"):
+            pg.psql("postgres", f"ALTER SYSTEM RESET auto_explain.{name}")
+    else:
+        pg.psql("postgres", f"ALTER SYSTEM SET auto_explain.log_min_duration = '{min_ms}ms'")
+        for name in ("log_analyze", "log_buffers", "log_nested_statements"):
+            pg.psql("postgres", f"ALTER SYSTEM SET auto_explain.{name} = on")
+    pg.psql("postgres", "SELECT pg_reload_conf()")
+
+
+def statement_stats(service: Service, fulfilments: int) -> list[dict[str, Any]]:
+    """The app database's statements by total execution time since the last reset, per fulfilment too."""
+    rows = []
+    for line in PgTools(service).psql(APP_DATABASE, STATEMENT_STATS).splitlines():
+        calls, total_ms, mean_ms, rows_out, blocks, toplevel, query = line.split("|", 6)
+        rows.append(
+            {
+                "calls": int(calls),
+                "total_ms": float(total_ms),
+                "mean_ms": float(mean_ms),
+                "rows": int(rows_out),
+                "blocks": int(blocks),
+                "toplevel": toplevel == "t",
+                "us_per_fulfilment": round(1000 * float(total_ms) / max(fulfilments, 1), 1),
+                "calls_per_fulfilment": round(int(calls) / max(fulfilments, 1), 3),
+                "query": query,
+            }
+        )
+    return rows
+
+
+def print_statement_stats(rows: list[dict[str, Any]], fulfilments: int) -> None:
+    total = sum(row["us_per_fulfilment"] for row in rows if row["toplevel"])
+    print(f"\npg_stat_statements, fulfilment phase ({fulfilments} fulfilled; top level {total:.0f} us per fulfilment)")
+    print(f"{'calls':>8} {'calls/f':>8} {'mean ms':>8} {'us/f':>7} {'rows':>8} {'blocks':>9} top query")
+    for row in rows:
+        print(
+            f"{row['calls']:>8} {row['calls_per_fulfilment']:>8} {row['mean_ms']:>8.3f} {row['us_per_fulfilment']:>7}"
+            f" {row['rows']:>8} {row['blocks']:>9} {'t' if row['toplevel'] else 'n':>3} {row['query'][:110]}"
+        )
+
+
 def fulfil_phase(
     service: Service,
     codes: list[str],
@@ -362,6 +431,10 @@ def fulfil_phase(
     log(f"fulfilments: measuring {duration}s on codes {first}..{len(codes)}")
     if profiler:
         profiler.start("fulfilments", duration)
+    if args.pg_stats:
+        PgTools(service).psql(APP_DATABASE, "SELECT pg_stat_statements_reset()")
+    if args.explain_ms is not None:
+        explain_slow_statements(service, args.explain_ms)
     try:
         with service.meter() as meter:
             waits.start()
@@ -387,6 +460,11 @@ def fulfil_phase(
     result["cpu_cores"] = meter.cores
     result["db_waits"] = result_waits
     result["pool"] = len(codes)
+    if args.explain_ms is not None:
+        explain_slow_statements(service, None)
+    if args.pg_stats:
+        # Read after wrk stopped: the requests still in flight then are counted in neither.
+        result["statements"] = statement_stats(service, result["ok"])
     result["codes_range"] = [first, len(codes)]
     if warm:
         result["warmup"] = warm
@@ -617,6 +695,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="skip the statement trace (log_statement = 'all' for one redemption of each reward and one fulfilment)",
     )
+    parser.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="pg_stat_statements on the embedded server (one restart before setup): the fulfilment phase's "
+        "statements by total time, calls and time per fulfilment",
+    )
+    parser.add_argument(
+        "--explain-ms",
+        type=float,
+        default=None,
+        help="with --pg-stats: auto_explain (ANALYZE, BUFFERS) into the server log for statements slower than this "
+        "during the fulfilment phase (keep the log with --keep-data)",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=None, help="also write the results as JSON to this path")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary POINTS_DATA_DIR and log")
@@ -682,6 +773,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     try:
         service.start()
+        if args.pg_stats:
+            enable_statement_stats(service)
         waits = PgWaitSampler(service, APP_DATABASE)
 
         log(
@@ -738,6 +831,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.trace:
                 results["statements"] = trace_requests(service, tokens[0], market, codes.pop())
             log(f"code pool: {len(codes)} pending codes")
+            # The redeem runs wrote tens of thousands of redemptions and ledger rows since the VACUUM (ANALYZE) after
+            # setup: autovacuum's analyze of them would otherwise land in the middle of the fulfilments (plans
+            # of the counter's statements and foreign-key checks changing mid-run; seen: 1.5 to 9.5 ms of database
+            # time per fulfilment from one run to the next).
+            PgTools(service).analyze(APP_DATABASE)
             results["fulfil"] = fulfil_phase(service, codes, work_dir, args, waits, profiler)
 
         if not args.skip_pgbench:
@@ -763,6 +861,8 @@ def main(argv: list[str] | None = None) -> int:
     print_server_errors(service, bool(exit_code and exit_code != 130))
     if any(key in results for key in ("distinct", "hot", "fulfil", "pgbench")):
         report(results)
+    if "statements" in results.get("fulfil", {}):
+        print_statement_stats(results["fulfil"]["statements"], results["fulfil"]["ok"])
     if args.output:
         write_json(args.output, results)
     if args.keep_data:

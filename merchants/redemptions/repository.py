@@ -111,6 +111,7 @@ LOCK_REDEMPTIONS = DriverStatement(
     )
 )
 
+# The ids once more as an array, so that no generic plan hash-joins the unnest against every redemption.
 SETTLE_REDEMPTIONS = DriverStatement(
     text(
         """
@@ -119,7 +120,7 @@ SETTLE_REDEMPTIONS = DriverStatement(
            settled_by = v.clerk
       FROM unnest(CAST(:ids AS uuid[]), CAST(:transactions AS uuid[]), CAST(:clerks AS uuid[]))
            AS v(id, transaction_id, clerk)
-     WHERE r.tenant_id = :tenant AND r.id = v.id
+     WHERE r.tenant_id = :tenant AND r.id = v.id AND r.id = ANY(CAST(:ids AS uuid[]))
     """
     )
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import SessionTransaction
 
 from points_service.errors import DomainError, InsufficientPoints, NotFound
+from points_service.inbox.notices import Notice
 from points_service.ledger.postings import LedgerWriter, Posted, Posting
 from points_service.ledger.repository import LockedAccount, MemberAccounts, member_accounts_of
 
@@ -36,6 +37,8 @@ class RedemptionSettlement:
     memo: str
     # The clerk who handed the reward over, when fulfilments of several clerks are written together.
     actor_account_id: uuid.UUID | None = None
+    # The member's message that the reward was handed over: written with the fulfilment, if it is.
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class RedemptionPostings(LedgerWriter):
                     earned_delta=0,
                     memo=settlement.memo,
                     actor_account_id=settlement.actor_account_id,
+                    notice=settlement.notice,
                 )
             )
             positions.append(index)

@@ -67,6 +67,9 @@ class Posting:
     rule_usage: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
     # Who asked for it, when postings of several callers are written together; else the service's caller.
     actor_account_id: uuid.UUID | None = None
+    # The member's message about this posting, written by the posting's own statement when the posting
+    # is written (and not when it is refused): no round trip of its own while the accounts are locked.
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,8 @@ class LedgerWriter:
             member_change = sum(amount for account_id, amount in posting.lines if account_id == available.id)
             if posting.kind in CREDITS_NOTICED and member_change > 0:
                 notices.append(_points_received(posting, member_change))
+            if posting.notice is not None:
+                notices.append(posting.notice)
             results.append(
                 Posted(transaction_id, posting.member_id, member_change, available.balance, posting.reverses_id)
             )

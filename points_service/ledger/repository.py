@@ -102,7 +102,9 @@ WRITE_POSTINGS = DriverStatement(
           FROM unnest(CAST(:a_ids AS uuid[]), CAST(:a_balances AS bigint[]),
                       CAST(:a_counts AS bigint[]), CAST(:a_hashes AS text[]))
                AS v(id, balance, entry_count, last_hash)
-         WHERE a.tenant_id = :tenant AND a.id = v.id
+         -- The ids once more as an array: a generic plan (asyncpg prepares, PostgreSQL reuses) otherwise
+         -- hash-joins the unnest against every account of the tenant (a sequential scan per batch).
+         WHERE a.tenant_id = :tenant AND a.id = v.id AND a.id = ANY(CAST(:a_ids AS uuid[]))
     ),
     cap_usage AS (
         INSERT INTO member_rule_daily (tenant_id, member_id, rule_id, day, points)
