@@ -64,6 +64,11 @@ async def test_redeem_and_fulfil_moves_points_member_to_hold_to_merchant(communi
     assert kinds == ["redemption_fulfil", "redemption_hold", "adjustment"]
     qr = await phone.get(f"/api/v1/me/redemptions/{redeemed.json()['id']}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    # The member is told the reward was handed over, once, although the clerk tried the code twice.
+    told = (await phone.get("/api/v1/me/messages")).json()["items"]
+    handed_over = [item for item in told if item["kind"] == "redemption_fulfilled"]
+    assert [item["params"]["redemption_id"] for item in handed_over] == [redeemed.json()["id"]], told
+    assert "用去 40 积分" in handed_over[0]["text"], handed_over
 
 
 async def test_cancel_returns_points_and_stock(community: Community) -> None:
