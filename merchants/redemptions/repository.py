@@ -84,15 +84,23 @@ INSERT_REDEMPTIONS = DriverStatement(
 
 # The counter's batch (counter.py): the merchant's redemptions with these codes, with what the
 # member's history calls them and whether the merchant may hand rewards over.
+# By code first (the unique index: one row per code), then the merchant: with both in one WHERE, a plan
+# made while the merchant had few redemptions (statistics from before an exchange day's rush) can walk
+# the merchant's index through every redemption it ever had: 1,900 buffers per batch instead of about 25.
 CODES_AT_COUNTER = DriverStatement(
     text(
         """
+    WITH by_code AS MATERIALIZED (
+        SELECT id, code, member_id, quantity, points, status, expires_at, reward_id, merchant_id
+          FROM redemptions
+         WHERE tenant_id = :tenant AND code = ANY(:codes)
+    )
     SELECT r.id, r.code, r.member_id, r.quantity, r.points, r.status, r.expires_at,
            w.title AS reward_title, m.name AS merchant_name, m.status AS merchant_status
-      FROM redemptions r
-      JOIN rewards w ON w.tenant_id = r.tenant_id AND w.id = r.reward_id
+      FROM by_code r
+      JOIN rewards w ON w.tenant_id = :tenant AND w.id = r.reward_id
       JOIN merchants m ON m.tenant_id = w.tenant_id AND m.id = w.merchant_id
-     WHERE r.tenant_id = :tenant AND r.merchant_id = :merchant AND r.code = ANY(:codes)
+     WHERE r.merchant_id = :merchant
     """
     )
 )
