@@ -21,6 +21,7 @@ from saq import CronJob, Job, Queue, Worker
 from saq.queue.redis import RedisQueue
 
 from points_service.database.session import create_engine, session_factory
+from points_service.errors import database_unreachable
 from points_service.jobs.work import JobContext, Work
 from points_service.settings import Settings
 
@@ -37,20 +38,28 @@ REDIS_DOWN_PAUSE_SECONDS = 2
 KEEP_FINISHED_SECONDS = 86_400
 
 
-class QueueAwayInOneLine(logging.Filter):
-    """SAQ logs every failed upkeep tick with a traceback, about once a second while Redis is away: an
-    outage the service already reports (health, 503s), not a bug. One warning line each instead."""
+class OutagesInOneLine(logging.Filter):
+    """SAQ logs every failed upkeep tick with a traceback, about once a second while Redis is away, and
+    every job that failed with one, a sweep that ran while PostgreSQL restarted included: outages the
+    service already reports (health, 503s), not bugs. One warning line each instead; the job runs
+    again at its next turn."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, RedisError | OSError):
-            record.msg, record.args = f"{record.getMessage()}: the queue's Redis is out of reach ({error})", None
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if error is not None and database_unreachable(error):
+            self._one_line(record, f"the database is out of reach ({type(error).__name__})")
+        elif isinstance(error, RedisError | OSError):
+            self._one_line(record, f"the queue's Redis is out of reach ({error})")
         return True
 
+    @staticmethod
+    def _one_line(record: logging.LogRecord, why: str) -> None:
+        record.msg, record.args = f"{record.getMessage()}: {why}", None
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
 
-logging.getLogger("saq").addFilter(QueueAwayInOneLine())
+
+logging.getLogger("saq").addFilter(OutagesInOneLine())
 
 
 class PatientQueue(RedisQueue):

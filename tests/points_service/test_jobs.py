@@ -19,6 +19,7 @@ from admin.warnings.models import WarningRun
 from merchants.redemptions.sweep import REDEMPTION_SWEEP
 from points_service.app import all_work
 from points_service.bootstrap import create_tenant
+from points_service.database.session import create_engine, session_factory
 from points_service.jobs.worker import build_worker, enqueue, job_queue, running_worker
 from points_service.ledger.seals import seal_finished_days
 from points_service.settings import Settings, SettingsError
@@ -151,3 +152,25 @@ async def test_a_worker_without_its_redis_logs_one_line_per_failure_not_a_traceb
     saq_records = [record for record in caplog.records if record.name == "saq"]
     assert any("out of reach" in record.getMessage() for record in saq_records)
     assert [record.getMessage() for record in saq_records if record.exc_info] == []
+
+
+async def test_a_job_failing_while_the_database_is_away_logs_one_line_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sweep that ran while PostgreSQL restarted failed as the requests did (503s): an outage, not a bug.
+    SAQ logs a failed job with its traceback; the worker's filter makes it one warning line."""
+    caplog.set_level(logging.WARNING, logger="saq")
+    # Nothing listens on port 1: the job's session fails as with PostgreSQL down.
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none", pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            await session.execute(select(func.now()))
+    except Exception:
+        logging.getLogger("saq").exception("Error processing job Job<function: stock_sweep>")
+    finally:
+        await engine.dispose()
+
+    (record,) = [record for record in caplog.records if record.name == "saq"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert "the database is out of reach" in record.getMessage()
