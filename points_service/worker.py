@@ -24,7 +24,8 @@ def create_worker_app() -> Litestar:
 
 # How long an orphaned worker's graceful shutdown may take before the worker ends at once. Seen once
 # in a suite run: a worker's lifespan shutdown still waiting minutes after its supervisor's kill -9,
-# holding the port and its connections; with nobody left to stop it, it must stop itself.
+# holding the port and its connections (the read pool's close, since fixed in database/reads.py); with
+# nobody left to stop it, whatever else might wait, it must stop itself.
 ORPHAN_SHUTDOWN_SECONDS = 20.0
 
 

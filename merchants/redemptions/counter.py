@@ -177,17 +177,9 @@ class Counter:
                 chosen[index].points,
                 f"兑换核销 {_label(chosen[index])}",
                 requests[index].clerk_account_id,
-                # The member's message that the reward was handed over, written by the ledger's statement
-                # that settles it (one round trip less while the accounts are locked).
-                Notice(
-                    chosen[index].member_id,
-                    "redemption_fulfilled",
-                    {
-                        "what": _label(chosen[index]),
-                        "points": chosen[index].points,
-                        "redemption_id": str(chosen[index].id),
-                    },
-                ),
+                # Written by the ledger's statement that settles it: no round trip of its own while the
+                # accounts are locked.
+                _handed_over(chosen[index]),
             )
             for index in passing
         ]
@@ -214,6 +206,12 @@ class CodeAtDesk:
 
 async def _guess(guesses: CodeGuessLimit | None, found: bool) -> TooManyAttempts | None:
     return None if guesses is None else await guesses.refusal(found)
+
+
+def _handed_over(redemption: CodeAtCounter) -> Notice:
+    """The member's message that the reward was handed over."""
+    params = {"what": _label(redemption), "points": redemption.points, "redemption_id": str(redemption.id)}
+    return Notice(redemption.member_id, "redemption_fulfilled", params)
 
 
 def _label(redemption: CodeAtCounter) -> str:
