@@ -279,6 +279,18 @@ class Service:
     def meter(self) -> CpuMeter:
         return CpuMeter(self.proc.pid if self.proc else None, self.postmaster_pid())
 
+    def batch_totals(self, batcher: str) -> tuple[float, float]:
+        """Items and batches written so far by a group-commit batcher, from the service's own metrics (every
+        worker's). The mean batch size of a phase is the difference of two readings: it sets an item's share of
+        a batch's fixed cost (round trips, the commit), so rates are compared at similar sizes."""
+        text = httpx.get(f"{self.base_url}/metrics", timeout=10).text
+        totals = {"sum": 0.0, "count": 0.0}
+        for line in text.splitlines():
+            match = re.match(r'points_group_commit_batch_size_(sum|count)\{batcher="([^"]+)"\} (\S+)', line)
+            if match and match.group(2) == batcher:
+                totals[match.group(1)] += float(match.group(3))
+        return totals["sum"], totals["count"]
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

@@ -332,6 +332,8 @@ def report(results: dict[str, Any]) -> None:
         row("awards/s (2xx)", f"{awards['ok_rps']:.0f}", ">= 800", awards["ok_rps"] >= TARGETS["awards_per_s"])
         row("awards p50", f"{awards['p50_ms']:.1f} ms")
         row("awards p99", f"{awards['p99_ms']:.1f} ms", "<= 100 ms", awards["p99_ms"] <= TARGETS["awards_p99_ms"])
+        if "awards_per_batch" in awards:
+            row("awards per group-commit batch", f"{awards['awards_per_batch']:.1f}")
         row(
             "awards non-2xx / socket errors",
             f"{awards['non_2xx']} / {awards['socket_error_count']}",
@@ -513,7 +515,12 @@ def main(argv: list[str] | None = None) -> int:
         ids_file = work_dir / "member_ids.lua"
         write_lua_table(ids_file, community.member_ids)
         token = admin_token(service.base_url)
+        items_before, batches_before = service.batch_totals("awards")
         results["awards"] = run_phase("awards", service, "award", ids_file, [token, RULE_CODE], args, profiler)
+        items_after, batches_after = service.batch_totals("awards")
+        per_batch = (items_after - items_before) / max(batches_after - batches_before, 1)
+        results["awards"]["awards_per_batch"] = round(per_batch, 1)
+        log(f"awards: {per_batch:.1f} per group-commit batch (warm-up included)")
 
         log(f"logging in {len(community.login_usernames)} members")
         started = time.monotonic()
