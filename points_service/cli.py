@@ -51,7 +51,7 @@ def serve(workers: int, server: str) -> None:
     from points_service.observability.metrics import MULTIPROCESS_DIRECTORY, prepare_multiprocess_directory
 
     try:
-        with resolved_settings() as settings:
+        with resolved_settings(own_servers=True) as settings:
             settings = settings.with_jwt_secret()
             migrate_to_head(settings)
             if settings.admin_username and settings.admin_password:

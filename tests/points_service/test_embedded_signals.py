@@ -1,7 +1,7 @@
 """The embedded default behaves like a service (docs/operations.md): `points-service serve` ended by
 SIGTERM (what `kill` and process managers send) or SIGINT (Ctrl-C) leaves no PostgreSQL or Valkey of its
 data folder running; a start after `kill -9` runs exactly one of each again; a second service on a
-folder in use refuses to start.
+folder in use refuses to start, while a command run beside it uses its servers.
 
 Each `serve` is real, in a process of its own, on a data folder of its own; it takes a few seconds to start.
 """
@@ -138,10 +138,30 @@ def postmasters_in(folder: Path) -> list[psutil.Process]:
     return [process for process in working_in(folder) if process.name() == "postgres"]
 
 
+def points_service_command(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    environment.update(POINTS_DATA_DIR=str(data_dir))
+    return subprocess.run(  # noqa: S603 - this interpreter's own command, fixed arguments
+        [str(Path(sys.executable).parent / "points-service"), *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(data_dir: Path) -> None:
     first = Serve(data_dir, data_dir.parent / "first.log")
     first.wait_ready()
     servers = [*postmasters_in(data_dir), *valkeys_in(data_dir)]
+
+    # A command run beside the service (the tour's `demo`, the operator's daily `reconcile`) works on
+    # the service's own servers: it is not refused, starts none of its own, and stops none on its way out.
+    beside = points_service_command(data_dir, "reconcile")
+    assert beside.returncode == 0, beside.stdout + beside.stderr
+    assert "ledger reconciles" in beside.stdout, beside.stdout
+    assert first.ready()
+    assert [*postmasters_in(data_dir), *valkeys_in(data_dir)] == servers
 
     second = Serve(data_dir, data_dir.parent / "second.log")
     assert second.process.wait(timeout=60) != 0
@@ -156,6 +176,10 @@ def test_a_second_service_on_a_folder_in_use_refuses_and_sigint_stops_the_first(
     first.process.wait(timeout=60)
 
     assert wait_until(lambda: not any(alive(p) for p in servers), 30), servers
+    # With the service gone, a command starts the servers for itself again, and stops them after.
+    alone = points_service_command(data_dir, "reconcile")
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert not [*postmasters_in(data_dir), *valkeys_in(data_dir)]
 
 
 def test_a_start_after_kill_9_runs_one_postgres_and_one_valkey_and_sigterm_stops_them(data_dir: Path) -> None:
