@@ -55,9 +55,13 @@ class GroupCommit(Generic[Item, Answer]):
 
     One transaction per key is written at a time, so everything that arrives meanwhile goes into
     the next batch (measured: larger batches cost less CPU per item than more of them at once).
-    When the batch being written has taken longer than `stall_after` seconds (a lock wait, a slow
-    disk), another starts beside it, up to `max_in_flight`: one slow batch never holds up the rest
-    for long. `max_batch` bounds how long a batch holds its row locks."""
+    A batch that stalls (a lock wait, a slow disk) gets another started beside it, up to
+    `max_in_flight`: one slow batch never holds up the rest for long. Stalled means slower than
+    batches usually are: twice their recent mean, at least `stall_after` and at most `stall_limit`
+    seconds. A fixed 10 ms was passed by most batches of a busy machine, whose time went to waiting
+    for the CPU rather than for the database: batches were started beside them for nothing, and
+    smaller batches cost more CPU per item (bench/README.md). `max_batch` bounds how long a batch
+    holds its row locks."""
 
     def __init__(
         self,
@@ -66,6 +70,7 @@ class GroupCommit(Generic[Item, Answer]):
         max_batch: int = 64,
         max_in_flight: int = 4,
         stall_after: float = 0.01,
+        stall_limit: float = 0.1,
         name: str = "unnamed",
     ) -> None:
         self._factory = factory
@@ -75,6 +80,9 @@ class GroupCommit(Generic[Item, Answer]):
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._stall_after = stall_after
+        self._stall_limit = max(stall_limit, stall_after)
+        # Seconds a batch usually takes, start to answer: a moving mean of the last few dozen.
+        self._usual_seconds: float | None = None
         self._waiting: dict[Hashable, list[_Waiting[Item, Answer]]] = {}
         # When each batch being written under a key started (the event loop's clock).
         self._started: dict[Hashable, list[float]] = {}
@@ -103,10 +111,11 @@ class GroupCommit(Generic[Item, Answer]):
         started = self._started.setdefault(key, [])
         while queue and len(started) < self._max_in_flight:
             now = loop.time()
-            if started and now - max(started) < self._stall_after:
+            stall_after = self._stalled_after()
+            if started and now - max(started) < stall_after:
                 # Written soon enough by the batch in flight: wait for it, or look again once it stalls.
                 if key not in self._rechecks:
-                    delay = self._stall_after - (now - max(started))
+                    delay = stall_after - (now - max(started))
                     self._rechecks[key] = loop.call_later(delay, self._recheck, key)
                 break
             batch, queue[:] = queue[: self._max_batch], queue[self._max_batch :]
@@ -119,6 +128,15 @@ class GroupCommit(Generic[Item, Answer]):
             self._waiting.pop(key, None)
         if not started:
             del self._started[key]
+
+    def _stalled_after(self) -> float:
+        if self._usual_seconds is None:
+            return self._stall_after
+        return min(max(self._stall_after, 2 * self._usual_seconds), self._stall_limit)
+
+    def _took(self, seconds: float) -> None:
+        usual = self._usual_seconds
+        self._usual_seconds = seconds if usual is None else usual + (seconds - usual) / 32
 
     def _recheck(self, key: Hashable) -> None:
         self._rechecks.pop(key, None)
@@ -154,6 +172,7 @@ class GroupCommit(Generic[Item, Answer]):
                 _settle_error(waiting, error)
             raise
         finally:
+            self._took(asyncio.get_running_loop().time() - started_at)
             self._started[key].remove(started_at)
             self._start_batches(key)
 
