@@ -28,14 +28,17 @@ def resolved_settings(own_servers: bool = False) -> Iterator[Settings]:
         return
     if settings.database_url or settings.redis_url:
         raise SettingsError("Set both DATABASE_URL and REDIS_URL, or neither for the embedded default")
-    from points_service.embedded import embedded_services, running_services
+    from points_service.embedded import EmbeddedServices, embedded_services, running_services
+
+    def on(services: EmbeddedServices) -> Settings:
+        return replace(settings.with_services(services.database_url, services.redis_url), embedded_data_owned=True)
 
     running = None if own_servers else running_services(settings.data_dir)
     if running is not None:
-        yield replace(settings.with_services(running.database_url, running.redis_url), embedded_data_owned=True)
+        yield on(running)
         return
     with embedded_services(settings.data_dir, announce=own_servers) as services:
-        yield replace(settings.with_services(services.database_url, services.redis_url), embedded_data_owned=True)
+        yield on(services)
 
 
 @contextlib.contextmanager

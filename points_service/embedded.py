@@ -105,7 +105,7 @@ def running_services(data_dir: Path) -> EmbeddedServices | None:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+            holder = _holder_of(descriptor)
         else:
             return None  # nobody holds it: no service runs on the folder
     finally:
@@ -124,6 +124,11 @@ def running_services(data_dir: Path) -> EmbeddedServices | None:
             f"another Red Points process (PID {holder}) is using the data folder {data_dir}; wait for it to "
             "finish (a service that is starting takes a moment), or set POINTS_DATA_DIR to another folder"
         ) from None
+
+
+def _holder_of(lock_descriptor: int) -> str:
+    """The PID the lock's holder wrote into the file, for the refusal's message."""
+    return os.pread(lock_descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
 
 
 def _announce(data_dir: Path, services: EmbeddedServices) -> None:
@@ -148,7 +153,7 @@ def _data_folder_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "unknown"
+            holder = _holder_of(descriptor)
             raise DataFolderInUse(
                 f"another Red Points service (PID {holder}) is running on the data folder {data_dir}; "
                 "stop it first, or set POINTS_DATA_DIR to another folder"

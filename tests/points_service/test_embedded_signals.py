@@ -101,6 +101,13 @@ def _stop_everything_on(folder: Path) -> None:
             leftover.kill()
 
 
+def embedded_environment(data_dir: Path) -> dict[str, str]:
+    """This environment on the embedded default (no server URLs), with `data_dir` as its data folder."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    environment["POINTS_DATA_DIR"] = str(data_dir)
+    return environment
+
+
 class Serve:
     """`points-service serve` on a data folder, its output in a log of its own."""
 
@@ -109,8 +116,8 @@ class Serve:
     def __init__(self, data_dir: Path, log: Path, port: int | None = None, workers: int = 1) -> None:
         self.port = port or free_port()
         self.log = log
-        environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-        environment.update(POINTS_DATA_DIR=str(data_dir), POINTS_PORT=str(self.port), POINTS_DAILY_WARNINGS_AT="off")
+        environment = embedded_environment(data_dir)
+        environment.update(POINTS_PORT=str(self.port), POINTS_DAILY_WARNINGS_AT="off")
         with log.open("wb") as output:
             self.process = subprocess.Popen(  # noqa: S603 - this interpreter's own command, fixed arguments
                 [str(Path(sys.executable).parent / "points-service"), "serve", "--workers", str(workers)],
@@ -139,11 +146,9 @@ def postmasters_in(folder: Path) -> list[psutil.Process]:
 
 
 def points_service_command(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    environment.update(POINTS_DATA_DIR=str(data_dir))
     return subprocess.run(  # noqa: S603 - this interpreter's own command, fixed arguments
         [str(Path(sys.executable).parent / "points-service"), *arguments],
-        env=environment,
+        env=embedded_environment(data_dir),
         capture_output=True,
         text=True,
         timeout=120,
